@@ -1,0 +1,62 @@
+import type { Outcome } from './outcome.ts';
+import { delivered, failed, retry } from './outcome.ts';
+
+/** Cap on an honoured Retry-After, so a hostile or broken server cannot park a delivery for days. */
+const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
+
+/**
+ * Parse a `Retry-After` header (seconds or an HTTP date) into milliseconds from `now`.
+ * Returns undefined when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (trimmed === '') return undefined;
+  let ms: number;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) {
+    ms = Number(trimmed) * 1000;
+  } else {
+    const at = Date.parse(trimmed);
+    if (Number.isNaN(at)) return undefined;
+    ms = at - now;
+  }
+  return Math.min(Math.max(0, Math.round(ms)), MAX_RETRY_AFTER_MS);
+}
+
+/** Headers as fetch's Headers or a plain record. */
+export type HeaderSource = { get(name: string): string | null } | Record<string, string | string[] | undefined>;
+
+function header(headers: HeaderSource, name: string): string | undefined {
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    return (headers as { get(name: string): string | null }).get(name) ?? undefined;
+  }
+  const value = (headers as Record<string, string | string[] | undefined>)[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The usual outcome of an HTTP response: 2xx delivered (ref = status); 408, 425, 429 and 5xx retry
+ * (honouring Retry-After); any other status failed. `detail` is appended to the reason.
+ */
+export function classifyHttpStatus(status: number, headers: HeaderSource = {}, detail = ''): Outcome {
+  const suffix = detail ? `: ${detail}` : '';
+  if (status >= 200 && status < 300) return delivered(String(status));
+  if (status === 408 || status === 425 || status === 429 || status >= 500) {
+    return retry(`HTTP ${status}${suffix}`, parseRetryAfter(header(headers, 'retry-after')));
+  }
+  return failed(`HTTP ${status}${suffix}`);
+}
+
+/**
+ * The outcome of a request that got no response (connection refused, reset, DNS, deadline): retry.
+ * The reason names the cause without echoing the URL (which may carry credentials).
+ */
+export function classifyNetworkError(error: unknown): Outcome {
+  if (error instanceof Error) {
+    if (error.name === 'TimeoutError' || error.name === 'AbortError') return retry('request timed out');
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const code = cause?.code ?? (error as { code?: string }).code;
+    return retry(`network error${code ? ` ${code}` : ''}: ${cause?.message ?? error.message}`);
+  }
+  return retry(`network error: ${String(error)}`);
+}

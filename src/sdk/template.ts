@@ -1,0 +1,130 @@
+import { Context, Liquid, Tag, Value, toValueSync } from 'liquidjs';
+import { z } from 'zod';
+
+/**
+ * Liquid templates over the normalized event: `{{ contact.name }}`, `{{ event | replace: ":", "." }}`.
+ * The engine reads own properties only, knows no file system (no include/render of files) and has
+ * render and memory limits, so a template cannot reach the process, the environment or files.
+ */
+const liquid = new Liquid({
+  ownPropertyOnly: true,
+  strictFilters: true,
+  strictVariables: false,
+  templates: {},
+  renderLimit: 1_000,
+  memoryLimit: 16 * 1024 * 1024,
+  parseLimit: 100_000,
+});
+
+// Templates come from config, but the tags that read other templates from files have no place here.
+for (const name of ['include', 'render', 'layout']) {
+  liquid.registerTag(
+    name,
+    class ForbiddenTag extends Tag {
+      constructor(...args: ConstructorParameters<typeof Tag>) {
+        super(...args);
+        throw new Error(`the "${name}" tag is not available in wa-router templates`);
+      }
+      *render(): Generator<never, void, unknown> {}
+    },
+  );
+}
+
+/** Matches a template that is exactly one output tag, whose value keeps its type. */
+const SINGLE_EXPRESSION = /^\s*\{\{-?([^{}]*?)-?\}\}\s*$/;
+
+/** A compiled template. */
+export interface Template {
+  readonly source: string;
+  /** The rendered value. A template that is a single `{{ … }}` keeps the type of what it reads. */
+  render(scope: object): unknown;
+  /** The rendered text (undefined and null become ""; objects become JSON). */
+  renderString(scope: object): string;
+}
+
+/** A template error, with the reason from the Liquid parser. */
+export class TemplateError extends Error {
+  override readonly name = 'TemplateError';
+}
+
+function contextFor(scope: object): Context {
+  return new Context(scope, liquid.options, { sync: true }, { liquid });
+}
+
+function asText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** Compile a template once; throws TemplateError when its syntax or a filter name is wrong. */
+export function compileTemplate(source: string): Template {
+  try {
+    const single = SINGLE_EXPRESSION.exec(source);
+    if (single) {
+      const value = new Value(single[1]!.trim(), liquid);
+      const render = (scope: object): unknown => toValueSync(value.value(contextFor(scope), false));
+      return { source, render, renderString: (scope) => asText(render(scope)) };
+    }
+    if (!source.includes('{{') && !source.includes('{%')) {
+      return { source, render: () => source, renderString: () => source };
+    }
+    const parsed = liquid.parse(source);
+    const renderString = (scope: object): string => String(liquid.renderSync(parsed, scope));
+    return { source, render: renderString, renderString };
+  } catch (error) {
+    throw new TemplateError(error instanceof Error ? error.message.split('\n')[0]! : String(error));
+  }
+}
+
+/** A JSON-like tree (object, array, scalars) whose strings are templates. */
+export interface TemplateTree {
+  render(scope: object): unknown;
+}
+
+/** Compile every string of a JSON-like tree (e.g. a request body written in YAML) as a template. */
+export function compileTree(value: unknown): TemplateTree {
+  if (typeof value === 'string') return compileTemplate(value);
+  if (Array.isArray(value)) {
+    const items = value.map(compileTree);
+    return { render: (scope) => items.map((item) => item.render(scope)) };
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).map(([key, child]) => [key, compileTree(child)] as const);
+    return {
+      render: (scope) => {
+        const out: Record<string, unknown> = {};
+        for (const [key, child] of entries) {
+          const rendered = child.render(scope);
+          if (rendered !== undefined) Object.defineProperty(out, key, { value: rendered, enumerable: true, writable: true, configurable: true });
+        }
+        return out;
+      },
+    };
+  }
+  return { render: () => value };
+}
+
+function compileOrIssue<T>(compile: () => T, ctx: z.RefinementCtx): T {
+  try {
+    return compile();
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `invalid template: ${error instanceof Error ? error.message : String(error)}` });
+    return z.NEVER;
+  }
+}
+
+/** Config field holding a template string; parses to a compiled Template (syntax errors are config errors). */
+export function template() {
+  return z
+    .string()
+    .transform((source, ctx) => compileOrIssue(() => compileTemplate(source), ctx))
+    .meta({ description: 'Liquid template over the event, e.g. "{{ contact.name }}".' });
+}
+
+/** Config field holding a JSON-like tree of templates (e.g. a request body); parses to a TemplateTree. */
+export function templateTree() {
+  return z
+    .json()
+    .transform((tree, ctx) => compileOrIssue(() => compileTree(tree), ctx));
+}

@@ -1,0 +1,62 @@
+/**
+ * Versioned migrations of the SQLite store. Each entry runs once, in order, inside a transaction;
+ * `PRAGMA user_version` records how far a database has come.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE webhooks (
+    seq INTEGER PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    webhook_seq INTEGER NOT NULL REFERENCES webhooks(seq),
+    item_index INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    chat_id TEXT,
+    received_at INTEGER NOT NULL,
+    routed_at INTEGER
+  );
+  CREATE INDEX events_unrouted ON events(seq) WHERE routed_at IS NULL;
+  CREATE INDEX events_received ON events(received_at);
+  CREATE INDEX events_webhook ON events(webhook_seq);
+  CREATE TABLE deliveries (
+    id INTEGER PRIMARY KEY,
+    event_seq INTEGER NOT NULL REFERENCES events(seq),
+    connector TEXT NOT NULL,
+    route TEXT NOT NULL,
+    params TEXT,
+    chat_key TEXT,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL,
+    lease_until INTEGER,
+    last_error TEXT,
+    ref TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    UNIQUE (event_seq, connector)
+  );
+  CREATE INDEX deliveries_due ON deliveries(connector, next_at) WHERE status = 'pending';
+  CREATE INDEX deliveries_chat ON deliveries(connector, chat_key, id) WHERE status = 'pending';
+  CREATE INDEX deliveries_status ON deliveries(status, updated_at);
+  CREATE TABLE attempts (
+    delivery_id INTEGER NOT NULL REFERENCES deliveries(id),
+    attempt INTEGER NOT NULL,
+    started_at INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    error TEXT,
+    ref TEXT
+  );
+  CREATE INDEX attempts_delivery ON attempts(delivery_id);
+  CREATE TABLE connector_state (
+    connector TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (connector, key)
+  );
+  `,
+];

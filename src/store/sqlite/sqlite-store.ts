@@ -1,0 +1,246 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  AppendResult, AttemptResult, ClaimRequest, ClaimedDelivery, DeliveryQuery, DeliveryView,
+  IncomingWebhook, RoutingPlan, Store, StoreStats, StoredEvent,
+} from '../store.ts';
+import { StoreUnavailableError } from '../store.ts';
+import { GroupCommit } from './group-commit.ts';
+import { MIGRATIONS } from './schema.ts';
+import { prepareStatements, type Statements } from './statements.ts';
+
+export interface SqliteOptions {
+  /** Path of the database file, or ":memory:". */
+  readonly path: string;
+  /** `full` (default) fsyncs every commit; `normal` survives a process crash but not a power loss. */
+  readonly synchronous?: 'full' | 'normal';
+  /** How long a write waits for a lock held by another process before failing (503). */
+  readonly busyTimeoutMs?: number;
+}
+
+/** SQLite adapter (better-sqlite3, WAL): the embedded default store of one router instance. */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly commits: GroupCommit;
+  private readonly sql: Statements;
+  private closed = false;
+
+  constructor(options: SqliteOptions) {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 2000}`);
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+    this.sql = prepareStatements(this.db);
+    this.commits = new GroupCommit(this.db);
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let index = version; index < MIGRATIONS.length; index++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[index]!);
+        this.db.pragma(`user_version = ${index + 1}`);
+      })();
+    }
+  }
+
+  private async write<T>(run: () => T): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError('store is closed');
+    try {
+      return await this.commits.write(run);
+    } catch (error) {
+      throw asUnavailable(error);
+    }
+  }
+
+  private read<T>(run: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreUnavailableError('store is closed'));
+    try {
+      return Promise.resolve(run());
+    } catch (error) {
+      return Promise.reject(asUnavailable(error));
+    }
+  }
+
+  appendWebhooks(webhooks: readonly IncomingWebhook[]): Promise<AppendResult[]> {
+    return this.write(() => webhooks.map((webhook) => this.appendOne(webhook)));
+  }
+
+  private appendOne(webhook: IncomingWebhook): AppendResult {
+    const fresh = webhook.events.filter((event) => this.sql.eventExists.get(event.id) === undefined);
+    if (fresh.length === 0) return { accepted: 0, duplicates: webhook.events.length };
+    const webhookSeq = this.sql.insertWebhook.run(webhook.receivedAt, webhook.body).lastInsertRowid;
+    let accepted = 0;
+    for (const event of fresh) {
+      // OR IGNORE: the same id twice in one request (or in one group) is still stored once.
+      accepted += this.sql.insertEvent.run(event.id, webhookSeq, event.itemIndex, event.event, event.chatId ?? null, webhook.receivedAt).changes;
+    }
+    return { accepted, duplicates: webhook.events.length - accepted };
+  }
+
+  takeUnrouted(limit: number): Promise<StoredEvent[]> {
+    return this.read(() => (this.sql.unrouted.all(limit) as EventRow[]).map(toStoredEvent));
+  }
+
+  planDeliveries(plans: readonly RoutingPlan[], now: number): Promise<void> {
+    return this.write(() => {
+      for (const plan of plans) {
+        for (const delivery of plan.deliveries) {
+          const params = delivery.params === undefined ? null : JSON.stringify(delivery.params);
+          this.sql.upsertDelivery.run(plan.eventSeq, delivery.connector, delivery.route, params, delivery.chatKey ?? null, now, now, now);
+        }
+        this.sql.markRouted.run(now, plan.eventSeq);
+      }
+    });
+  }
+
+  claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    return this.write(() => {
+      const query = request.orderByChat ? this.sql.dueOrdered : this.sql.due;
+      const rows = query.all(request.connector, request.now, request.now, request.limit) as ClaimRow[];
+      const leaseUntil = request.now + request.leaseMs;
+      return rows.map((row) => {
+        this.sql.lease.run(leaseUntil, request.now, row.id);
+        return toClaimed(row);
+      });
+    });
+  }
+
+  recordResults(results: readonly AttemptResult[]): Promise<void> {
+    return this.write(() => {
+      for (const result of results) {
+        const id = Number(result.id);
+        this.sql.updateDelivery.run(result.status, result.nextAt ?? null, result.error ?? null, result.ref ?? null, result.startedAt + result.durationMs, id);
+        this.sql.insertAttempt.run(id, result.attempt, result.startedAt, result.durationMs, result.outcome, result.error ?? null, result.ref ?? null);
+      }
+    });
+  }
+
+  nextDueAt(connector: string): Promise<number | undefined> {
+    return this.read(() => {
+      const row = this.sql.nextDue.get(connector) as { next: number | null } | undefined;
+      return row?.next ?? undefined;
+    });
+  }
+
+  releaseAllLeases(): Promise<number> {
+    return this.write(() => this.sql.releaseLeases.run().changes);
+  }
+
+  listDeliveries(query: DeliveryQuery): Promise<DeliveryView[]> {
+    return this.read(() => {
+      const rows = this.sql.listDeliveries.all({
+        status: query.status ?? null, connector: query.connector ?? null, eventId: query.eventId ?? null, limit: query.limit,
+      }) as DeliveryRow[];
+      return rows.map(toDeliveryView);
+    });
+  }
+
+  replayDeadLetters(query: { ids?: readonly string[]; connector?: string }, now: number): Promise<number> {
+    return this.write(() => {
+      if (query.ids) {
+        let changed = 0;
+        for (const id of query.ids) changed += this.sql.replayDeadById.run(now, now, Number(id)).changes;
+        return changed;
+      }
+      return this.sql.replayDead.run({ now, connector: query.connector ?? null }).changes;
+    });
+  }
+
+  replayEvents(query: { since: number; until?: number; event?: string }): Promise<number> {
+    return this.write(() => this.sql.unroute.run({ since: query.since, until: query.until ?? Number.MAX_SAFE_INTEGER, event: query.event ?? null }).changes);
+  }
+
+  prune(policy: { deliveredBefore: number; deadBefore: number }): Promise<{ events: number }> {
+    return this.write(() => {
+      const rows = this.sql.prunable.all(policy) as { seq: number; webhook_seq: number }[];
+      for (const row of rows) {
+        this.sql.deleteAttemptsOf.run(row.seq);
+        this.sql.deleteDeliveriesOf.run(row.seq);
+        this.sql.deleteEvent.run(row.seq);
+      }
+      for (const webhookSeq of new Set(rows.map((row) => row.webhook_seq))) this.sql.deleteWebhookIfOrphan.run({ seq: webhookSeq });
+      return { events: rows.length };
+    });
+  }
+
+  getEvent(id: string): Promise<StoredEvent | undefined> {
+    return this.read(() => {
+      const row = this.sql.eventById.get(id) as EventRow | undefined;
+      return row && toStoredEvent(row);
+    });
+  }
+
+  stats(): Promise<StoreStats> {
+    return this.read(() => {
+      const counts = this.sql.eventCounts.get() as { events: number; unrouted: number | null };
+      const byConnector: Record<string, { pending: number; dead: number; oldestDueAt?: number }> = {};
+      for (const row of this.sql.connectorCounts.all() as { connector: string; pending: number; dead: number; oldest: number | null }[]) {
+        byConnector[row.connector] = { pending: row.pending, dead: row.dead, ...(row.oldest === null ? {} : { oldestDueAt: row.oldest }) };
+      }
+      return { events: counts.events, unrouted: counts.unrouted ?? 0, byConnector };
+    });
+  }
+
+  stateGet(connector: string, key: string): Promise<string | undefined> {
+    return this.read(() => (this.sql.stateGet.get(connector, key) as { value: string } | undefined)?.value);
+  }
+
+  stateSet(connector: string, key: string, value: string): Promise<void> {
+    return this.write(() => {
+      this.sql.stateSet.run(connector, key, value);
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.read(() => {
+      this.sql.ping.get();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.commits.flush();
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+function asUnavailable(error: unknown): Error {
+  if (error instanceof StoreUnavailableError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (code.startsWith('SQLITE_')) return new StoreUnavailableError(`store write failed (${code}): ${message}`);
+  return error instanceof Error ? error : new Error(message);
+}
+
+interface EventRow { seq: number; id: string; event: string; received_at: number; body: string; item_index: number; routed_at: number | null }
+interface ClaimRow { id: number; event_seq: number; event_id: string; connector: string; route: string; params: string | null; attempts: number; received_at: number; body: string; item_index: number }
+interface DeliveryRow { id: number; event_id: string; event: string; received_at: number; connector: string; route: string; status: DeliveryView['status']; attempts: number; next_at: number; last_error: string | null; ref: string | null; updated_at: number }
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    seq: row.seq, id: row.id, event: row.event, receivedAt: row.received_at, body: row.body,
+    itemIndex: row.item_index, routedAt: row.routed_at ?? undefined,
+  };
+}
+
+function toClaimed(row: ClaimRow): ClaimedDelivery {
+  return {
+    id: String(row.id), eventSeq: row.event_seq, eventId: row.event_id, connector: row.connector, route: row.route,
+    params: row.params === null ? undefined : JSON.parse(row.params), attempt: row.attempts + 1,
+    receivedAt: row.received_at, body: row.body, itemIndex: row.item_index,
+  };
+}
+
+function toDeliveryView(row: DeliveryRow): DeliveryView {
+  return {
+    id: String(row.id), eventId: row.event_id, event: row.event, receivedAt: row.received_at, connector: row.connector,
+    route: row.route, status: row.status, attempts: row.attempts, nextAt: row.next_at,
+    lastError: row.last_error ?? undefined, ref: row.ref ?? undefined, updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The store port. Data moves one way through it: ingest appends events, the router plans
+ * deliveries, the dispatcher claims them and records outcomes. Adapters: SQLite (embedded
+ * default, one router instance); PostgreSQL can follow by passing the same contract test.
+ * Times are epoch milliseconds.
+ */
+export interface Store {
+  /** Append the events of webhook requests, deduplicated by event id; resolves once durable. */
+  appendWebhooks(webhooks: readonly IncomingWebhook[]): Promise<AppendResult[]>;
+  /** Events not yet routed, oldest first. */
+  takeUnrouted(limit: number): Promise<StoredEvent[]>;
+  /**
+   * Record the routing decision of events (one transaction): their deliveries are created (or,
+   * for a replayed event, reset to pending) and the events marked routed.
+   */
+  planDeliveries(plans: readonly RoutingPlan[], now: number): Promise<void>;
+  /** Lease up to `limit` due deliveries of one connector. */
+  claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]>;
+  /** Write the results of attempts and release their leases. */
+  recordResults(results: readonly AttemptResult[]): Promise<void>;
+  /** The earliest `next_at` of a pending, unleased delivery of this connector (undefined if none). */
+  nextDueAt(connector: string): Promise<number | undefined>;
+  /** Release every lease (at start-up: the previous process is gone). */
+  releaseAllLeases(): Promise<number>;
+  listDeliveries(query: DeliveryQuery): Promise<DeliveryView[]>;
+  /** Set dead letters back to pending (attempts reset). Returns how many. */
+  replayDeadLetters(query: { ids?: readonly string[]; connector?: string }, now: number): Promise<number>;
+  /** Mark stored events received in [since, until) unrouted, so the current routes run again. */
+  replayEvents(query: { since: number; until?: number; event?: string }): Promise<number>;
+  /** Delete finished events older than the retention, and dead letters older than theirs. */
+  prune(policy: { deliveredBefore: number; deadBefore: number }): Promise<{ events: number }>;
+  getEvent(id: string): Promise<StoredEvent | undefined>;
+  stats(): Promise<StoreStats>;
+  stateGet(connector: string, key: string): Promise<string | undefined>;
+  stateSet(connector: string, key: string, value: string): Promise<void>;
+  /** Cheap liveness check of the storage (for /readyz). Throws when unusable. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One webhook request: its raw body as received, and the events found in it. */
+export interface IncomingWebhook {
+  readonly body: string;
+  readonly receivedAt: number;
+  readonly events: readonly NewEvent[];
+}
+
+export interface NewEvent {
+  readonly id: string;
+  readonly event: string;
+  /** Position of the item in an array envelope (0 for the object envelope). */
+  readonly itemIndex: number;
+  readonly chatId?: string | undefined;
+}
+
+export interface AppendResult {
+  readonly accepted: number;
+  readonly duplicates: number;
+}
+
+export interface StoredEvent {
+  readonly seq: number;
+  readonly id: string;
+  readonly event: string;
+  readonly receivedAt: number;
+  readonly body: string;
+  readonly itemIndex: number;
+  readonly routedAt?: number | undefined;
+}
+
+export interface RoutingPlan {
+  readonly eventSeq: number;
+  readonly deliveries: readonly PlannedDelivery[];
+}
+
+export interface PlannedDelivery {
+  readonly connector: string;
+  readonly route: string;
+  readonly params?: unknown;
+  /** Ordering key (the chat id), for connectors that keep per-chat order. */
+  readonly chatKey?: string | undefined;
+}
+
+export interface ClaimRequest {
+  readonly connector: string;
+  readonly limit: number;
+  readonly now: number;
+  readonly leaseMs: number;
+  /** Keep per-chat order: at most one delivery per chat in flight, none overtaking an earlier one. */
+  readonly orderByChat: boolean;
+}
+
+export interface ClaimedDelivery {
+  readonly id: string;
+  readonly eventSeq: number;
+  readonly eventId: string;
+  readonly connector: string;
+  readonly route: string;
+  readonly params: unknown;
+  /** 1-based number of this attempt. */
+  readonly attempt: number;
+  readonly receivedAt: number;
+  readonly body: string;
+  readonly itemIndex: number;
+}
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'skipped' | 'dead';
+
+export interface AttemptResult {
+  readonly id: string;
+  readonly attempt: number;
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** What the connector said (or the dispatcher, for timeouts and throws). */
+  readonly outcome: 'delivered' | 'skipped' | 'retry' | 'failed';
+  /** The delivery's new state. */
+  readonly status: DeliveryStatus;
+  readonly nextAt?: number | undefined;
+  readonly error?: string | undefined;
+  readonly ref?: string | undefined;
+}
+
+export interface DeliveryQuery {
+  readonly status?: DeliveryStatus;
+  readonly connector?: string;
+  readonly eventId?: string;
+  readonly limit: number;
+}
+
+export interface DeliveryView {
+  readonly id: string;
+  readonly eventId: string;
+  readonly event: string;
+  readonly receivedAt: number;
+  readonly connector: string;
+  readonly route: string;
+  readonly status: DeliveryStatus;
+  readonly attempts: number;
+  readonly nextAt: number;
+  readonly lastError?: string | undefined;
+  readonly ref?: string | undefined;
+  readonly updatedAt: number;
+}
+
+export interface StoreStats {
+  readonly events: number;
+  readonly unrouted: number;
+  readonly byConnector: Readonly<Record<string, { pending: number; dead: number; oldestDueAt?: number | undefined }>>;
+}
+
+/** The store could not write or read; the receiver answers 503 so Wassenger retries. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+}

@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { storeContract } from './store-contract.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'wa-router-store-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+
+storeContract('sqlite', async () => new SqliteStore({ path: join(dir, `store-${counter++}.db`) }));
+
+test('sqlite: data survives reopening the file', async () => {
+  const path = join(dir, 'reopen.db');
+  const first = new SqliteStore({ path });
+  await first.appendWebhooks([{ body: '{}', receivedAt: 1, events: [{ id: 'x', event: 'e', itemIndex: 0 }] }]);
+  await first.close();
+  const second = new SqliteStore({ path });
+  assert.equal((await second.takeUnrouted(10))[0]?.id, 'x');
+  await second.close();
+});
