@@ -26,6 +26,19 @@ export interface DeliveryPolicy {
   readonly orderBy: 'none' | 'chat';
 }
 
+/** The delivery policy a connector type gets when its definition and the config say nothing. */
+export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = Object.freeze({
+  maxBatch: 1,
+  maxInFlight: 4,
+  ratePerSec: 0,
+  timeoutMs: 10_000,
+  maxAttempts: 12,
+  maxAgeMs: 24 * 3_600_000,
+  backoffBaseMs: 1_000,
+  maxBackoffMs: 10 * 60_000,
+  orderBy: 'none',
+});
+
 /** One event to deliver to one connector instance. */
 export interface Delivery<P = unknown> {
   /** The store's delivery id. */

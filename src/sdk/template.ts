@@ -6,29 +6,36 @@ import { z } from 'zod';
  * The engine reads own properties only, knows no file system (no include/render of files) and has
  * render and memory limits, so a template cannot reach the process, the environment or files.
  */
-const liquid = new Liquid({
-  ownPropertyOnly: true,
-  strictFilters: true,
-  strictVariables: false,
-  templates: {},
-  renderLimit: 1_000,
-  memoryLimit: 16 * 1024 * 1024,
-  parseLimit: 100_000,
-});
-
-// Templates come from config, but the tags that read other templates from files have no place here.
-for (const name of ['include', 'render', 'layout']) {
-  liquid.registerTag(
-    name,
-    class ForbiddenTag extends Tag {
-      constructor(...args: ConstructorParameters<typeof Tag>) {
-        super(...args);
-        throw new Error(`the "${name}" tag is not available in wa-router templates`);
-      }
-      *render(): Generator<never, void, unknown> {}
-    },
-  );
+function createEngine(outputEscape?: (value: unknown) => string): Liquid {
+  const engine = new Liquid({
+    ownPropertyOnly: true,
+    strictFilters: true,
+    strictVariables: false,
+    templates: {},
+    renderLimit: 1_000,
+    memoryLimit: 16 * 1024 * 1024,
+    parseLimit: 100_000,
+    ...(outputEscape ? { outputEscape } : {}),
+  });
+  // Templates come from config, but the tags that read other templates from files have no place here.
+  for (const name of ['include', 'render', 'layout']) {
+    engine.registerTag(
+      name,
+      class ForbiddenTag extends Tag {
+        constructor(...args: ConstructorParameters<typeof Tag>) {
+          super(...args);
+          throw new Error(`the "${name}" tag is not available in wa-router templates`);
+        }
+        *render(): Generator<never, void, unknown> {}
+      },
+    );
+  }
+  return engine;
 }
+
+const plainEngine = createEngine();
+/** For URLs: every value written by `{{ }}` is percent-encoded, so event data cannot change the path or host. */
+const urlEngine = createEngine((value) => encodeURIComponent(value === undefined || value === null ? '' : String(value)));
 
 /** Matches a template that is exactly one output tag, whose value keeps its type. */
 const SINGLE_EXPRESSION = /^\s*\{\{-?([^{}]*?)-?\}\}\s*$/;
@@ -47,8 +54,8 @@ export class TemplateError extends Error {
   override readonly name = 'TemplateError';
 }
 
-function contextFor(scope: object): Context {
-  return new Context(scope, liquid.options, { sync: true }, { liquid });
+function contextFor(engine: Liquid, scope: object): Context {
+  return new Context(scope, engine.options, { sync: true }, { liquid: engine });
 }
 
 function asText(value: unknown): string {
@@ -59,11 +66,20 @@ function asText(value: unknown): string {
 
 /** Compile a template once; throws TemplateError when its syntax or a filter name is wrong. */
 export function compileTemplate(source: string): Template {
+  return compileWith(plainEngine, source, true);
+}
+
+/** Compile a URL template: values are percent-encoded; the result is always a string. */
+export function compileUrlTemplate(source: string): Template {
+  return compileWith(urlEngine, source, false);
+}
+
+function compileWith(liquid: Liquid, source: string, keepTypes: boolean): Template {
   try {
-    const single = SINGLE_EXPRESSION.exec(source);
+    const single = keepTypes ? SINGLE_EXPRESSION.exec(source) : null;
     if (single) {
       const value = new Value(single[1]!.trim(), liquid);
-      const render = (scope: object): unknown => toValueSync(value.value(contextFor(scope), false));
+      const render = (scope: object): unknown => toValueSync(value.value(contextFor(liquid, scope), false));
       return { source, render, renderString: (scope) => asText(render(scope)) };
     }
     if (!source.includes('{{') && !source.includes('{%')) {
@@ -120,6 +136,14 @@ export function template() {
     .string()
     .transform((source, ctx) => compileOrIssue(() => compileTemplate(source), ctx))
     .meta({ description: 'Liquid template over the event, e.g. "{{ contact.name }}".' });
+}
+
+/** Config field holding a URL template whose `{{ }}` values are percent-encoded. */
+export function urlTemplate() {
+  return z
+    .string()
+    .transform((source, ctx) => compileOrIssue(() => compileUrlTemplate(source), ctx))
+    .meta({ description: 'URL template; values from the event are percent-encoded.' });
 }
 
 /** Config field holding a JSON-like tree of templates (e.g. a request body); parses to a TemplateTree. */

@@ -1,0 +1,65 @@
+import { mkdir, open } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { defineConnector, delivered, failed, retry, templateScope, templateTree, z, type Delivery, type TemplateTree } from '../../src/sdk/index.ts';
+
+/** Errors that no retry can fix. */
+const PERMANENT = new Set(['EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS']);
+
+const FileConfig = z
+  .object({
+    path: z.string().min(1).describe('File to append to, relative to the working directory (e.g. ./data/events.jsonl).'),
+    line: templateTree().optional().describe('What each line holds, as a YAML tree of templates; default: the normalized event.'),
+    fsync: z.boolean().default(true).describe('fsync after each batch, so a delivered line survives a power loss.'),
+  })
+  .strict();
+
+function renderLine(line: TemplateTree | undefined, delivery: Delivery): string {
+  const value = line ? line.render(templateScope(delivery)) : delivery.event;
+  return JSON.stringify(value ?? null);
+}
+
+/** Append each event as one JSON line to a local file. */
+export default defineConnector({
+  sdkVersion: 1,
+  type: 'file',
+  summary: 'Append each event as a JSON line to a local file (JSON Lines).',
+  config: FileConfig,
+  examples: [
+    { title: 'Every event, as normalized', config: { path: './data/events.jsonl' } },
+    { title: 'Selected fields', config: { path: './data/inbound.jsonl', line: { at: '{{ receivedAt }}', from: '{{ contact.phone }}', text: '{{ message.body }}' } } },
+  ],
+  // One writer keeps lines in delivery order; batches make one write and one fsync.
+  delivery: { maxBatch: 200, maxInFlight: 1, timeoutMs: 10_000 },
+  create(config) {
+    const path = resolve(config.path);
+    let ready: Promise<unknown> | undefined;
+    return {
+      preview: (delivery) => ({ path, line: renderLine(config.line, delivery) }),
+      async deliver(batch) {
+        let lines: string;
+        try {
+          lines = batch.map((delivery) => renderLine(config.line, delivery)).join('\n') + '\n';
+        } catch (error) {
+          return batch.map(() => failed(`cannot render the line: ${(error as Error).message}`));
+        }
+        try {
+          ready ??= mkdir(dirname(path), { recursive: true });
+          await ready;
+          const handle = await open(path, 'a');
+          try {
+            await handle.write(lines);
+            if (config.fsync) await handle.sync();
+          } finally {
+            await handle.close();
+          }
+          return batch.map(() => delivered());
+        } catch (error) {
+          ready = undefined;
+          const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+          const reason = `cannot append to ${config.path}: ${code}`;
+          return batch.map(() => (PERMANENT.has(code) ? failed(reason) : retry(reason)));
+        }
+      },
+    };
+  },
+});

@@ -1,0 +1,111 @@
+import {
+  classifyHttpStatus, classifyNetworkError, compileUrlTemplate, defineConnector, failed, template, templateTree, urlTemplate, z,
+  type Outcome,
+} from '../../src/sdk/index.ts';
+import { renderRequest, type HttpParams, type HttpRequestTemplates } from './request.ts';
+
+/** The origin of a URL template must be written literally, so no event value can pick the host. */
+const LITERAL_ORIGIN = /^(https?:\/\/[^/{}?#]+)(\/|$)/;
+const MAX_ERROR_DETAIL = 300;
+
+const HttpConfig = z
+  .object({
+    url: z
+      .string()
+      .superRefine((url, ctx) => {
+        const match = LITERAL_ORIGIN.exec(url);
+        if (!match || match[1]!.includes('{{') || match[1]!.includes('{%')) {
+          ctx.addIssue({ code: 'custom', message: 'url must start with a literal http(s)://host/ (templates are allowed in the path and query only)' });
+          return;
+        }
+        try {
+          new URL(match[1]!);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `"${match[1]}" is not a valid origin` });
+        }
+      })
+      .describe('Target URL. The scheme and host are fixed; `{{ }}` values in the path and query are percent-encoded.'),
+    method: z.enum(['POST', 'PUT', 'PATCH', 'GET', 'DELETE']).default('POST').describe('HTTP method.'),
+    headers: z.record(z.string(), template()).default({}).describe('Request headers (templates); secrets via ${VAR}.'),
+    body: templateTree().optional().describe('JSON body as a YAML tree of templates; default: the normalized event.'),
+    idempotencyHeader: z.union([z.string().min(1), z.literal(false)]).default('Idempotency-Key').describe('Header carrying the stable idempotency key, or false.'),
+  })
+  .strict();
+
+const HttpParamsSchema = z
+  .object({
+    body: templateTree().optional().describe('Body for this route instead of the connector\'s.'),
+    headers: z.record(z.string(), template()).optional().describe('Headers added for this route.'),
+  })
+  .strict();
+
+/** Send each event to an HTTP endpoint whose host is fixed in config. */
+export default defineConnector({
+  sdkVersion: 1,
+  type: 'http',
+  summary: 'POST each event (or a templated body) to an HTTP endpoint whose host is fixed in config.',
+  config: HttpConfig,
+  params: HttpParamsSchema,
+  examples: [
+    { title: 'Forward every event as JSON', config: { url: 'https://hooks.example.com/wassenger' } },
+    {
+      title: 'Templated body and bearer token',
+      config: {
+        url: 'https://api.example.com/chats/{{ chat.id }}/messages',
+        headers: { Authorization: 'Bearer ${EXAMPLE_TOKEN}' },
+        body: { from: '{{ contact.phone }}', text: '{{ message.body }}', at: '{{ receivedAt }}' },
+      },
+    },
+  ],
+  delivery: { maxBatch: 1, maxInFlight: 8, timeoutMs: 10_000 },
+  create(config) {
+    const templates: HttpRequestTemplates = {
+      url: compileUrlTemplate(config.url),
+      origin: new URL(LITERAL_ORIGIN.exec(config.url)![1]!).origin,
+      method: config.method,
+      headers: config.headers,
+      body: config.body,
+      idempotencyHeader: config.idempotencyHeader,
+    };
+    return {
+      preview: (delivery) => renderRequest(templates, delivery as Parameters<typeof renderRequest>[1]),
+      async deliver(batch, signal) {
+        return Promise.all(batch.map((delivery) => send(templates, delivery as Parameters<typeof renderRequest>[1], signal)));
+      },
+    };
+  },
+});
+
+async function send(templates: HttpRequestTemplates, delivery: Parameters<typeof renderRequest>[1], signal: AbortSignal): Promise<Outcome> {
+  let request;
+  try {
+    request = renderRequest(templates, delivery);
+  } catch (error) {
+    return failed(`cannot build the request: ${(error as Error).message}`);
+  }
+  let response: Response;
+  try {
+    response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body ?? null, signal, redirect: 'manual' });
+  } catch (error) {
+    return classifyNetworkError(error);
+  }
+  const detail = response.ok ? '' : await errorDetail(response);
+  if (!response.ok) {
+    // Redirects are not followed: the target host is fixed in config.
+    if (response.status >= 300 && response.status < 400) return failed(`HTTP ${response.status}: redirect not followed (the host is fixed in config)`);
+  } else {
+    await response.body?.cancel();
+  }
+  return classifyHttpStatus(response.status, response.headers, detail);
+}
+
+async function errorDetail(response: Response): Promise<string> {
+  try {
+    const text = await response.text();
+    return text.slice(0, MAX_ERROR_DETAIL).replace(/\s+/g, ' ').trim();
+  } catch {
+    return '';
+  }
+}
+
+export type { HttpParams };

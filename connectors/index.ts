@@ -1,0 +1,6 @@
+import type { ConnectorDefinition } from '../src/sdk/index.ts';
+import file from './file/index.ts';
+import http from './http/index.ts';
+
+/** The built-in connector types. Each imports only the public SDK, like a custom module. */
+export const builtinConnectors: readonly ConnectorDefinition[] = [file, http] as unknown as readonly ConnectorDefinition[];

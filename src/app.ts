@@ -1,0 +1,138 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { builtinConnectors } from '../connectors/index.ts';
+import { loadConfig, type LoadResult, type RouterConfig } from './config/load.ts';
+import { formatIssues } from './config/issues.ts';
+import { Dispatcher } from './dispatch/dispatcher.ts';
+import { createHttpApp } from './http/server.ts';
+import { createIngest } from './ingest/ingest.ts';
+import type { Logger } from './observability/logger.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { ConnectorRegistry } from './registry/registry.ts';
+import { RoutingLoop } from './routing/router.ts';
+import { openStore } from './store/open.ts';
+import type { Store } from './store/store.ts';
+
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/** The registry of built-in connector types. */
+export function builtinRegistry(): ConnectorRegistry {
+  return new ConnectorRegistry(builtinConnectors);
+}
+
+/** Load a config with the built-in connectors and its plugins. */
+export function loadRouterConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadResult> {
+  return loadConfig(file, { registry: builtinRegistry(), env });
+}
+
+export interface RunningRouter {
+  readonly url: string;
+  readonly port: number;
+  readonly store: Store;
+  readonly metrics: Metrics;
+  readonly dispatcher: Dispatcher;
+  config(): RouterConfig;
+  /** Load the config file again; keeps the running config (and says why) when the new one is invalid. */
+  reload(): Promise<boolean>;
+  /** Stop accepting, finish requests and deliveries in flight (within the grace period), close the store. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: the only module that knows every stage. Wires receiver → store →
+ * routing → dispatcher, each woken by the previous one, with data moving only through the store.
+ */
+export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningRouter> {
+  let config = initial;
+  const store = openStore(config.store);
+  // One router instance owns an SQLite file: leases left by a previous process are void.
+  const released = await store.releaseAllLeases();
+  if (released > 0) log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');
+
+  const metrics = createMetrics(store);
+  const dispatcher = new Dispatcher({
+    store,
+    log,
+    onResult(connector, result) {
+      metrics.deliveries.inc({ connector, outcome: result.outcome });
+      metrics.deliverySeconds.observe({ connector }, result.durationMs / 1000);
+      if (result.status === 'dead') metrics.deadLetters.inc({ connector });
+    },
+  });
+  const routing = new RoutingLoop(store, () => config, log.child({ stage: 'routing' }), (connectors) => dispatcher.wake(connectors));
+  const ingest = createIngest(store, () => routing.wake());
+
+  const app = createHttpApp({
+    path: config.server.path,
+    settings: () => config.server,
+    ingest,
+    log: log.child({ stage: 'receiver' }),
+    metrics,
+    ready: () => store.ping(),
+  });
+
+  await dispatcher.apply(config, config.server.shutdownGrace);
+  routing.start();
+
+  const server: Server = app.listen({ port: config.server.port, host: config.server.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  server.requestTimeout = config.server.requestTimeout;
+  server.headersTimeout = Math.min(config.server.requestTimeout, 20_000);
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, path: config.server.path, store: config.store.split('?')[0], connectors: [...config.connectors.keys()], routes: config.routes.length }, 'Router listening.');
+
+  const pruneTimer = setInterval(() => {
+    const now = Date.now();
+    store
+      .prune({ deliveredBefore: now - config.retention.delivered, deadBefore: now - config.retention.dead })
+      .then((pruned) => pruned.events > 0 && log.info(pruned, 'Pruned old events.'))
+      .catch((error: unknown) => log.warn({ err: error }, 'Pruning failed.'));
+  }, PRUNE_EVERY_MS);
+  pruneTimer.unref();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    store,
+    metrics,
+    dispatcher,
+    config: () => config,
+    async reload() {
+      const result = await loadConfig(config.file, { registry: builtinRegistry(), env });
+      if (!result.ok) {
+        log.error({ issues: result.issues.length, details: formatIssues(result.issues) }, 'Config reload failed; keeping the running config.');
+        return false;
+      }
+      const next = result.config;
+      if (next.server.port !== config.server.port || next.server.host !== config.server.host || next.server.path !== config.server.path || next.store !== config.store) {
+        log.warn({}, 'server.port, server.host, server.path and store take effect only after a restart.');
+      }
+      config = next;
+      await dispatcher.apply(next, next.server.shutdownGrace);
+      routing.wake();
+      log.info({ connectors: [...next.connectors.keys()], routes: next.routes.length }, 'Config reloaded.');
+      return true;
+    },
+    close() {
+      closing ??= (async () => {
+        clearInterval(pruneTimer);
+        const grace = config.server.shutdownGrace;
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const forced = setTimeout(() => server.closeAllConnections(), grace);
+        await serverClosed;
+        clearTimeout(forced);
+        await routing.stop();
+        await dispatcher.stop(grace);
+        await store.close();
+        log.info({}, 'Router stopped.');
+      })();
+      return closing;
+    },
+  };
+}

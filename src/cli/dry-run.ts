@@ -1,0 +1,60 @@
+import type { RouterConfig } from '../config/load.ts';
+import type { RoutedEvent } from '../domain/event.ts';
+import { planEvent } from '../routing/plan.ts';
+import type { ConnectorContext } from '../sdk/connector.ts';
+import { normalizeItem } from '../wassenger/normalize.ts';
+import { parseWebhookBody } from '../wassenger/payload.ts';
+
+export interface DryRunDelivery {
+  readonly connector: string;
+  readonly type: string;
+  readonly route: string;
+  readonly idempotencyKey: string;
+  /** What the connector would send (its `preview`), or the event and params when it has none. */
+  readonly wouldSend?: unknown;
+  readonly error?: string;
+}
+
+export interface DryRunEvent {
+  readonly event: RoutedEvent;
+  readonly matchedRoutes: readonly string[];
+  readonly deliveries: readonly DryRunDelivery[];
+}
+
+const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * Route a payload without sending or storing anything: which routes match each event, and exactly
+ * what each connector would be sent. Connectors are created (no I/O happens in `create`) and asked
+ * for their `preview`.
+ */
+export async function dryRun(config: RouterConfig, body: unknown, receivedAt = new Date()): Promise<{ ok: true; events: DryRunEvent[] } | { ok: false; error: string; issues: readonly { path: string; message: string }[] }> {
+  const parsed = parseWebhookBody(body);
+  if (!parsed.ok) return { ok: false, error: parsed.error, issues: parsed.issues };
+  const events: DryRunEvent[] = [];
+  for (const item of parsed.items) {
+    const event = normalizeItem(item, receivedAt);
+    const plan = planEvent(event, config.routes);
+    const deliveries: DryRunDelivery[] = [];
+    for (const planned of plan.deliveries) {
+      const instance = config.connectors.get(planned.connector)!;
+      const target = config.routes.find((route) => route.name === planned.route)?.targets.find((t) => t.connector === planned.connector);
+      const delivery = { id: 'dry-run', idempotencyKey: `${event.id}:${instance.name}`, attempt: 1, route: planned.route, event, params: target?.params };
+      const base = { connector: instance.name, type: instance.type, route: planned.route, idempotencyKey: delivery.idempotencyKey };
+      try {
+        const context: ConnectorContext = {
+          name: instance.name, log: quietLog, configDir: config.dir,
+          state: { get: async () => undefined, set: async () => {} },
+        };
+        const connector = await instance.definition.create(instance.config, context);
+        const wouldSend = connector.preview ? connector.preview(delivery) : { event, params: planned.params };
+        await connector.close?.();
+        deliveries.push({ ...base, wouldSend });
+      } catch (error) {
+        deliveries.push({ ...base, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    events.push({ event, matchedRoutes: plan.matched, deliveries });
+  }
+  return { ok: true, events };
+}

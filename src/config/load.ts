@@ -1,0 +1,227 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import type { RoutedEvent } from '../domain/event.ts';
+import { loadPlugin } from '../registry/plugins.ts';
+import type { ConnectorRegistry } from '../registry/registry.ts';
+import { compileWhen } from '../rules/compile.ts';
+import type { WhenDocument } from '../rules/compile.ts';
+import type { ConnectorDefinition, DeliveryPolicy } from '../sdk/connector.ts';
+import { DEFAULT_DELIVERY_POLICY } from '../sdk/connector.ts';
+import { didYouMean } from '../util/suggest.ts';
+import { interpolateEnv } from './env.ts';
+import { formatPath, type ConfigIssue } from './issues.ts';
+import { positionAt, positionOf } from './positions.ts';
+import { ConfigSchema, ConnectorEntrySchema, type RawConfig } from './schema.ts';
+import { schemaIssues } from './zod-issues.ts';
+
+/** A configured connector instance, validated against its type's schema. */
+export interface ConnectorInstance {
+  readonly name: string;
+  readonly type: string;
+  readonly definition: ConnectorDefinition;
+  /** The instance config as parsed by the definition's schema (templates compiled). */
+  readonly config: unknown;
+  readonly policy: DeliveryPolicy;
+}
+
+export interface RouteTarget {
+  readonly connector: string;
+  /** The `with:` block parsed by the connector's params schema. */
+  readonly params: unknown;
+  /** The `with:` block as written, stored with the delivery and parsed again when delivered. */
+  readonly rawParams: unknown;
+}
+
+export interface CompiledRoute {
+  readonly name: string;
+  readonly matches: (event: RoutedEvent) => boolean;
+  readonly targets: readonly RouteTarget[];
+}
+
+/** A loaded, fully validated config. */
+export interface RouterConfig {
+  readonly file: string;
+  readonly dir: string;
+  readonly server: RawConfig['server'];
+  readonly store: string;
+  readonly retention: RawConfig['retention'];
+  readonly log: RawConfig['log'];
+  readonly connectors: ReadonlyMap<string, ConnectorInstance>;
+  readonly routes: readonly CompiledRoute[];
+  /** Values substituted from the environment, plus the webhook secret: never logged. */
+  readonly secrets: readonly string[];
+  /** The config as written, with secrets replaced by "[redacted]" (for `validate --print`, the admin API). */
+  readonly redacted: unknown;
+}
+
+export type LoadResult = { ok: true; config: RouterConfig } | { ok: false; issues: ConfigIssue[] };
+
+export interface LoadOptions {
+  /** Built-in connector types; the config's plugins are added to a copy. */
+  readonly registry: ConnectorRegistry;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Text to use instead of reading the file (tests). */
+  readonly text?: string;
+}
+
+/** Read, interpolate and validate a config file, reporting every problem at once with file:line:col. */
+export async function loadConfig(file: string, options: LoadOptions): Promise<LoadResult> {
+  const path = resolve(file);
+  const issues: ConfigIssue[] = [];
+  let text: string;
+  try {
+    text = options.text ?? (await readFile(path, 'utf8'));
+  } catch (error) {
+    return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: `cannot read config file: ${(error as Error).message}` }] };
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  for (const error of doc.errors) {
+    const { line, col } = positionAt(lines, error.pos[0]);
+    issues.push({ file, line, col, path: '', message: `YAML syntax: ${error.message.split('\n')[0]}` });
+  }
+  if (issues.length > 0) return { ok: false, issues };
+
+  const report = (at: readonly PropertyKey[], message: string, key?: string): void => {
+    const { line, col } = positionOf(doc, lines, at, key);
+    issues.push({ file, line, col, path: formatPath(key === undefined ? at : [...at, key]), message });
+  };
+
+  const { unset, secrets } = interpolateEnv(doc, options.env ?? process.env);
+  for (const variable of unset) {
+    const { line, col } = positionAt(lines, variable.range[0]);
+    issues.push({ file, line, col, path: '', message: `environment variable ${variable.name} is not set (use \${${variable.name}:-default} for a default)` });
+  }
+
+  const value: unknown = doc.toJS();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    report([], 'the config must be a mapping with at least `server:` (see config/wa-router.yaml)');
+    return { ok: false, issues };
+  }
+  const parsed = ConfigSchema.safeParse(value, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of schemaIssues(ConfigSchema, parsed.error)) report(issue.path, issue.message, issue.key);
+  }
+
+  const dir = dirname(path);
+  const registry = options.registry.clone();
+  const raw = value as Record<string, unknown>;
+  if (Array.isArray(raw.plugins)) {
+    for (const [index, plugin] of raw.plugins.entries()) {
+      if (typeof plugin !== 'string') continue;
+      try {
+        await loadPlugin(registry, plugin, dir);
+      } catch (error) {
+        report(['plugins', index], (error as Error).message);
+      }
+    }
+  }
+
+  const connectors = validateConnectors(raw.connectors, registry, report);
+  const routes = validateRoutes(raw.routes, connectors, report);
+  if (issues.length > 0 || !parsed.success) return { ok: false, issues: sortIssues(issues) };
+
+  const config = parsed.data;
+  const allSecrets = [...new Set([...secrets, config.server.secret])].filter((secret) => secret.length > 0);
+  return {
+    ok: true,
+    config: {
+      file: path, dir, server: config.server, store: config.store, retention: config.retention, log: config.log,
+      connectors, routes, secrets: allSecrets, redacted: redact(value, allSecrets),
+    },
+  };
+}
+
+type Report = (at: readonly PropertyKey[], message: string, key?: string) => void;
+
+function validateConnectors(value: unknown, registry: ConnectorRegistry, report: Report): Map<string, ConnectorInstance> {
+  const instances = new Map<string, ConnectorInstance>();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return instances;
+  for (const [name, entry] of Object.entries(value)) {
+    const outer = ConnectorEntrySchema.safeParse(entry);
+    if (!outer.success) continue; // already reported by the outer schema
+    const { type, delivery, ...rest } = outer.data;
+    const registered = registry.get(type);
+    if (!registered) {
+      report(['connectors', name, 'type'], `unknown connector type "${type}"${didYouMean(type, registry.types())}; known types: ${registry.types().join(', ')}`);
+      continue;
+    }
+    const definition = registered.definition;
+    const parsed = definition.config.safeParse(rest, { reportInput: true });
+    if (!parsed.success) {
+      for (const issue of schemaIssues(definition.config, parsed.error)) report(['connectors', name, ...issue.path], issue.message, issue.key);
+      continue;
+    }
+    const policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, ...definition.delivery, ...stripUndefined(delivery ?? {}) };
+    instances.set(name, { name, type, definition, config: parsed.data, policy });
+  }
+  return instances;
+}
+
+function validateRoutes(value: unknown, connectors: ReadonlyMap<string, ConnectorInstance>, report: Report): CompiledRoute[] {
+  const routes: CompiledRoute[] = [];
+  if (!Array.isArray(value)) return routes;
+  const seen = new Set<string>();
+  value.forEach((route: unknown, index) => {
+    if (route === null || typeof route !== 'object') return;
+    const { name, when, to } = route as { name?: unknown; when?: unknown; to?: unknown };
+    if (typeof name === 'string') {
+      if (seen.has(name)) report(['routes', index, 'name'], `duplicate route name "${name}"`);
+      seen.add(name);
+    }
+    if (!Array.isArray(to)) return;
+    const targets: RouteTarget[] = [];
+    to.forEach((target: unknown, targetIndex) => {
+      const at = ['routes', index, 'to', targetIndex];
+      const connector = typeof target === 'string' ? target : (target as { connector?: unknown } | null)?.connector;
+      if (typeof connector !== 'string') return;
+      const instance = connectors.get(connector);
+      if (!instance) {
+        report(typeof target === 'string' ? at : [...at, 'connector'], `no connector named "${connector}"${didYouMean(connector, connectors.keys())}`);
+        return;
+      }
+      const rawParams = typeof target === 'string' ? undefined : (target as { with?: unknown }).with;
+      const params = parseParams(instance.definition, rawParams, [...at, 'with'], report);
+      targets.push({ connector, params, rawParams });
+    });
+    routes.push({ name: String(name), matches: compileWhen(when as WhenDocument | undefined), targets });
+  });
+  return routes;
+}
+
+function parseParams(definition: ConnectorDefinition, rawParams: unknown, at: PropertyKey[], report: Report): unknown {
+  if (!definition.params) {
+    if (rawParams !== undefined) report(at, `connector type "${definition.type}" takes no \`with:\` parameters`);
+    return undefined;
+  }
+  const parsed = (definition.params as z.ZodType).safeParse(rawParams ?? {}, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  for (const issue of schemaIssues(definition.params, parsed.error)) report([...at, ...issue.path], issue.message, issue.key);
+  return undefined;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
+  return issues.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+/** Replace every occurrence of a secret in strings of a JSON-like value. */
+export function redact(value: unknown, secrets: readonly string[]): unknown {
+  if (typeof value === 'string') {
+    let out = value;
+    for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[redacted]');
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((item) => redact(item, secrets));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, redact(child, secrets)]));
+  }
+  return value;
+}
+
+export type { Document };

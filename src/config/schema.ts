@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { WhenSchema } from '../rules/when-schema.ts';
+import { duration, size } from './units.ts';
+
+/** Names of connector instances and routes: letters, digits, `_` and `-`. */
+const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const name = (what: string) => z.string().regex(NAME, `${what} names use letters, digits, "_" and "-", starting with a letter`);
+
+export const ServerSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535).default(8080).describe('TCP port of the receiver.'),
+    host: z.string().default('0.0.0.0').describe('Address to listen on.'),
+    path: z.string().startsWith('/').default('/webhooks/wassenger').describe('Path Wassenger posts to.'),
+    secret: z.string().min(8, 'the webhook secret must be at least 8 characters').describe('Shared secret, sent as ?key=… or the X-Webhook-Secret header.'),
+    bodyLimit: size.default(1024 * 1024).describe('Largest accepted webhook body.'),
+    requestTimeout: duration.default(30_000).describe('Time allowed to receive a whole request.'),
+    shutdownGrace: duration.default(10_000).describe('Time SIGTERM waits for in-flight work before closing.'),
+  })
+  .strict();
+
+/** Per-instance overrides of the connector's delivery policy. */
+export const DeliveryOverridesSchema = z
+  .object({
+    maxBatch: z.number().int().min(1).max(1000),
+    maxInFlight: z.number().int().min(1).max(256),
+    ratePerSec: z.number().min(0),
+    timeoutMs: z.number().int().min(1),
+    maxAttempts: z.number().int().min(1),
+    maxAgeMs: z.number().int().min(1),
+    backoffBaseMs: z.number().int().min(1),
+    maxBackoffMs: z.number().int().min(1),
+    orderBy: z.enum(['none', 'chat']),
+  })
+  .partial()
+  .strict();
+
+/** `type` and `delivery` are the router's; every other key belongs to the connector type's schema. */
+export const ConnectorEntrySchema = z
+  .object({ type: z.string().min(1), delivery: DeliveryOverridesSchema.optional() })
+  .loose();
+
+export const RouteTargetSchema = z.union([
+  name('connector'),
+  z.object({ connector: name('connector'), with: z.record(z.string(), z.unknown()).optional() }).strict(),
+]);
+
+export const RouteSchema = z
+  .object({
+    name: name('route'),
+    when: WhenSchema.optional(),
+    to: z.array(RouteTargetSchema).min(1, 'a route needs at least one connector in `to`'),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    server: ServerSchema,
+    store: z.string().default('sqlite:./data/wa-router.db').describe('sqlite:<path> (relative to the config file).'),
+    plugins: z.array(z.string().min(1)).default([]).describe('Custom connector modules, relative to the config file.'),
+    connectors: z.record(name('connector'), ConnectorEntrySchema).default({}),
+    routes: z.array(RouteSchema).default([]),
+    retention: z
+      .object({
+        delivered: duration.prefault('7d').describe('Keep events whose deliveries all finished this long.'),
+        dead: duration.prefault('30d').describe('Keep dead letters this long.'),
+      })
+      .strict()
+      .default({ delivered: 7 * 86_400_000, dead: 30 * 86_400_000 }),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+export type RawConfig = z.output<typeof ConfigSchema>;

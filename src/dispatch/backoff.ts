@@ -1,0 +1,54 @@
+import type { DeliveryPolicy } from '../sdk/connector.ts';
+import type { Outcome } from '../sdk/outcome.ts';
+import type { DeliveryStatus } from '../store/store.ts';
+
+/** Never retry sooner than this, even when full jitter draws zero: no tight retry loops. */
+export const MIN_RETRY_DELAY_MS = 100;
+
+/** Exponential backoff with full jitter: a random delay in [floor, min(max, base·2^(attempt-1))]. */
+export function backoffDelay(attempt: number, policy: Pick<DeliveryPolicy, 'backoffBaseMs' | 'maxBackoffMs'>, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxBackoffMs, policy.backoffBaseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
+  return Math.max(MIN_RETRY_DELAY_MS, Math.round(random() * ceiling));
+}
+
+export interface Decision {
+  readonly status: DeliveryStatus;
+  readonly nextAt?: number;
+  readonly error?: string;
+  readonly ref?: string;
+}
+
+export interface DecisionContext {
+  readonly attempt: number;
+  readonly receivedAt: number;
+  readonly now: number;
+  readonly policy: DeliveryPolicy;
+  readonly random?: () => number;
+}
+
+/**
+ * What becomes of a delivery after an attempt. `retry` waits its backoff, and at least as long as
+ * the destination's Retry-After; past `maxAttempts` or `maxAgeMs` it becomes a dead letter with the
+ * last reason. `failed` is a dead letter at once. Pure: the dispatcher's only timing policy.
+ */
+export function decide(outcome: Outcome, context: DecisionContext): Decision {
+  switch (outcome.status) {
+    case 'delivered':
+      return outcome.ref === undefined ? { status: 'delivered' } : { status: 'delivered', ref: outcome.ref };
+    case 'skipped':
+      return { status: 'skipped', error: outcome.reason };
+    case 'failed':
+      return { status: 'dead', error: outcome.reason };
+    case 'retry': {
+      const { attempt, policy, now, receivedAt } = context;
+      if (attempt >= policy.maxAttempts) {
+        return { status: 'dead', error: `gave up after ${attempt} attempts: ${outcome.reason}` };
+      }
+      const delay = Math.max(outcome.retryAfterMs ?? 0, backoffDelay(attempt, policy, context.random));
+      if (now + delay - receivedAt > policy.maxAgeMs) {
+        return { status: 'dead', error: `gave up: the event would be older than ${policy.maxAgeMs} ms at the next attempt: ${outcome.reason}` };
+      }
+      return { status: 'pending', nextAt: now + delay, error: outcome.reason };
+    }
+  }
+}

@@ -1,0 +1,137 @@
+import type { ConnectorInstance, RouterConfig } from '../config/load.ts';
+import type { RoutedEvent } from '../domain/event.ts';
+import { rehydrate } from '../ingest/rehydrate.ts';
+import type { Logger } from '../observability/logger.ts';
+import { scrub } from '../observability/logger.ts';
+import type { Connector, ConnectorContext } from '../sdk/connector.ts';
+import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.ts';
+import { LruCache } from '../util/lru.ts';
+import { ConnectorWorker } from './worker.ts';
+
+interface Running {
+  readonly instance: ConnectorInstance;
+  readonly connector: Connector;
+  readonly worker: ConnectorWorker;
+}
+
+export interface DispatcherOptions {
+  readonly store: Store;
+  readonly log: Logger;
+  readonly onResult?: (connector: string, result: AttemptResult, claimed: ClaimedDelivery) => void;
+}
+
+/**
+ * The delivery stage: one worker per connector instance of the current config. The only place
+ * that retries, for every connector alike. A reload replaces the workers; deliveries in flight
+ * finish under their leases, so nothing is sent twice by the swap.
+ */
+export class Dispatcher {
+  private running = new Map<string, Running>();
+  private config: RouterConfig | undefined;
+  /** Several connectors often deliver the same event: normalize it once. */
+  private readonly events = new LruCache<number, RoutedEvent>(2_000);
+
+  constructor(private readonly options: DispatcherOptions) {}
+
+  /** Start (or restart) workers for the connectors of `config`. */
+  async apply(config: RouterConfig, graceMs: number): Promise<void> {
+    const previous = this.running;
+    this.config = config;
+    this.running = new Map();
+    await Promise.all([...previous.values()].map((entry) => this.retire(entry, graceMs)));
+    for (const instance of config.connectors.values()) {
+      const started = await this.start(instance, config);
+      if (started) this.running.set(instance.name, started);
+    }
+  }
+
+  private async start(instance: ConnectorInstance, config: RouterConfig): Promise<Running | undefined> {
+    const { store } = this.options;
+    const log = this.options.log.child({ connector: instance.name, type: instance.type });
+    const context: ConnectorContext = {
+      name: instance.name,
+      log,
+      configDir: config.dir,
+      state: {
+        get: (key) => store.stateGet(instance.name, key),
+        set: (key, value) => store.stateSet(instance.name, key, value),
+      },
+    };
+    let connector: Connector;
+    try {
+      connector = await instance.definition.create(instance.config, context);
+    } catch (error) {
+      log.error({ err: error }, 'Connector could not be created; its deliveries wait until the config is fixed.');
+      return undefined;
+    }
+    const worker = new ConnectorWorker({
+      store,
+      log,
+      instance,
+      connector,
+      hydrate: (claimed) => this.hydrate(claimed),
+      paramsFor: (route, stored) => this.paramsFor(instance, route, stored),
+      scrub: (text) => scrub(text, this.config?.secrets ?? []),
+      onResult: (result, claimed) => this.options.onResult?.(instance.name, result, claimed),
+    });
+    worker.wake();
+    return { instance, connector, worker };
+  }
+
+  private async retire(entry: Running, graceMs: number): Promise<void> {
+    await entry.worker.stop(graceMs);
+    try {
+      await entry.connector.close?.();
+    } catch (error) {
+      this.options.log.warn({ connector: entry.instance.name, err: error }, 'Connector did not close cleanly.');
+    }
+  }
+
+  private hydrate(claimed: ClaimedDelivery): RoutedEvent {
+    let event = this.events.get(claimed.eventSeq);
+    if (!event) {
+      event = rehydrate(claimed.body, claimed.itemIndex, claimed.receivedAt);
+      this.events.set(claimed.eventSeq, event);
+    }
+    return event;
+  }
+
+  /** The route's parsed `with:` block from the current config; the stored one if the route changed. */
+  private paramsFor(instance: ConnectorInstance, route: string, stored: unknown): unknown {
+    const target = this.config?.routes.find((r) => r.name === route)?.targets.find((t) => t.connector === instance.name);
+    if (target && JSON.stringify(target.rawParams) === JSON.stringify(stored)) return target.params;
+    if (!instance.definition.params) return undefined;
+    const parsed = instance.definition.params.safeParse(stored ?? {});
+    if (!parsed.success) throw new Error(`the stored \`with:\` block of route "${route}" no longer fits connector "${instance.name}"`);
+    return parsed.data;
+  }
+
+  /** New deliveries were planned for these connectors. */
+  wake(connectors?: Iterable<string>): void {
+    const names = connectors ?? this.running.keys();
+    for (const name of names) this.running.get(name)?.worker.wake();
+  }
+
+  pause(name: string): boolean {
+    const entry = this.running.get(name);
+    entry?.worker.pause();
+    return entry !== undefined;
+  }
+
+  resume(name: string): boolean {
+    const entry = this.running.get(name);
+    entry?.worker.resume();
+    return entry !== undefined;
+  }
+
+  connectors(): ReadonlyMap<string, Running> {
+    return this.running;
+  }
+
+  /** Stop every worker (waiting up to `graceMs` for deliveries in flight) and close the connectors. */
+  async stop(graceMs: number): Promise<void> {
+    const all = [...this.running.values()];
+    this.running = new Map();
+    await Promise.all(all.map((entry) => this.retire(entry, graceMs)));
+  }
+}

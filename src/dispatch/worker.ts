@@ -1,0 +1,194 @@
+import type { ConnectorInstance } from '../config/load.ts';
+import type { RoutedEvent } from '../domain/event.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Connector, Delivery } from '../sdk/connector.ts';
+import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.ts';
+import { decide } from './backoff.ts';
+import { callConnector } from './call-connector.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+/** Without a wake-up, look for due work this often (retries come due; the CLI may replay). */
+const IDLE_POLL_MS = 1_000;
+/** A lease outlives the delivery deadline by this much before another taker may claim it. */
+const LEASE_MARGIN_MS = 30_000;
+
+export interface WorkerDeps {
+  readonly store: Store;
+  readonly log: Logger;
+  readonly instance: ConnectorInstance;
+  readonly connector: Connector;
+  readonly hydrate: (claimed: ClaimedDelivery) => RoutedEvent;
+  readonly paramsFor: (route: string, stored: unknown) => unknown;
+  /** Removes secrets from texts stored as errors. */
+  readonly scrub: (text: string) => string;
+  readonly onResult?: (result: AttemptResult, claimed: ClaimedDelivery) => void;
+}
+
+/**
+ * Feeds one connector instance: claims due deliveries within its policy (maxInFlight, maxBatch,
+ * ratePerSec, per-chat order), calls it under a deadline, and records each outcome with the
+ * backoff decision. Sleeps until the next delivery is due or it is woken; never spins.
+ */
+export class ConnectorWorker {
+  private inFlight = 0;
+  private pumping = false;
+  private again = false;
+  private stopped = false;
+  private paused = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly running = new Set<Promise<void>>();
+  private readonly bucket: TokenBucket;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.bucket = new TokenBucket(deps.instance.policy.ratePerSec);
+  }
+
+  get name(): string {
+    return this.deps.instance.name;
+  }
+
+  get active(): number {
+    return this.inFlight;
+  }
+
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    void this.pump();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wake();
+  }
+
+  /** Stop claiming, and wait (up to `graceMs`) for deliveries in flight to be recorded. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.allSettled([...this.running]), grace]);
+    clearTimeout(timer);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    this.timer = setTimeout(() => this.wake(), Math.max(0, Math.min(ms, IDLE_POLL_MS)));
+    this.timer.unref();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    clearTimeout(this.timer);
+    const { instance, store } = this.deps;
+    const policy = instance.policy;
+    try {
+      do {
+        this.again = false;
+        while (!this.stopped && !this.paused && this.inFlight < policy.maxInFlight) {
+          const now = Date.now();
+          const tokens = this.bucket.available(now);
+          if (tokens < 1) {
+            this.schedule(this.bucket.waitMs(now));
+            return;
+          }
+          const claimed = await store.claimDue({
+            connector: instance.name,
+            limit: Math.min(policy.maxBatch, tokens),
+            now,
+            leaseMs: policy.timeoutMs + LEASE_MARGIN_MS,
+            orderByChat: policy.orderBy === 'chat',
+          });
+          if (claimed.length === 0) {
+            const next = await store.nextDueAt(instance.name);
+            this.schedule(next === undefined ? IDLE_POLL_MS : next - Date.now());
+            break;
+          }
+          this.bucket.take(claimed.length);
+          this.launch(claimed);
+        }
+      } while (this.again && !this.stopped && !this.paused);
+    } catch (error) {
+      this.deps.log.error({ err: error }, 'Claiming deliveries failed; will try again.');
+      this.schedule(IDLE_POLL_MS);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private launch(claimed: ClaimedDelivery[]): void {
+    this.inFlight++;
+    const run: Promise<void> = this.run(claimed)
+      .catch((error: unknown) => this.deps.log.error({ err: error }, 'Recording delivery results failed; their leases will expire and they will be retried.'))
+      .finally(() => {
+        this.inFlight--;
+        this.running.delete(run);
+        this.wake();
+      });
+    this.running.add(run);
+  }
+
+  private async run(claimed: ClaimedDelivery[]): Promise<void> {
+    const { instance, log } = this.deps;
+    const startedAt = Date.now();
+    const batch: Delivery[] = [];
+    const sent: ClaimedDelivery[] = [];
+    const results: AttemptResult[] = [];
+    const resultItems: ClaimedDelivery[] = [];
+    for (const item of claimed) {
+      try {
+        batch.push({
+          id: item.id,
+          idempotencyKey: `${item.eventId}:${instance.name}`,
+          attempt: item.attempt,
+          route: item.route,
+          event: this.deps.hydrate(item),
+          params: this.deps.paramsFor(item.route, item.params),
+        });
+        sent.push(item);
+      } catch (error) {
+        const reason = `stored event could not be read: ${error instanceof Error ? error.message : String(error)}`;
+        results.push({ id: item.id, attempt: item.attempt, startedAt, durationMs: 0, outcome: 'failed', status: 'dead', error: reason });
+        resultItems.push(item);
+      }
+    }
+    if (batch.length > 0) {
+      const outcomes = await callConnector(this.deps.connector, batch, instance.policy.timeoutMs, (error) =>
+        log.error({ err: error }, 'Connector threw; treating the batch as retry.'),
+      );
+      const now = Date.now();
+      sent.forEach((item, index) => {
+        const outcome = outcomes[index]!;
+        const decision = decide(outcome, { attempt: item.attempt, receivedAt: item.receivedAt, now, policy: instance.policy });
+        const result: AttemptResult = {
+          id: item.id, attempt: item.attempt, startedAt, durationMs: now - startedAt, outcome: outcome.status,
+          status: decision.status, nextAt: decision.nextAt,
+          error: decision.error === undefined ? undefined : this.deps.scrub(decision.error), ref: decision.ref,
+        };
+        results.push(result);
+        resultItems.push(item);
+        this.logResult(result, item);
+      });
+    }
+    await this.deps.store.recordResults(results);
+    results.forEach((result, index) => this.deps.onResult?.(result, resultItems[index]!));
+  }
+
+  private logResult(result: AttemptResult, item: ClaimedDelivery): void {
+    const fields = { eventId: item.eventId, route: item.route, deliveryId: item.id, attempt: item.attempt, durationMs: result.durationMs };
+    if (result.status === 'dead') this.deps.log.error({ ...fields, reason: result.error }, 'Delivery failed; it is now a dead letter.');
+    else if (result.status === 'pending') this.deps.log.warn({ ...fields, reason: result.error, nextAt: new Date(result.nextAt!).toISOString() }, 'Delivery will be retried.');
+    else this.deps.log.debug({ ...fields, outcome: result.status, ref: result.ref }, 'Delivery done.');
+  }
+}

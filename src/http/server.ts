@@ -1,0 +1,67 @@
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Ingest } from '../ingest/ingest.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { HttpProblem } from './problem.ts';
+import { webhookHandler, type WebhookSettings } from './webhook.ts';
+
+export interface HttpDeps {
+  readonly path: string;
+  readonly settings: () => WebhookSettings;
+  readonly ingest: Ingest;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** Resolves when the router can take webhooks (store reachable, config loaded); throws otherwise. */
+  readonly ready: () => Promise<void>;
+  /** Extra routes (admin API, console) mounted by the composition root. */
+  readonly extend?: (router: Router) => void;
+}
+
+/** The Koa app: webhook receiver, health, metrics. Errors become JSON `{ ok: false, error, message }`. */
+export function createHttpApp(deps: HttpDeps): Koa {
+  const app = new Koa();
+  app.proxy = true;
+  const router = new Router();
+
+  router.post(deps.path, webhookHandler(deps));
+  router.get('/healthz', (ctx) => {
+    ctx.body = { ok: true };
+  });
+  router.get('/readyz', async (ctx) => {
+    try {
+      await deps.ready();
+      ctx.body = { ok: true };
+    } catch (error) {
+      ctx.status = 503;
+      ctx.body = { ok: false, error: 'not_ready', message: error instanceof Error ? error.message : String(error) };
+    }
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = deps.metrics.registry.contentType;
+    ctx.body = await deps.metrics.registry.metrics();
+  });
+  deps.extend?.(router);
+
+  app.use(async function problems(ctx, next) {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) throw new HttpProblem(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
+      if (ctx.status === 405) throw new HttpProblem(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+    } catch (error) {
+      const problem = error instanceof HttpProblem ? error : undefined;
+      if (!problem) deps.log.error({ err: error, path: ctx.path }, 'Request failed.');
+      const answer = problem ?? new HttpProblem(500, 'internal_error', 'internal error');
+      if (ctx.path === deps.path) deps.metrics.webhooks.inc({ result: answer.code });
+      if (answer.status >= 400 && answer.status < 500) deps.log.info({ path: ctx.path, status: answer.status, error: answer.code }, 'Webhook rejected.');
+      ctx.status = answer.status;
+      ctx.body = answer.toJSON();
+      // An unread body over the limit would otherwise keep streaming into a closed handler.
+      if (answer.status === 413 || answer.status === 401 || answer.status === 415) ctx.set('Connection', 'close');
+    }
+  });
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  app.silent = true;
+  return app;
+}

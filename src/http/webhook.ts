@@ -1,0 +1,56 @@
+import type Koa from 'koa';
+import type { Ingest } from '../ingest/ingest.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { StoreUnavailableError } from '../store/store.ts';
+import { secretMatches } from './auth.ts';
+import { readBody } from './body.ts';
+import { HttpProblem } from './problem.ts';
+
+export interface WebhookSettings {
+  readonly secret: string;
+  readonly bodyLimit: number;
+}
+
+/**
+ * POST handler for Wassenger webhooks: authenticate (before reading the body), check the content
+ * type, read the body within its limit, validate and store durably; answer 200 only after the
+ * write is durable, 503 when the store cannot write, so Wassenger retries.
+ */
+export function webhookHandler(deps: { settings: () => WebhookSettings; ingest: Ingest; log: Logger; metrics: Metrics }) {
+  return async function receiveWebhook(ctx: Koa.Context): Promise<void> {
+    const started = process.hrtime.bigint();
+    const settings = deps.settings();
+    const presented = firstOf(ctx.query.key) ?? firstOf(ctx.get('x-webhook-secret') || undefined);
+    if (!secretMatches(presented, settings.secret)) {
+      throw new HttpProblem(401, 'unauthorized', 'missing or wrong webhook secret (?key=… or X-Webhook-Secret header)');
+    }
+    if (!ctx.request.is('json')) {
+      const type = ctx.get('content-type') || 'none';
+      throw new HttpProblem(415, 'unsupported_media_type', `Content-Type must be application/json (got ${type})`);
+    }
+    const body = await readBody(ctx.req, settings.bodyLimit);
+    let result;
+    try {
+      result = await deps.ingest(body, new Date());
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) {
+        deps.log.error({ err: error }, 'Store unavailable; answering 503 so the webhook is retried.');
+        throw new HttpProblem(503, 'store_unavailable', 'the event store cannot write right now; retry later');
+      }
+      throw error;
+    }
+    if (!result.ok) throw new HttpProblem(400, result.problem.error, result.problem.message, result.problem.issues);
+    deps.metrics.webhooks.inc({ result: result.accepted > 0 ? 'accepted' : 'duplicate' });
+    deps.metrics.events.inc({ outcome: 'accepted' }, result.accepted);
+    deps.metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
+    deps.metrics.ingestSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    deps.log.debug({ eventIds: result.eventIds, accepted: result.accepted, duplicates: result.duplicates }, 'Webhook stored.');
+    ctx.status = 200;
+    ctx.body = { ok: true, accepted: result.accepted, duplicates: result.duplicates };
+  };
+}
+
+function firstOf(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,40 @@
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as sdk from '../sdk/index.ts';
+import type { ConnectorDefinition } from '../sdk/connector.ts';
+import { definitionProblems, type ConnectorRegistry } from './registry.ts';
+
+/**
+ * Load one custom connector module and register it. The module default-exports either a
+ * definition (`defineConnector({...})`) or a function that receives the SDK and returns one, which
+ * lets a plain `.js` file in a mounted folder use the router's own zod without resolving packages.
+ * Throws an Error whose message names the file and what is wrong with it.
+ */
+export async function loadPlugin(registry: ConnectorRegistry, file: string, baseDir: string): Promise<ConnectorDefinition> {
+  const path = isAbsolute(file) ? file : resolve(baseDir, file);
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw new Error(`cannot load plugin ${file}: ${reason}`);
+  }
+  let exported = module.default;
+  if (exported === undefined) throw new Error(`plugin ${file} has no default export (export default defineConnector({...}))`);
+  if (typeof exported === 'function') {
+    try {
+      exported = await (exported as (sdkApi: typeof sdk) => unknown)(sdk);
+    } catch (error) {
+      throw new Error(`plugin ${file}: its factory threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const problems = definitionProblems(exported);
+  if (problems.length > 0) throw new Error(`plugin ${file} is not a valid connector: ${problems.join('; ')}`);
+  const definition = exported as ConnectorDefinition;
+  try {
+    registry.register(definition, `plugin ${file}`);
+  } catch (error) {
+    throw new Error(`plugin ${file}: ${(error as Error).message}`);
+  }
+  return definition;
+}

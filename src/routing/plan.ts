@@ -1,0 +1,27 @@
+import type { CompiledRoute } from '../config/load.ts';
+import type { RoutedEvent } from '../domain/event.ts';
+import type { PlannedDelivery } from '../store/store.ts';
+
+export interface EventPlan {
+  /** Names of every route whose `when` matched. */
+  readonly matched: readonly string[];
+  /** One delivery per connector, even when several routes name it (the first route's `with:` wins). */
+  readonly deliveries: readonly PlannedDelivery[];
+}
+
+/** Evaluate every route against an event (every matching route fires). Pure. */
+export function planEvent(event: RoutedEvent, routes: readonly CompiledRoute[]): EventPlan {
+  const matched: string[] = [];
+  const deliveries: PlannedDelivery[] = [];
+  const taken = new Set<string>();
+  for (const route of routes) {
+    if (!route.matches(event)) continue;
+    matched.push(route.name);
+    for (const target of route.targets) {
+      if (taken.has(target.connector)) continue;
+      taken.add(target.connector);
+      deliveries.push({ connector: target.connector, route: route.name, params: target.rawParams, chatKey: event.chat?.id });
+    }
+  }
+  return { matched, deliveries };
+}

@@ -1,0 +1,111 @@
+import type { RouterConfig } from '../config/load.ts';
+import { rehydrate } from '../ingest/rehydrate.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { RoutingPlan, Store } from '../store/store.ts';
+import { planEvent } from './plan.ts';
+
+const BATCH = 500;
+/** Poll now and then even without a wake-up, so replays asked for by the CLI are picked up. */
+const IDLE_POLL_MS = 1_000;
+
+export interface RouterStats {
+  routed: number;
+  unmatched: number;
+}
+
+/**
+ * The routing stage: takes unrouted events from the store, evaluates the routes and records one
+ * delivery per (event, connector), marking the events routed in the same transaction. Runs off
+ * the request path; a crash before planning is recovered because events stay unrouted.
+ */
+export class RoutingLoop {
+  readonly stats: RouterStats = { routed: 0, unmatched: 0 };
+  private running = false;
+  private wakeUp: (() => void) | undefined;
+  private pending = false;
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: () => RouterConfig,
+    private readonly log: Logger,
+    private readonly onPlanned: (connectors: ReadonlySet<string>) => void,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.done = this.loop();
+  }
+
+  /** New events were stored. */
+  wake(): void {
+    this.pending = true;
+    this.wakeUp?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wakeUp?.();
+    await this.done;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      this.pending = false;
+      let routedAny = false;
+      try {
+        routedAny = await this.routeBatch();
+      } catch (error) {
+        this.log.error({ err: error }, 'Routing failed; will try again.');
+        await this.sleep(IDLE_POLL_MS);
+        continue;
+      }
+      if (!routedAny && !this.pending) await this.sleep(IDLE_POLL_MS);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        self.wakeUp = undefined;
+        resolve();
+      }
+      this.wakeUp = done;
+    });
+  }
+
+  /** Route one batch; true when there was something to route. */
+  async routeBatch(): Promise<boolean> {
+    const events = await this.store.takeUnrouted(BATCH);
+    if (events.length === 0) return false;
+    const config = this.config();
+    const plans: RoutingPlan[] = [];
+    const touched = new Set<string>();
+    for (const stored of events) {
+      let deliveries: RoutingPlan['deliveries'] = [];
+      try {
+        const event = rehydrate(stored.body, stored.itemIndex, stored.receivedAt);
+        const plan = planEvent(event, config.routes);
+        deliveries = plan.deliveries;
+        if (plan.matched.length === 0) {
+          this.stats.unmatched++;
+          this.log.debug({ eventId: stored.id, event: stored.event }, 'Event matched no route.');
+        } else {
+          this.log.debug({ eventId: stored.id, routes: plan.matched }, 'Event routed.');
+        }
+      } catch (error) {
+        this.log.error({ eventId: stored.id, err: error }, 'Stored event could not be read; it is not routed.');
+      }
+      for (const delivery of deliveries) touched.add(delivery.connector);
+      plans.push({ eventSeq: stored.seq, deliveries });
+    }
+    await this.store.planDeliveries(plans, Date.now());
+    this.stats.routed += events.length;
+    if (touched.size > 0) this.onPlanned(touched);
+    return true;
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The public SDK of wa-router: everything a connector module needs, built-in or custom.
+ * Import it as `wa-router/sdk`, or take it as the argument of a plugin factory.
+ */
+export { z } from 'zod';
+export { DEFAULT_DELIVERY_POLICY, SDK_VERSION, defineConnector } from './connector.ts';
+export type {
+  Connector, ConnectorContext, ConnectorDefinition, ConnectorExample, ConnectorLogger, ConnectorState, Delivery, DeliveryPolicy,
+} from './connector.ts';
+export { delivered, failed, retry, skipped } from './outcome.ts';
+export type { Outcome } from './outcome.ts';
+export { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from './http.ts';
+export type { HeaderSource } from './http.ts';
+export { TemplateError, compileTemplate, compileTree, compileUrlTemplate, template, templateTree, urlTemplate } from './template.ts';
+export type { Template, TemplateTree } from './template.ts';
+export { templateScope } from './scope.ts';
+export type {
+  ChatType, EventChat, EventContact, EventDevice, EventMedia, EventMessage, EventQuoted, RoutedEvent,
+} from '../domain/event.ts';
