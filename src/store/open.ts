@@ -4,14 +4,16 @@ import type { Store } from './store.ts';
 
 /**
  * Open the store named by a config URL. `sqlite:<path>` (relative to the working directory), with
- * optional `?synchronous=normal` to trade power-loss durability for speed.
+ * optional `?synchronous=normal` (survives a process crash, not a power loss; faster) and
+ * `?busyTimeoutMs=N` (how long a write waits for a lock before the receiver answers 503).
  */
 export function openStore(url: string): Store {
   if (url.startsWith('sqlite:')) {
     const [path, query] = url.slice('sqlite:'.length).split('?', 2) as [string, string | undefined];
     const params = new URLSearchParams(query ?? '');
     const synchronous = params.get('synchronous') === 'normal' ? 'normal' : 'full';
-    return new SqliteStore({ path: path === ':memory:' ? path : resolve(path), synchronous });
+    const busy = Number(params.get('busyTimeoutMs') ?? 2000);
+    return new SqliteStore({ path: path === ':memory:' ? path : resolve(path), synchronous, busyTimeoutMs: Number.isFinite(busy) ? busy : 2000 });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     throw new Error('the PostgreSQL store is not available in this version; use sqlite:<path>');
