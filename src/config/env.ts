@@ -1,34 +1,66 @@
 import { visit, type Document } from 'yaml';
 
-const REFERENCE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}]*))?\}/g;
+const REFERENCE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}\n]*))?\}/g;
+const PLACEHOLDER = /WAENV[0-9]+_*Z/g;
 
-export interface UnsetVariable {
+interface Reference {
   readonly name: string;
-  readonly range: readonly [number, number];
+  readonly fallback?: string | undefined;
+  /** `$${VAR}`: stays the literal text `${VAR}`. */
+  readonly literal: boolean;
+}
+
+export interface ProtectedText {
+  readonly text: string;
+  readonly references: ReadonlyMap<string, Reference>;
 }
 
 /**
- * Replace `${VAR}` and `${VAR:-default}` in every string scalar of a parsed YAML document with
- * the environment's values; `$${VAR}` stays literal as `${VAR}`. Done after parsing, so a value
- * cannot change the document's structure. Returns the variables that are unset (with where they
- * are used) and every substituted non-empty value, which is secret from then on: it is redacted
- * from logs, errors and config dumps.
+ * Swap every `${VAR}`, `${VAR:-default}` and `$${VAR}` in the raw text for a plain placeholder
+ * before parsing. `{` is a YAML flow indicator, so `{ token: ${TOKEN} }` would not even parse as
+ * written; placeholders parse anywhere. The placeholder is padded to the reference's length so
+ * columns in error messages stay right.
  */
-export function interpolateEnv(doc: Document, env: NodeJS.ProcessEnv): { unset: UnsetVariable[]; secrets: string[] } {
+export function protectReferences(source: string): ProtectedText {
+  const references = new Map<string, Reference>();
+  const text = source.replace(REFERENCE, (match, escaped: string | undefined, name: string, hasDefault: string | undefined, fallback: string | undefined) => {
+    const base = `WAENV${references.size}`;
+    const placeholder = `${base}${'_'.repeat(Math.max(0, match.length - base.length - 1))}Z`;
+    references.set(placeholder, { name, fallback: hasDefault === undefined ? undefined : (fallback ?? ''), literal: escaped !== undefined });
+    return placeholder;
+  });
+  return { text, references };
+}
+
+export interface UnsetVariable {
+  readonly name: string;
+  readonly offset: number;
+}
+
+/**
+ * Put the environment's values in place of the placeholders, in string scalars only, after
+ * parsing: a value cannot change the document's structure. Returns the variables that are unset
+ * (with where they are used) and every substituted non-empty value, which is secret from then on:
+ * it is scrubbed from logs, errors and config dumps.
+ */
+export function interpolateEnv(doc: Document, references: ReadonlyMap<string, Reference>, env: NodeJS.ProcessEnv): { unset: UnsetVariable[]; secrets: string[] } {
   const unset: UnsetVariable[] = [];
   const secrets = new Set<string>();
+  if (references.size === 0) return { unset, secrets: [] };
   visit(doc, {
     Scalar(_key, node) {
-      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
-      node.value = node.value.replace(REFERENCE, (_match, escaped: string | undefined, name: string, hasDefault: string | undefined, fallback: string | undefined) => {
-        if (escaped) return `\${${name}${hasDefault ?? ''}}`;
-        const value = env[name];
+      if (typeof node.value !== 'string' || !node.value.includes('WAENV')) return;
+      node.value = node.value.replace(PLACEHOLDER, (placeholder) => {
+        const reference = references.get(placeholder);
+        if (!reference) return placeholder;
+        if (reference.literal) return `\${${reference.name}${reference.fallback === undefined ? '' : `:-${reference.fallback}`}}`;
+        const value = env[reference.name];
         if (value !== undefined && value !== '') {
           secrets.add(value);
           return value;
         }
-        if (hasDefault !== undefined) return fallback ?? '';
-        unset.push({ name, range: [node.range?.[0] ?? 0, node.range?.[1] ?? 0] });
+        if (reference.fallback !== undefined) return reference.fallback;
+        unset.push({ name: reference.name, offset: node.range?.[0] ?? 0 });
         return '';
       });
     },

@@ -7,10 +7,11 @@ import { loadPlugin } from '../registry/plugins.ts';
 import type { ConnectorRegistry } from '../registry/registry.ts';
 import { compileWhen } from '../rules/compile.ts';
 import type { WhenDocument } from '../rules/compile.ts';
+import { WhenSchema } from '../rules/when-schema.ts';
 import type { ConnectorDefinition, DeliveryPolicy } from '../sdk/connector.ts';
 import { DEFAULT_DELIVERY_POLICY } from '../sdk/connector.ts';
 import { didYouMean } from '../util/suggest.ts';
-import { interpolateEnv } from './env.ts';
+import { interpolateEnv, protectReferences } from './env.ts';
 import { formatPath, type ConfigIssue } from './issues.ts';
 import { positionAt, positionOf } from './positions.ts';
 import { ConfigSchema, ConnectorEntrySchema, type RawConfig } from './schema.ts';
@@ -77,7 +78,8 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: `cannot read config file: ${(error as Error).message}` }] };
   }
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const { text: parseable, references } = protectReferences(text);
+  const doc = parseDocument(parseable, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   for (const error of doc.errors) {
     const { line, col } = positionAt(lines, error.pos[0]);
     issues.push({ file, line, col, path: '', message: `YAML syntax: ${error.message.split('\n')[0]}` });
@@ -89,9 +91,9 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     issues.push({ file, line, col, path: formatPath(key === undefined ? at : [...at, key]), message });
   };
 
-  const { unset, secrets } = interpolateEnv(doc, options.env ?? process.env);
+  const { unset, secrets } = interpolateEnv(doc, references, options.env ?? process.env);
   for (const variable of unset) {
-    const { line, col } = positionAt(lines, variable.range[0]);
+    const { line, col } = positionAt(lines, variable.offset);
     issues.push({ file, line, col, path: '', message: `environment variable ${variable.name} is not set (use \${${variable.name}:-default} for a default)` });
   }
 
@@ -120,7 +122,8 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   }
 
   const connectors = validateConnectors(raw.connectors, registry, report);
-  const routes = validateRoutes(raw.routes, connectors, report);
+  const declared = isPlainObject(raw.connectors) ? Object.keys(raw.connectors) : [];
+  const routes = validateRoutes(raw.routes, connectors, declared, report);
   if (issues.length > 0 || !parsed.success) return { ok: false, issues: sortIssues(issues) };
 
   const config = parsed.data;
@@ -160,7 +163,12 @@ function validateConnectors(value: unknown, registry: ConnectorRegistry, report:
   return instances;
 }
 
-function validateRoutes(value: unknown, connectors: ReadonlyMap<string, ConnectorInstance>, report: Report): CompiledRoute[] {
+/**
+ * `declared` is every name under `connectors:`, valid or not: a route naming a connector whose own
+ * config is invalid is not reported again (its problems already are), and did-you-mean hints
+ * consider every declared name.
+ */
+function validateRoutes(value: unknown, connectors: ReadonlyMap<string, ConnectorInstance>, declared: readonly string[], report: Report): CompiledRoute[] {
   const routes: CompiledRoute[] = [];
   if (!Array.isArray(value)) return routes;
   const seen = new Set<string>();
@@ -179,14 +187,25 @@ function validateRoutes(value: unknown, connectors: ReadonlyMap<string, Connecto
       if (typeof connector !== 'string') return;
       const instance = connectors.get(connector);
       if (!instance) {
-        report(typeof target === 'string' ? at : [...at, 'connector'], `no connector named "${connector}"${didYouMean(connector, connectors.keys())}`);
+        if (!declared.includes(connector)) {
+          report(typeof target === 'string' ? at : [...at, 'connector'], `no connector named "${connector}"${didYouMean(connector, declared)}`);
+        }
         return;
       }
       const rawParams = typeof target === 'string' ? undefined : (target as { with?: unknown }).with;
       const params = parseParams(instance.definition, rawParams, [...at, 'with'], report);
       targets.push({ connector, params, rawParams });
     });
-    routes.push({ name: String(name), matches: compileWhen(when as WhenDocument | undefined), targets });
+    let matches: CompiledRoute['matches'];
+    try {
+      matches = compileWhen(when as WhenDocument | undefined);
+    } catch (error) {
+      // ConfigSchema (WhenSchema) has already reported what is wrong with this filter, with its
+      // position; report here only a problem the schema did not see, and never throw.
+      if (WhenSchema.safeParse(when).success) report(['routes', index, 'when'], (error as Error).message);
+      return;
+    }
+    routes.push({ name: String(name), matches, targets });
   });
   return routes;
 }
@@ -200,6 +219,10 @@ function parseParams(definition: ConnectorDefinition, rawParams: unknown, at: Pr
   if (parsed.success) return parsed.data;
   for (const issue of schemaIssues(definition.params, parsed.error)) report([...at, ...issue.path], issue.message, issue.key);
   return undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
