@@ -12,6 +12,8 @@ import { ConnectorRegistry } from './registry/registry.ts';
 import { RoutingLoop } from './routing/router.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
+import type { RoutedEvent } from './domain/event.ts';
+import { LruCache } from './util/lru.ts';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
@@ -50,16 +52,19 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
   if (released > 0) log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');
 
   const metrics = createMetrics(store);
+  // Routing and delivery happen moments apart: keep recent normalized events for both stages.
+  const events = new LruCache<number, RoutedEvent>(512);
   const dispatcher = new Dispatcher({
     store,
     log,
+    events,
     onResult(connector, result) {
       metrics.deliveries.inc({ connector, outcome: result.outcome });
       metrics.deliverySeconds.observe({ connector }, result.durationMs / 1000);
       if (result.status === 'dead') metrics.deadLetters.inc({ connector });
     },
   });
-  const routing = new RoutingLoop(store, () => config, log.child({ stage: 'routing' }), (connectors) => dispatcher.wake(connectors));
+  const routing = new RoutingLoop(store, () => config, log.child({ stage: 'routing' }), (connectors) => dispatcher.wake(connectors), events);
   const ingest = createIngest(store, () => routing.wake());
 
   const app = createHttpApp({

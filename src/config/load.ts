@@ -124,7 +124,12 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   const connectors = validateConnectors(raw.connectors, registry, report);
   const declared = isPlainObject(raw.connectors) ? Object.keys(raw.connectors) : [];
   const routes = validateRoutes(raw.routes, connectors, declared, report);
-  if (issues.length > 0 || !parsed.success) return { ok: false, issues: sortIssues(issues) };
+  if (issues.length > 0 || !parsed.success) {
+    // An unset variable leaves an empty value behind; what the schema says about that value
+    // ("at least 8 characters", "Invalid URL") follows from it and would only mislead.
+    const unsetAt = new Set(unset.map((variable) => { const { line, col } = positionAt(lines, variable.offset); return `${line}:${col}`; }));
+    return { ok: false, issues: sortIssues(issues.filter((issue) => issue.path === '' || !unsetAt.has(`${issue.line}:${issue.col}`))) };
+  }
 
   const config = parsed.data;
   const allSecrets = [...new Set([...secrets, config.server.secret])].filter((secret) => secret.length > 0);

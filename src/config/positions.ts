@@ -6,18 +6,24 @@ export interface Position {
 }
 
 /**
- * Where a path points in a YAML document: the node itself, or its nearest existing ancestor when
- * the path names something missing. With `key`, the position of that key inside the map at `path`
- * (for "unknown field" issues, so the caret lands on the typo).
+ * Where a path points in a YAML document: the node itself or, when the path names something
+ * missing, the key of its nearest existing ancestor (`server:` for a missing `server.secret`, not
+ * the first field below it). With `key`, the position of that key inside the map at `path` (for
+ * "unknown field" issues, so the caret lands on the typo).
  */
 export function positionOf(doc: Document, lines: LineCounter, path: readonly PropertyKey[], key?: string): Position {
   let node: unknown = doc.contents;
   let best: Node | undefined = isNode(node) ? node : undefined;
+  let owner: Node | undefined;
   for (const segment of path) {
     const child = childOf(node, segment);
-    if (child === undefined) break;
-    node = child;
-    if (isNode(child)) best = child;
+    if (child === undefined) {
+      if (owner) best = owner;
+      break;
+    }
+    node = child.value;
+    owner = child.key;
+    if (isNode(child.value)) best = child.value;
   }
   if (key !== undefined && isMap(node)) {
     const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
@@ -34,11 +40,16 @@ export function positionAt(lines: LineCounter, offset: number): Position {
   return { line, col };
 }
 
-function childOf(node: unknown, segment: PropertyKey): unknown {
+/** The value at `segment`, and the key that names it (undefined for list items). */
+function childOf(node: unknown, segment: PropertyKey): { value: unknown; key: Node | undefined } | undefined {
   if (isMap(node)) {
     const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
-    return pair?.value ?? undefined;
+    if (pair?.value === undefined || pair.value === null) return undefined;
+    return { value: pair.value, key: isNode(pair.key) ? pair.key : undefined };
   }
-  if (isSeq(node) && typeof segment === 'number') return node.items[segment];
+  if (isSeq(node) && typeof segment === 'number') {
+    const item = node.items[segment];
+    return item === undefined ? undefined : { value: item, key: isNode(item) ? item : undefined };
+  }
   return undefined;
 }

@@ -18,6 +18,8 @@ export interface DispatcherOptions {
   readonly store: Store;
   readonly log: Logger;
   readonly onResult?: (connector: string, result: AttemptResult, claimed: ClaimedDelivery) => void;
+  /** Normalized events by store sequence, shared with the routing stage: each is parsed once. */
+  readonly events: LruCache<number, RoutedEvent>;
 }
 
 /**
@@ -28,8 +30,6 @@ export interface DispatcherOptions {
 export class Dispatcher {
   private running = new Map<string, Running>();
   private config: RouterConfig | undefined;
-  /** Several connectors often deliver the same event: normalize it once. */
-  private readonly events = new LruCache<number, RoutedEvent>(2_000);
 
   constructor(private readonly options: DispatcherOptions) {}
 
@@ -88,10 +88,10 @@ export class Dispatcher {
   }
 
   private hydrate(claimed: ClaimedDelivery): RoutedEvent {
-    let event = this.events.get(claimed.eventSeq);
+    let event = this.options.events.get(claimed.eventSeq);
     if (!event) {
       event = rehydrate(claimed.body, claimed.itemIndex, claimed.receivedAt);
-      this.events.set(claimed.eventSeq, event);
+      this.options.events.set(claimed.eventSeq, event);
     }
     return event;
   }

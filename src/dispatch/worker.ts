@@ -103,9 +103,11 @@ export class ConnectorWorker {
             this.schedule(this.bucket.waitMs(now));
             return;
           }
+          // Claim for every free slot at once: one store round trip (one commit) fills them all.
+          const slots = policy.maxInFlight - this.inFlight;
           const claimed = await store.claimDue({
             connector: instance.name,
-            limit: Math.min(policy.maxBatch, tokens),
+            limit: Math.min(slots * policy.maxBatch, tokens),
             now,
             leaseMs: policy.timeoutMs + LEASE_MARGIN_MS,
             orderByChat: policy.orderBy === 'chat',
@@ -116,7 +118,7 @@ export class ConnectorWorker {
             break;
           }
           this.bucket.take(claimed.length);
-          this.launch(claimed);
+          for (let start = 0; start < claimed.length; start += policy.maxBatch) this.launch(claimed.slice(start, start + policy.maxBatch));
         }
       } while (this.again && !this.stopped && !this.paused);
     } catch (error) {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as sdk from '../sdk/index.ts';
@@ -12,12 +13,12 @@ import { definitionProblems, type ConnectorRegistry } from './registry.ts';
  */
 export async function loadPlugin(registry: ConnectorRegistry, file: string, baseDir: string): Promise<ConnectorDefinition> {
   const path = isAbsolute(file) ? file : resolve(baseDir, file);
+  if (!existsSync(path)) throw new Error(`cannot load plugin ${file}: file not found (${path})`);
   let module: { default?: unknown };
   try {
     module = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new Error(`cannot load plugin ${file}: ${reason}`);
+    throw new Error(`cannot load plugin ${file}: ${importFailure(error)}`);
   }
   let exported = module.default;
   if (exported === undefined) throw new Error(`plugin ${file} has no default export (export default defineConnector({...}))`);
@@ -37,4 +38,19 @@ export async function loadPlugin(registry: ConnectorRegistry, file: string, base
     throw new Error(`plugin ${file}: ${(error as Error).message}`);
   }
   return definition;
+}
+
+/**
+ * The reason an import failed, on one line. Node's SyntaxError says only "Unexpected token '{'";
+ * tsx (esbuild) puts the reason on the line after "Transform failed with 1 error:", with the
+ * position: keep that line, so the user sees what is wrong and where.
+ */
+function importFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const [first = '', second] = error.message.split('\n');
+  if (/^Transform failed with \d+ errors?:$/.test(first) && second) {
+    const detail = /:(\d+):(\d+): ERROR: (.*)$/.exec(second);
+    return detail ? `syntax error at ${detail[1]}:${detail[2]}: ${detail[3]}` : second;
+  }
+  return error.name === 'SyntaxError' ? `syntax error: ${first}` : first;
 }

@@ -3,6 +3,8 @@ import { rehydrate } from '../ingest/rehydrate.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RoutingPlan, Store } from '../store/store.ts';
 import { planEvent } from './plan.ts';
+import type { RoutedEvent } from '../domain/event.ts';
+import type { LruCache } from '../util/lru.ts';
 
 const BATCH = 500;
 /** Poll now and then even without a wake-up, so replays asked for by the CLI are picked up. */
@@ -30,6 +32,8 @@ export class RoutingLoop {
     private readonly config: () => RouterConfig,
     private readonly log: Logger,
     private readonly onPlanned: (connectors: ReadonlySet<string>) => void,
+    /** Normalized events by store sequence, shared with the dispatcher: each is parsed once. */
+    private readonly events?: LruCache<number, RoutedEvent>,
   ) {}
 
   start(): void {
@@ -89,6 +93,7 @@ export class RoutingLoop {
       let deliveries: RoutingPlan['deliveries'] = [];
       try {
         const event = rehydrate(stored.body, stored.itemIndex, stored.receivedAt);
+        this.events?.set(stored.seq, event);
         const plan = planEvent(event, config.routes);
         deliveries = plan.deliveries;
         if (plan.matched.length === 0) {

@@ -1,0 +1,14 @@
+// Baseline for the ingest benchmark: a bare Koa app that reads the body, parses the JSON and
+// answers 200. Prints its port on stdout.
+import Koa from 'koa';
+import getRawBody from 'raw-body';
+import type { AddressInfo } from 'node:net';
+
+const app = new Koa();
+app.use(async (ctx) => {
+  const body = await getRawBody(ctx.req, { limit: 1024 * 1024, encoding: 'utf8' });
+  JSON.parse(body);
+  ctx.body = { ok: true };
+});
+const server = app.listen(0, '127.0.0.1', () => process.stdout.write(`PORT ${(server.address() as AddressInfo).port}\n`));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -1,0 +1,129 @@
+// `npm run bench`: ingest throughput of the router against a bare Koa baseline, in one run, with
+// the same load generator (autocannon, 32 connections, the 4.2 KB message:in:new sample with a
+// unique message id per request), then end-to-end latency at a fixed 1,000 events/s, and the
+// router's peak RSS. Prints numbers; asserts nothing. BENCH_SECONDS sets the length (default 10).
+import autocannon from 'autocannon';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const sample = readFileSync(new URL('../fixtures/wassenger/message-in-new.json', import.meta.url), 'utf8');
+const SECRET = 'bench-secret-0123456789';
+const ID = '"id": "D94B1A12EC4E83F5F4CC71EC2B1E"';
+if (!sample.includes(ID)) throw new Error('sample changed: cannot vary the message id');
+
+function portOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const port = /PORT (\d+)/.exec(out) ?? /"port":(\d+).*Router listening/.exec(out);
+      if (port) resolve(Number(port[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+  });
+}
+
+let counter = 0;
+/** A fresh body per request: a unique message id (no dedupe), and the send time for latency. */
+function body(): string {
+  counter++;
+  return sample.replace(ID, `"id": "BENCH${process.pid}X${counter}"`).replace('"body": "Hello"', `"body": "${Date.now()}"`);
+}
+
+async function load(url: string, options: { connections: number; duration: number; overallRate?: number }) {
+  return autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    connections: options.connections,
+    duration: options.duration,
+    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+    requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }],
+  });
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+const stop = (child: ChildProcess): Promise<void> => new Promise((resolve) => {
+  child.once('exit', () => resolve());
+  child.kill('SIGTERM');
+});
+
+async function main(): Promise<void> {
+  const tsx = ['--import', 'tsx'];
+  // (a) baseline
+  const bare = spawn(process.execPath, [...tsx, 'test/bench/bare-koa.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const barePort = await portOf(bare);
+  await load(`http://127.0.0.1:${barePort}/`, { connections: 32, duration: 2 });
+  const a = await load(`http://127.0.0.1:${barePort}/`, { connections: 32, duration: seconds });
+  await stop(bare);
+
+  // (b) the router: SQLite (synchronous=FULL) and one http route to a local sink
+  const sink = fork(join(root, 'test/bench/sink-server.ts'), [], { execArgv: tsx, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const sinkPort = await portOf(sink);
+  const dir = mkdtempSync(join(tmpdir(), 'wa-router-bench-'));
+  const config = join(dir, 'wa-router.yaml');
+  writeFileSync(config, `server: { port: 0, host: 127.0.0.1, secret: "\${WA_ROUTER_SECRET}" }
+store: sqlite:${join(dir, 'bench.db')}${process.env.BENCH_SYNC ? `?synchronous=${process.env.BENCH_SYNC}` : ''}
+log: { level: warn }
+connectors:
+  sink:
+    type: http
+    url: http://127.0.0.1:${sinkPort}/in
+    body: { id: "{{ id }}", sentAt: "{{ message.body }}" }
+    delivery: { maxInFlight: 32 }
+routes:
+  - name: all
+    ${process.env.BENCH_NO_ROUTE ? 'when: { event: none }' : ''}
+    to: [sink]
+`);
+  const router = spawn(process.execPath, [...tsx, 'src/cli.ts', 'serve', '--config', config], {
+    cwd: root, env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const routerPort = await portOf(router);
+  const url = `http://127.0.0.1:${routerPort}/webhooks/wassenger?key=${SECRET}`;
+  await load(url, { connections: 32, duration: 2 });
+  const b = await load(url, { connections: 32, duration: seconds });
+  await new Promise((resolve) => setTimeout(resolve, 3_000)); // let the dispatcher catch up
+
+  sink.send('reset');
+  const fixed = await load(url, { connections: 32, duration: seconds, overallRate: 1_000 });
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  const report = await new Promise<{ received: number; latencies: number[] }>((resolve) => {
+    sink.once('message', (message) => resolve(message as { received: number; latencies: number[] }));
+    sink.send('report');
+  });
+  const rss = peakRssMb(router.pid!);
+  await stop(router);
+  sink.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+
+  const row = (name: string, r: autocannon.Result) =>
+    `${name.padEnd(38)} ${String(Math.round(r.requests.average)).padStart(8)} req/s   p50 ${String(r.latency.p50).padStart(4)} ms   p99 ${String(r.latency.p99).padStart(4)} ms   non-2xx ${r.non2xx}`;
+  console.log(`\nwa-router ingest benchmark (${seconds} s per run, 32 connections, 4.2 KB message:in:new)\n`);
+  console.log(row('(a) bare Koa: read, JSON.parse, 200', a));
+  console.log(row('(b) router: SQLite FULL + http route', b));
+  console.log(`ratio b/a: ${(b.requests.average / a.requests.average).toFixed(2)}   (target >= 0.6)`);
+  console.log(`\nat a fixed 1,000 events/s for ${seconds} s:`);
+  console.log(row('    acknowledged (POST → 200)', fixed));
+  console.log(`    end to end (POST → sink): p50 ${percentile(report.latencies, 50)} ms, p99 ${percentile(report.latencies, 99)} ms, delivered ${report.received}/${fixed.requests.total}`);
+  console.log(`router peak RSS: ${rss.toFixed(0)} MB`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
