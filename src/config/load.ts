@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { RoutedEvent } from '../domain/event.ts';
 import { loadPlugin } from '../registry/plugins.ts';
@@ -252,4 +252,3 @@ export function redact(value: unknown, secrets: readonly string[]): unknown {
   return value;
 }
 
-export type { Document };

@@ -52,8 +52,10 @@ export function createHttpApp(deps: HttpDeps): Koa {
       const problem = error instanceof HttpProblem ? error : undefined;
       if (!problem) deps.log.error({ err: error, path: ctx.path }, 'Request failed.');
       const answer = problem ?? new HttpProblem(500, 'internal_error', 'internal error');
-      if (ctx.path === deps.path) deps.metrics.webhooks.inc({ result: answer.code });
-      if (answer.status >= 400 && answer.status < 500) deps.log.info({ path: ctx.path, status: answer.status, error: answer.code }, 'Webhook rejected.');
+      if (ctx.path === deps.path) {
+        deps.metrics.webhooks.inc({ result: answer.code });
+        if (answer.status < 500) deps.log.info({ status: answer.status, error: answer.code }, 'Webhook rejected.');
+      }
       ctx.status = answer.status;
       ctx.body = answer.toJSON();
       // An unread body over the limit would otherwise keep streaming into a closed handler.
