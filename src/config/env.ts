@@ -2,6 +2,7 @@ import { visit, type Document } from 'yaml';
 
 const REFERENCE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}\n]*))?\}/g;
 const PLACEHOLDER = /WAENV[0-9]+_*Z/g;
+const MIN_SECRET_LENGTH = 6;
 
 interface Reference {
   readonly name: string;
@@ -40,7 +41,7 @@ export interface UnsetVariable {
 /**
  * Put the environment's values in place of the placeholders, in string scalars only, after
  * parsing: a value cannot change the document's structure. Returns the variables that are unset
- * (with where they are used) and every substituted non-empty value, which is secret from then on:
+ * (with where they are used) and every substituted value of 6 or more characters, which is secret from then on:
  * it is scrubbed from logs, errors and config dumps.
  */
 export function interpolateEnv(doc: Document, references: ReadonlyMap<string, Reference>, env: NodeJS.ProcessEnv): { unset: UnsetVariable[]; secrets: string[] } {
@@ -56,7 +57,8 @@ export function interpolateEnv(doc: Document, references: ReadonlyMap<string, Re
         if (reference.literal) return `\${${reference.name}${reference.fallback === undefined ? '' : `:-${reference.fallback}`}}`;
         const value = env[reference.name];
         if (value !== undefined && value !== '') {
-          secrets.add(value);
+          // Very short values (a region, a port) are not secrets, and scrubbing them would mangle logs.
+          if (value.length >= MIN_SECRET_LENGTH) secrets.add(value);
           return value;
         }
         if (reference.fallback !== undefined) return reference.fallback;

@@ -122,7 +122,13 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   }
 
   const connectors = validateConnectors(raw.connectors, registry, report);
-  const declared = isPlainObject(raw.connectors) ? Object.keys(raw.connectors) : [];
+  const declared = new Map<string, ConnectorDefinition | undefined>();
+  if (isPlainObject(raw.connectors)) {
+    for (const [name, entry] of Object.entries(raw.connectors)) {
+      const type = isPlainObject(entry) && typeof entry.type === 'string' ? entry.type : undefined;
+      declared.set(name, type === undefined ? undefined : registry.get(type)?.definition);
+    }
+  }
   const routes = validateRoutes(raw.routes, connectors, declared, report);
   if (issues.length > 0 || !parsed.success) {
     // An unset variable leaves an empty value behind; what the schema says about that value
@@ -169,11 +175,17 @@ function validateConnectors(value: unknown, registry: ConnectorRegistry, report:
 }
 
 /**
- * `declared` is every name under `connectors:`, valid or not: a route naming a connector whose own
- * config is invalid is not reported again (its problems already are), and did-you-mean hints
- * consider every declared name.
+ * `declared` is every name under `connectors:`, valid or not, with its type's definition when the
+ * type is known: a route naming a connector whose own config is invalid is not reported again (its
+ * problems already are) but its `with:` block is still checked, and did-you-mean hints consider
+ * every declared name.
  */
-function validateRoutes(value: unknown, connectors: ReadonlyMap<string, ConnectorInstance>, declared: readonly string[], report: Report): CompiledRoute[] {
+function validateRoutes(
+  value: unknown,
+  connectors: ReadonlyMap<string, ConnectorInstance>,
+  declared: ReadonlyMap<string, ConnectorDefinition | undefined>,
+  report: Report,
+): CompiledRoute[] {
   const routes: CompiledRoute[] = [];
   if (!Array.isArray(value)) return routes;
   const seen = new Set<string>();
@@ -191,13 +203,16 @@ function validateRoutes(value: unknown, connectors: ReadonlyMap<string, Connecto
       const connector = typeof target === 'string' ? target : (target as { connector?: unknown } | null)?.connector;
       if (typeof connector !== 'string') return;
       const instance = connectors.get(connector);
+      const rawParams = typeof target === 'string' ? undefined : (target as { with?: unknown }).with;
       if (!instance) {
-        if (!declared.includes(connector)) {
-          report(typeof target === 'string' ? at : [...at, 'connector'], `no connector named "${connector}"${didYouMean(connector, declared)}`);
+        if (!declared.has(connector)) {
+          report(typeof target === 'string' ? at : [...at, 'connector'], `no connector named "${connector}"${didYouMean(connector, declared.keys())}`);
+          return;
         }
+        const definition = declared.get(connector);
+        if (definition) parseParams(definition, rawParams, [...at, 'with'], report);
         return;
       }
-      const rawParams = typeof target === 'string' ? undefined : (target as { with?: unknown }).with;
       const params = parseParams(instance.definition, rawParams, [...at, 'with'], report);
       targets.push({ connector, params, rawParams });
     });

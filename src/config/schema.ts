@@ -55,7 +55,7 @@ export const RouteSchema = z
 export const ConfigSchema = z
   .object({
     server: ServerSchema,
-    store: z.string().default('sqlite:./data/wa-router.db').describe('sqlite:<path> (relative to the config file).'),
+    store: z.string().default('sqlite:./data/wa-router.db').describe('sqlite:<path> (relative to the working directory).'),
     plugins: z.array(z.string().min(1)).default([]).describe('Custom connector modules, relative to the config file.'),
     connectors: z.record(name('connector'), ConnectorEntrySchema).default({}),
     routes: z.array(RouteSchema).default([]),

@@ -1,0 +1,305 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, test } from 'node:test';
+import { HttpSink } from '../testkit/http-sink.ts';
+import { SECRET, SERVER_YAML, fixture, startTestRouter } from '../testkit/router.ts';
+import { waitFor } from '../testkit/wait.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Run the real CLI (`node --import tsx src/cli.ts …`) from the repo root, as a user would. */
+function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const { NODE_TEST_CONTEXT: _testRunner, WA_ROUTER_CONFIG: _config, WA_ROUTER_SECRET: _secret, ...inherited } = process.env;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...inherited, WA_ROUTER_SECRET: SECRET, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'wa-router-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('wa-router validate', () => {
+  test('a good config: prints OK with what it found, exit 0', async () => {
+    const run = await cli(['validate', '--config', 'test/fixtures/configs/valid.yaml']);
+    assert.equal(run.stderr, '');
+    assert.equal(run.stdout, 'test/fixtures/configs/valid.yaml: OK (2 connectors, 2 routes)\n');
+    assert.equal(run.code, 0);
+  });
+
+  test('a bad config: every problem as <file>:<line>:<col> <path>: <message>, then a count, exit 1', async () => {
+    const file = 'test/fixtures/configs/mistakes.yaml';
+    const run = await cli(['validate', '--config', file]);
+    assert.equal(run.code, 1);
+    assert.equal(run.stdout, '');
+    const lines = run.stderr.trimEnd().split('\n');
+    assert.deepEqual(lines, [
+      `${file}:1:1 server.secret: missing required field (expected string)`,
+      `${file}:2:9 server.port: expected number, received string`,
+      `${file}:7:5 connectors.crm.chanel: unknown field "chanel"; expected one of: url, method, headers, body, idempotencyHeader`,
+      `${file}:8:5 connectors.crm.metod: unknown field "metod" (did you mean "method"?); expected one of: url, method, headers, body, idempotencyHeader`,
+      `${file}:10:11 connectors.archive.type: unknown connector type "files" (did you mean "file"?); known types: file, http`,
+      `${file}:15:30 routes[0].when.message.body.$regx: unknown operator "$regx" (did you mean "$regex"?)`,
+      `${file}:16:10 routes[0].to[0]: no connector named "crn" (did you mean "crm"?)`,
+      `${file}:19:31 routes[1].when.message.body.$regex: invalid regular expression "(urgent": Unterminated group`,
+      `8 problems in ${file}`,
+    ]);
+    for (const line of lines.slice(0, -1)) assert.match(line, /^test\/fixtures\/configs\/mistakes\.yaml:\d+:\d+ [\w.[\]$]+: \S/);
+  });
+
+  test('an unset ${VAR}: names the variable and its line, exit 1', async () => {
+    const run = await cli(['validate', '--config', 'test/fixtures/configs/valid.yaml'], { WA_ROUTER_SECRET: undefined });
+    assert.equal(run.code, 1);
+    assert.equal(
+      run.stderr,
+      'test/fixtures/configs/valid.yaml:4:11 environment variable WA_ROUTER_SECRET is not set (use ${WA_ROUTER_SECRET:-default} for a default)\n' +
+        '1 problem in test/fixtures/configs/valid.yaml\n',
+    );
+  });
+});
+
+describe('wa-router route (dry run)', () => {
+  test('shows the matched routes and the exact request, sends nothing, redacts secrets', async () => {
+    const sink = await HttpSink.start({ status: 200 });
+    const dir = tempDir();
+    const token = 'crm-token-5f4e3d2c1b';
+    const archive = join(dir, 'archive.jsonl');
+    const config = join(dir, 'wa-router.yaml');
+    writeFileSync(
+      config,
+      `${SERVER_YAML}
+store: sqlite:${join(dir, 'router.db')}
+connectors:
+  crm:
+    type: http
+    url: ${sink.url}/contacts/{{ contact.phone }}/messages?device={{ device.id }}
+    headers:
+      Authorization: Bearer \${CRM_TOKEN}
+      X-Chat: "{{ chat.id }}"
+    body:
+      text: "{{ message.body }}"
+      from: "{{ contact.phone }}"
+      labels: "{{ chat.labels }}"
+      fromMe: "{{ message.fromMe }}"
+  archive:
+    type: file
+    path: ${archive}
+    line: { id: "{{ id }}", text: "{{ message.body }}" }
+routes:
+  - name: inbound-to-crm
+    when: { event: message:in:new, message.fromMe: false }
+    to: [crm]
+  - name: everything-to-archive
+    to: [archive, crm]
+  - name: acks-only
+    when: { event: message:out:ack }
+    to: [crm]
+`,
+    );
+    try {
+      const run = await cli(['route', 'test/fixtures/wassenger/message-in-new.json', '--config', config], { CRM_TOKEN: token });
+      assert.equal(run.stderr, '');
+      assert.equal(run.code, 0);
+      const output = JSON.parse(run.stdout) as { events: { id: string }[] };
+      const id = output.events[0]?.id ?? '';
+      assert.match(id, /^evt_[0-9a-f]+$/);
+      assert.deepEqual(output, {
+        events: [
+          {
+            id,
+            event: 'message:in:new',
+            matchedRoutes: ['inbound-to-crm', 'everything-to-archive'],
+            // crm is named by two routes and gets the event once, through the first.
+            deliveries: [
+              {
+                connector: 'crm',
+                type: 'http',
+                route: 'inbound-to-crm',
+                idempotencyKey: `${id}:crm`,
+                wouldSend: {
+                  method: 'POST',
+                  url: `${sink.url}/contacts/%2B12345678909/messages?device=61b37a069cba0c15d`,
+                  headers: {
+                    'user-agent': 'wa-router',
+                    authorization: 'Bearer [redacted]',
+                    'x-chat': '1234567890@c.us',
+                    'idempotency-key': `${id}:crm`,
+                    'content-type': 'application/json',
+                  },
+                  body: JSON.stringify({ text: 'Hello', from: '+12345678909', labels: ['7', 'NEW', 'label'], fromMe: false }),
+                },
+              },
+              {
+                connector: 'archive',
+                type: 'file',
+                route: 'everything-to-archive',
+                idempotencyKey: `${id}:archive`,
+                wouldSend: { path: archive, line: JSON.stringify({ id, text: 'Hello' }) },
+              },
+            ],
+          },
+        ],
+      });
+      assert.ok(!run.stdout.includes(token), 'the token from ${CRM_TOKEN} must not be printed');
+      assert.ok(!run.stdout.includes(SECRET), 'the webhook secret must not be printed');
+      // Nothing was delivered: no request reached the endpoint, no line was written, no store created.
+      assert.equal(sink.requests.length, 0);
+      assert.equal(existsSync(archive), false);
+      assert.equal(existsSync(join(dir, 'router.db')), false);
+    } finally {
+      await sink.close();
+    }
+  });
+
+  test('an invalid payload: says what is wrong and where, exit 1', async () => {
+    const dir = tempDir();
+    const payload = join(dir, 'payload.json');
+    writeFileSync(payload, JSON.stringify({ event: 'message:in:new', device: { id: 'dev1' }, data: 'not an object' }));
+    const run = await cli(['route', payload, '--config', 'test/fixtures/configs/valid.yaml']);
+    assert.equal(run.code, 1);
+    assert.deepEqual(JSON.parse(run.stdout), {
+      ok: false,
+      error: 'invalid Wassenger webhook: data: expected an object, received a string',
+      issues: [{ path: 'data', message: 'expected an object, received a string' }],
+    });
+  });
+});
+
+describe('wa-router dead-letters and replay', () => {
+  test('list a dead letter left by a router run, replay it, and see it delivered by the next run', async () => {
+    const sink = await HttpSink.start({ status: 400, body: '{"error":"token crm-token-9a8b7c6d5e is not allowed"}' });
+    const dir = tempDir();
+    const env = { CRM_TOKEN: 'crm-token-9a8b7c6d5e' };
+    const yaml = `${SERVER_YAML}
+store: sqlite:${join(dir, 'router.db')}
+connectors:
+  crm:
+    type: http
+    url: ${sink.url}/notes
+    headers: { Authorization: "Bearer \${CRM_TOKEN}" }
+routes:
+  - name: inbound
+    when: { event: message:in:new }
+    to: [crm]
+`;
+    const config = join(dir, 'wa-router.yaml');
+    writeFileSync(config, yaml);
+    try {
+      // Run 1: the endpoint answers 400, a permanent failure: the delivery becomes a dead letter.
+      const first = await startTestRouter(yaml, env);
+      let dead;
+      try {
+        assert.equal((await first.post(fixture('message-in-new'))).status, 200);
+        [dead] = await waitFor(async () => {
+          const rows = await first.router.store.listDeliveries({ status: 'dead', limit: 10 });
+          return rows.length === 1 ? rows : undefined;
+        }, 'the dead letter');
+      } finally {
+        await first.close();
+      }
+      assert.ok(dead);
+      assert.equal(sink.requests.length, 1);
+
+      const [list, json] = await Promise.all([
+        cli(['dead-letters', 'list', '--config', config], env),
+        cli(['dead-letters', 'list', '--json', '--config', config], env),
+      ]);
+      // The reason is the endpoint's answer, with the token it echoed scrubbed.
+      const reason = 'HTTP 400: {"error":"token [redacted] is not allowed"}';
+      assert.equal(list.stderr, '');
+      assert.equal(list.code, 0);
+      assert.equal(list.stdout, `${dead.id}\t${new Date(dead.updatedAt).toISOString()}\tcrm\tmessage:in:new\t${dead.eventId}\tattempts=1\t${reason}\n`);
+      assert.equal(json.code, 0);
+      const rows = JSON.parse(json.stdout) as Record<string, unknown>[];
+      assert.equal(rows.length, 1);
+      assert.deepEqual(
+        { id: rows[0]!.id, eventId: rows[0]!.eventId, connector: rows[0]!.connector, route: rows[0]!.route, status: rows[0]!.status, lastError: rows[0]!.lastError },
+        { id: dead.id, eventId: dead.eventId, connector: 'crm', route: 'inbound', status: 'dead', lastError: reason },
+      );
+
+      const replayDead = await cli(['dead-letters', 'replay', '--all', '--config', config], env);
+      assert.equal(replayDead.stderr, '');
+      assert.equal(replayDead.stdout, '1 dead letter set to be delivered again.\n');
+      assert.equal(replayDead.code, 0);
+      const replayEvents = await cli(['replay', '--since', '1h', '--config', config], env);
+      assert.equal(replayEvents.stderr, '');
+      assert.equal(replayEvents.stdout, '1 event will be routed and delivered again (same idempotency keys).\n');
+      assert.equal(replayEvents.code, 0);
+
+      // Run 2, same store: the endpoint is fixed and the replayed delivery goes through.
+      sink.fallback = { status: 200 };
+      const second = await startTestRouter(yaml, env);
+      try {
+        const delivered = await waitFor(async () => {
+          const [row] = await second.router.store.listDeliveries({ eventId: dead.eventId, limit: 10 });
+          return row?.status === 'delivered' ? row : undefined;
+        }, 'the replayed delivery');
+        assert.equal(delivered.id, dead.id);
+        assert.equal(delivered.ref, '200');
+        assert.deepEqual(await second.router.store.listDeliveries({ status: 'dead', limit: 10 }), []);
+      } finally {
+        await second.close();
+      }
+      // Every attempt, before and after the replay, carried the same idempotency key.
+      assert.ok(sink.requests.length >= 2);
+      assert.deepEqual(new Set(sink.requests.map((request) => request.headers['idempotency-key'])), new Set([`${dead.eventId}:crm`]));
+    } finally {
+      await sink.close();
+    }
+  });
+});
+
+describe('wa-router usage', () => {
+  test('--help prints the usage, exit 0; an unknown command or a bad flag, exit 2', async () => {
+    const [help, unknown, none, badFlag, noSelection] = await Promise.all([
+      cli(['--help']),
+      cli(['frobnicate']),
+      cli([]),
+      cli(['validate', '--frobnicate']),
+      cli(['dead-letters', 'replay', '--config', 'test/fixtures/configs/valid.yaml']),
+    ]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^wa-router: routes Wassenger WhatsApp webhooks to your tools\.\n/);
+    for (const command of ['serve', 'validate', 'route <payload.json>', 'dead-letters list', 'dead-letters replay', 'replay --since TIME']) {
+      assert.ok(help.stdout.includes(`wa-router ${command}`), command);
+    }
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /^unknown command "frobnicate"\n\nwa-router: routes/);
+    assert.equal(none.code, 2);
+    assert.equal(badFlag.code, 2);
+    assert.match(badFlag.stderr, /^Unknown option '--frobnicate'/);
+    assert.equal(noSelection.code, 2);
+    assert.equal(noSelection.stderr, 'say which: --id ID[,ID…], --connector NAME or --all\n');
+  });
+});
