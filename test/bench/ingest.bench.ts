@@ -1,7 +1,8 @@
 // `npm run bench`: ingest throughput of the router against a bare Koa baseline, in one run, with
 // the same load generator (autocannon, 32 connections, the 4.2 KB message:in:new sample with a
 // unique message id per request), then end-to-end latency at a fixed 1,000 events/s, and the
-// router's peak RSS. Prints numbers; asserts nothing. BENCH_SECONDS sets the length (default 10).
+// router's peak RSS. Prints numbers; asserts nothing. BENCH_SECONDS sets the length (default 10);
+// for diagnosis, BENCH_SYNC=normal uses synchronous=NORMAL and BENCH_NO_ROUTE=1 measures ingest alone.
 import autocannon from 'autocannon';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -97,15 +98,22 @@ routes:
   const url = `http://127.0.0.1:${routerPort}/webhooks/wassenger?key=${SECRET}`;
   await load(url, { connections: 32, duration: 2 });
   const b = await load(url, { connections: 32, duration: seconds });
-  await new Promise((resolve) => setTimeout(resolve, 3_000)); // let the dispatcher catch up
+  // Let the dispatcher drain the backlog of the throughput run, so the fixed-rate run starts empty.
+  const sinkReport = () => new Promise<{ received: number; latencies: number[] }>((resolve) => {
+    sink.once('message', (message) => resolve(message as { received: number; latencies: number[] }));
+    sink.send('report');
+  });
+  for (let drained = -1, waited = 0; waited < 120; waited++) {
+    const { received } = await sinkReport();
+    if (received === drained) break;
+    drained = received;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
 
   sink.send('reset');
   const fixed = await load(url, { connections: 32, duration: seconds, overallRate: 1_000 });
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const report = await new Promise<{ received: number; latencies: number[] }>((resolve) => {
-    sink.once('message', (message) => resolve(message as { received: number; latencies: number[] }));
-    sink.send('report');
-  });
+  const report = await sinkReport();
   const rss = peakRssMb(router.pid!);
   await stop(router);
   sink.kill('SIGTERM');
