@@ -52,8 +52,8 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
   if (released > 0) log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');
 
   const metrics = createMetrics(store);
-  // Routing and delivery happen moments apart: keep recent normalized events for both stages.
-  const events = new LruCache<number, RoutedEvent>(512);
+  // Ingest, routing and delivery happen moments apart: keep recent normalized events for all three.
+  const events = new LruCache<string, RoutedEvent>(1_024);
   const dispatcher = new Dispatcher({
     store,
     log,
@@ -65,7 +65,7 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
     },
   });
   const routing = new RoutingLoop(store, () => config, log.child({ stage: 'routing' }), (connectors) => dispatcher.wake(connectors), events);
-  const ingest = createIngest(store, () => routing.wake());
+  const ingest = createIngest(store, () => routing.wake(), events);
 
   const app = createHttpApp({
     path: config.server.path,

@@ -1,5 +1,5 @@
 import {
-  classifyHttpStatus, classifyNetworkError, compileUrlTemplate, defineConnector, failed, template, templateTree, urlTemplate, z,
+  classifyHttpStatus, classifyNetworkError, compileUrlTemplate, defineConnector, failed, httpRequest, template, templateTree, z,
   type Outcome,
 } from '../../src/sdk/index.ts';
 import { renderRequest, type HttpParams, type HttpRequestTemplates } from './request.ts';
@@ -83,29 +83,16 @@ async function send(templates: HttpRequestTemplates, delivery: Parameters<typeof
   } catch (error) {
     return failed(`cannot build the request: ${(error as Error).message}`);
   }
-  let response: Response;
+  let response;
   try {
-    response = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body ?? null, signal, redirect: 'manual' });
+    response = await httpRequest(request.url, { method: request.method, headers: request.headers, body: request.body, signal, maxResponseBytes: 4096 });
   } catch (error) {
     return classifyNetworkError(error);
   }
-  const detail = response.ok ? '' : await errorDetail(response);
-  if (!response.ok) {
-    // Redirects are not followed: the target host is fixed in config.
-    if (response.status >= 300 && response.status < 400) return failed(`HTTP ${response.status}: redirect not followed (the host is fixed in config)`);
-  } else {
-    await response.body?.cancel();
-  }
+  // Redirects are not followed: the target host is fixed in config.
+  if (response.status >= 300 && response.status < 400) return failed(`HTTP ${response.status}: redirect not followed (the host is fixed in config)`);
+  const detail = response.status >= 200 && response.status < 300 ? '' : response.body.slice(0, MAX_ERROR_DETAIL).replace(/\s+/g, ' ').trim();
   return classifyHttpStatus(response.status, response.headers, detail);
-}
-
-async function errorDetail(response: Response): Promise<string> {
-  try {
-    const text = await response.text();
-    return text.slice(0, MAX_ERROR_DETAIL).replace(/\s+/g, ' ').trim();
-  } catch {
-    return '';
-  }
 }
 
 export type { HttpParams };

@@ -18,8 +18,8 @@ export interface DispatcherOptions {
   readonly store: Store;
   readonly log: Logger;
   readonly onResult?: (connector: string, result: AttemptResult, claimed: ClaimedDelivery) => void;
-  /** Normalized events by store sequence, shared with the routing stage: each is parsed once. */
-  readonly events: LruCache<number, RoutedEvent>;
+  /** Normalized events by id, shared with ingest and routing: each body is parsed once. */
+  readonly events: LruCache<string, RoutedEvent>;
 }
 
 /**
@@ -88,10 +88,10 @@ export class Dispatcher {
   }
 
   private hydrate(claimed: ClaimedDelivery): RoutedEvent {
-    let event = this.options.events.get(claimed.eventSeq);
+    let event = this.options.events.get(claimed.eventId);
     if (!event) {
       event = rehydrate(claimed.body, claimed.itemIndex, claimed.receivedAt);
-      this.options.events.set(claimed.eventSeq, event);
+      this.options.events.set(claimed.eventId, event);
     }
     return event;
   }

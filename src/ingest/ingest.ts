@@ -1,4 +1,6 @@
+import type { RoutedEvent } from '../domain/event.ts';
 import type { Store } from '../store/store.ts';
+import type { LruCache } from '../util/lru.ts';
 import { normalizeItem } from '../wassenger/normalize.ts';
 import { parseWebhookBody } from '../wassenger/payload.ts';
 
@@ -18,7 +20,7 @@ export type IngestResult =
  * only after the store committed; rejects with StoreUnavailableError when it could not.
  * Routing and delivery happen later, off the request path.
  */
-export function createIngest(store: Store, onAccepted: () => void) {
+export function createIngest(store: Store, onAccepted: () => void, cache?: LruCache<string, RoutedEvent>) {
   return async function ingest(rawBody: string, receivedAt: Date): Promise<IngestResult> {
     let json: unknown;
     try {
@@ -28,11 +30,12 @@ export function createIngest(store: Store, onAccepted: () => void) {
     }
     const parsed = parseWebhookBody(json);
     if (!parsed.ok) return { ok: false, problem: { error: 'invalid_payload', message: parsed.error, issues: parsed.issues } };
-    const events = parsed.items.map((item, itemIndex) => {
-      const event = normalizeItem(item, receivedAt);
-      return { id: event.id, event: event.event, itemIndex, chatId: event.chat?.id };
-    });
+    const normalized = parsed.items.map((item) => normalizeItem(item, receivedAt));
+    const events = normalized.map((event, itemIndex) => ({ id: event.id, event: event.event, itemIndex, chatId: event.chat?.id }));
     const [result] = await store.appendWebhooks([{ body: rawBody, receivedAt: receivedAt.getTime(), events }]);
+    // Hand the normalized events to the next stages, unless some were duplicates: the stored
+    // copy of a duplicate carries the first receipt's time, not this one.
+    if (cache && result!.duplicates === 0) for (const event of normalized) cache.set(event.id, event);
     if (result!.accepted > 0) onAccepted();
     return { ok: true, accepted: result!.accepted, duplicates: result!.duplicates, eventIds: events.map((event) => event.id) };
   };

@@ -32,8 +32,8 @@ export class RoutingLoop {
     private readonly config: () => RouterConfig,
     private readonly log: Logger,
     private readonly onPlanned: (connectors: ReadonlySet<string>) => void,
-    /** Normalized events by store sequence, shared with the dispatcher: each is parsed once. */
-    private readonly events?: LruCache<number, RoutedEvent>,
+    /** Normalized events by id, shared with ingest and the dispatcher: each body is parsed once. */
+    private readonly events?: LruCache<string, RoutedEvent>,
   ) {}
 
   start(): void {
@@ -92,8 +92,11 @@ export class RoutingLoop {
     for (const stored of events) {
       let deliveries: RoutingPlan['deliveries'] = [];
       try {
-        const event = rehydrate(stored.body, stored.itemIndex, stored.receivedAt);
-        this.events?.set(stored.seq, event);
+        let event = this.events?.get(stored.id);
+        if (!event) {
+          event = rehydrate(stored.body, stored.itemIndex, stored.receivedAt);
+          this.events?.set(stored.id, event);
+        }
         const plan = planEvent(event, config.routes);
         deliveries = plan.deliveries;
         if (plan.matched.length === 0) {

@@ -11,6 +11,8 @@ export { delivered, failed, retry, skipped } from './outcome.ts';
 export type { Outcome } from './outcome.ts';
 export { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from './http.ts';
 export type { HeaderSource } from './http.ts';
+export { httpRequest } from './http-request.ts';
+export type { HttpRequestInit, HttpResponse } from './http-request.ts';
 export { TemplateError, compileTemplate, compileTree, compileUrlTemplate, template, templateTree, urlTemplate } from './template.ts';
 export type { Template, TemplateTree } from './template.ts';
 export { templateScope } from './scope.ts';

@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 
 interface PendingWrite {
   run(): unknown;
+  durable: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -12,17 +13,27 @@ interface PendingWrite {
  * event loop; committing per request costs most of the throughput (DESIGN.md, performance notes).
  * Each write runs in its own savepoint, so one failing write rejects alone; a failed COMMIT
  * (disk full, database locked) rejects every write of the group and nothing of it is kept.
+ *
+ * Only some writes must survive a power loss (the events acknowledged to Wassenger); the
+ * bookkeeping of routing and delivery can be redone after a crash (at-least-once). A group with
+ * no durable write commits with synchronous=NORMAL (no fsync in WAL mode); the next durable
+ * commit's fsync makes the whole WAL, those frames included, durable.
  */
 export class GroupCommit {
   private queue: PendingWrite[] = [];
   private scheduled = false;
+  private synchronous: 'FULL' | 'NORMAL' | undefined;
 
-  constructor(private readonly db: Database) {}
+  /** @param durableMode the synchronous level of durable commits (FULL, or NORMAL when configured so). */
+  constructor(private readonly db: Database, private readonly durableMode: 'FULL' | 'NORMAL' = 'FULL') {}
 
-  /** Run `write` inside the next group transaction; resolves with its result once committed. */
-  write<T>(write: () => T): Promise<T> {
+  /**
+   * Run `write` inside the next group transaction; resolves with its result once committed.
+   * `durable`: the commit must reach the disk (fsync) before the promise resolves.
+   */
+  write<T>(write: () => T, durable = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run: write, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ run: write, durable, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -38,6 +49,11 @@ export class GroupCommit {
     if (group.length === 0) return;
     const results: { value?: unknown; error?: unknown; failed: boolean }[] = [];
     try {
+      const mode = group.some((pending) => pending.durable) ? this.durableMode : 'NORMAL';
+      if (mode !== this.synchronous) {
+        this.db.pragma(`synchronous = ${mode}`);
+        this.synchronous = mode;
+      }
       this.db.transaction(() => {
         for (const pending of group) {
           try {

@@ -35,7 +35,7 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.sql = prepareStatements(this.db);
-    this.commits = new GroupCommit(this.db);
+    this.commits = new GroupCommit(this.db, options.synchronous === 'normal' ? 'NORMAL' : 'FULL');
   }
 
   private migrate(): void {
@@ -48,10 +48,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  private async write<T>(run: () => T): Promise<T> {
+  private async write<T>(run: () => T, durable = false): Promise<T> {
     if (this.closed) throw new StoreUnavailableError('store is closed');
     try {
-      return await this.commits.write(run);
+      return await this.commits.write(run, durable);
     } catch (error) {
       throw asUnavailable(error);
     }
@@ -67,18 +67,18 @@ export class SqliteStore implements Store {
   }
 
   appendWebhooks(webhooks: readonly IncomingWebhook[]): Promise<AppendResult[]> {
-    return this.write(() => webhooks.map((webhook) => this.appendOne(webhook)));
+    return this.write(() => webhooks.map((webhook) => this.appendOne(webhook)), true);
   }
 
   private appendOne(webhook: IncomingWebhook): AppendResult {
-    const fresh = webhook.events.filter((event) => this.sql.eventExists.get(event.id) === undefined);
-    if (fresh.length === 0) return { accepted: 0, duplicates: webhook.events.length };
+    // Most webhooks are new: insert first, and take the body back out if every event was known.
     const webhookSeq = this.sql.insertWebhook.run(webhook.receivedAt, webhook.body).lastInsertRowid;
     let accepted = 0;
-    for (const event of fresh) {
-      // OR IGNORE: the same id twice in one request (or in one group) is still stored once.
+    for (const event of webhook.events) {
+      // OR IGNORE: an id already stored (or twice in one request) is a duplicate, stored once.
       accepted += this.sql.insertEvent.run(event.id, webhookSeq, event.itemIndex, event.event, event.chatId ?? null, webhook.receivedAt).changes;
     }
+    if (accepted === 0) this.sql.deleteWebhookIfOrphan.run({ seq: webhookSeq });
     return { accepted, duplicates: webhook.events.length - accepted };
   }
 
@@ -148,11 +148,11 @@ export class SqliteStore implements Store {
         return changed;
       }
       return this.sql.replayDead.run({ now, connector: query.connector ?? null }).changes;
-    });
+    }, true);
   }
 
   replayEvents(query: { since: number; until?: number; event?: string }): Promise<number> {
-    return this.write(() => this.sql.unroute.run({ since: query.since, until: query.until ?? Number.MAX_SAFE_INTEGER, event: query.event ?? null }).changes);
+    return this.write(() => this.sql.unroute.run({ since: query.since, until: query.until ?? Number.MAX_SAFE_INTEGER, event: query.event ?? null }).changes, true);
   }
 
   prune(policy: { deliveredBefore: number; deadBefore: number }): Promise<{ events: number }> {
@@ -193,7 +193,7 @@ export class SqliteStore implements Store {
   stateSet(connector: string, key: string, value: string): Promise<void> {
     return this.write(() => {
       this.sql.stateSet.run(connector, key, value);
-    });
+    }, true);
   }
 
   ping(): Promise<void> {

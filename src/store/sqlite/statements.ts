@@ -11,7 +11,6 @@ const DUE = `d.connector = ? AND d.status = 'pending' AND d.next_at <= ? AND (d.
 
 /** Every SQL statement of the SQLite store. */
 const SQL = {
-  eventExists: `SELECT 1 FROM events WHERE id = ?`,
   insertWebhook: `INSERT INTO webhooks (received_at, body) VALUES (?, ?)`,
   insertEvent: `INSERT OR IGNORE INTO events (id, webhook_seq, item_index, event, chat_id, received_at) VALUES (?, ?, ?, ?, ?, ?)`,
   unrouted: `
