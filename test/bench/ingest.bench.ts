@@ -1,10 +1,11 @@
 // `npm run bench`: ingest throughput of the router against a bare Koa baseline, in one run, with
 // the same load generator (autocannon, 32 connections, the 4.2 KB message:in:new sample with a
 // unique message id per request), then end-to-end latency at a fixed 1,000 events/s, and the
-// router's peak RSS. Prints numbers; asserts nothing. BENCH_SECONDS sets the length (default 10);
+// router's peak RSS. The router runs from the production build (npm run build, node dist/...),
+// as it ships. Prints numbers; asserts nothing. BENCH_SECONDS sets the length (default 10);
 // for diagnosis, BENCH_SYNC=normal uses synchronous=NORMAL and BENCH_NO_ROUTE=1 measures ingest alone.
 import autocannon from 'autocannon';
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,16 +65,16 @@ const stop = (child: ChildProcess): Promise<void> => new Promise((resolve) => {
 });
 
 async function main(): Promise<void> {
-  const tsx = ['--import', 'tsx'];
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   // (a) baseline
-  const bare = spawn(process.execPath, [...tsx, 'test/bench/bare-koa.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const bare = spawn(process.execPath, ['test/bench/bare-koa.mjs'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const barePort = await portOf(bare);
   await load(`http://127.0.0.1:${barePort}/`, { connections: 32, duration: 2 });
   const a = await load(`http://127.0.0.1:${barePort}/`, { connections: 32, duration: seconds });
   await stop(bare);
 
   // (b) the router: SQLite (synchronous=FULL) and one http route to a local sink
-  const sink = fork(join(root, 'test/bench/sink-server.ts'), [], { execArgv: tsx, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const sink = fork(join(root, 'test/bench/sink-server.mjs'), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const sinkPort = await portOf(sink);
   const dir = mkdtempSync(join(tmpdir(), 'wa-router-bench-'));
   const config = join(dir, 'wa-router.yaml');
@@ -91,7 +92,7 @@ routes:
     ${process.env.BENCH_NO_ROUTE ? 'when: { event: none }' : ''}
     to: [sink]
 `);
-  const router = spawn(process.execPath, [...tsx, 'src/cli.ts', 'serve', '--config', config], {
+  const router = spawn(process.execPath, ['dist/src/cli.js', 'serve', '--config', config], {
     cwd: root, env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const routerPort = await portOf(router);
