@@ -64,7 +64,7 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
       if (result.status === 'dead') metrics.deadLetters.inc({ connector });
     },
   });
-  const routing = new RoutingLoop(store, () => config, log.child({ stage: 'routing' }), (connectors) => dispatcher.wake(connectors), events);
+  const routing = new RoutingLoop(store, () => config, log.child({ stage: 'routing' }), (connectors) => dispatcher.wake(connectors), events, () => metrics.unmatched.inc());
   const ingest = createIngest(store, () => routing.wake(), events);
 
   const app = createHttpApp({

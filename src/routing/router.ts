@@ -34,6 +34,7 @@ export class RoutingLoop {
     private readonly onPlanned: (connectors: ReadonlySet<string>) => void,
     /** Normalized events by id, shared with ingest and the dispatcher: each body is parsed once. */
     private readonly events?: LruCache<string, RoutedEvent>,
+    private readonly onUnmatched: () => void = () => {},
   ) {}
 
   start(): void {
@@ -101,6 +102,7 @@ export class RoutingLoop {
         deliveries = plan.deliveries;
         if (plan.matched.length === 0) {
           this.stats.unmatched++;
+          this.onUnmatched();
           this.log.debug({ eventId: stored.id, event: stored.event }, 'Event matched no route.');
         } else {
           this.log.debug({ eventId: stored.id, routes: plan.matched }, 'Event routed.');
