@@ -21,3 +21,16 @@ test('sqlite: data survives reopening the file', async () => {
   assert.equal((await second.takeUnrouted(10))[0]?.id, 'x');
   await second.close();
 });
+
+test('group commit: a faulty write fails alone; the others of its group are committed', async () => {
+  const { default: Database } = await import('better-sqlite3');
+  const { GroupCommit } = await import('../../src/store/sqlite/group-commit.ts');
+  const db = new Database(':memory:');
+  db.exec('CREATE TABLE t (v INTEGER UNIQUE)');
+  const commits = new GroupCommit(db);
+  const insert = (v: number) => () => db.prepare('INSERT INTO t (v) VALUES (?)').run(v).changes;
+  const results = await Promise.allSettled([commits.write(insert(1)), commits.write(insert(1)), commits.write(insert(2), true)]);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.deepEqual(db.prepare('SELECT v FROM t ORDER BY v').all(), [{ v: 1 }, { v: 2 }]);
+  db.close();
+});

@@ -11,8 +11,9 @@ interface PendingWrite {
  * Group commit: every write asked for during one event-loop turn runs in ONE transaction, so one
  * fsync covers many webhook requests. better-sqlite3 is synchronous and a commit's fsync blocks the
  * event loop; committing per request costs most of the throughput (DESIGN.md, performance notes).
- * Each write runs in its own savepoint, so one failing write rejects alone; a failed COMMIT
- * (disk full, database locked) rejects every write of the group and nothing of it is kept.
+ * If one write throws, the group is rolled back and each write runs again in a transaction of
+ * its own, so only the faulty one fails; a failure of the storage itself (disk full, database
+ * locked) rejects every write of the group, and nothing of it is kept.
  *
  * Only some writes must survive a power loss (the events acknowledged to Wassenger); the
  * bookkeeping of routing and delivery can be redone after a crash (at-least-once). A group with
@@ -47,30 +48,41 @@ export class GroupCommit {
     const group = this.queue;
     this.queue = [];
     if (group.length === 0) return;
-    const results: { value?: unknown; error?: unknown; failed: boolean }[] = [];
+    let values: unknown[];
     try {
-      const mode = group.some((pending) => pending.durable) ? this.durableMode : 'NORMAL';
-      if (mode !== this.synchronous) {
-        this.db.pragma(`synchronous = ${mode}`);
-        this.synchronous = mode;
-      }
-      this.db.transaction(() => {
-        for (const pending of group) {
-          try {
-            results.push({ value: this.db.transaction(pending.run)(), failed: false });
-          } catch (error) {
-            results.push({ error, failed: true });
-          }
-        }
-      })();
+      this.setSynchronous(group.some((pending) => pending.durable) ? this.durableMode : 'NORMAL');
+      values = this.db.transaction(() => group.map((pending) => pending.run()))();
     } catch (error) {
-      for (const pending of group) pending.reject(error);
+      // The whole group was rolled back. If the store itself failed (disk full, locked), every
+      // write fails alike; if one write was at fault, the others must not fail with it.
+      if (group.length === 1 || isStoreFailure(error)) {
+        for (const pending of group) pending.reject(error);
+      } else {
+        for (const pending of group) this.runAlone(pending);
+      }
       return;
     }
-    group.forEach((pending, index) => {
-      const result = results[index]!;
-      if (result.failed) pending.reject(result.error);
-      else pending.resolve(result.value);
-    });
+    group.forEach((pending, index) => pending.resolve(values[index]));
   }
+
+  private runAlone(pending: PendingWrite): void {
+    try {
+      this.setSynchronous(pending.durable ? this.durableMode : 'NORMAL');
+      pending.resolve(this.db.transaction(pending.run)());
+    } catch (error) {
+      pending.reject(error);
+    }
+  }
+
+  private setSynchronous(mode: 'FULL' | 'NORMAL'): void {
+    if (mode === this.synchronous) return;
+    this.db.pragma(`synchronous = ${mode}`);
+    this.synchronous = mode;
+  }
+}
+
+/** Errors of the storage itself, as opposed to a constraint or a bug in one write. */
+function isStoreFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|CORRUPT|NOMEM|PERM)/.test(code);
 }
