@@ -46,9 +46,8 @@ export interface RunningRouter {
  */
 export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningRouter> {
   let config = initial;
-  const store = openStore(config.store);
-  // One router instance owns an SQLite file: leases left by a previous process are void.
-  const released = await store.releaseAllLeases();
+  const store = await openStore(config.store);
+  const released = await store.recoverAtStart();
   if (released > 0) log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');
 
   const metrics = createMetrics(store);
@@ -78,6 +77,13 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
 
   await dispatcher.apply(config, config.server.shutdownGrace);
   routing.start();
+  // Shared stores wake this instance when another one stored events or planned deliveries.
+  const unsubscribe = store.subscribe
+    ? await store.subscribe({
+        eventsStored: () => routing.wake(),
+        deliveriesPlanned: (connectors) => dispatcher.wake(connectors.length > 0 ? connectors : undefined),
+      })
+    : undefined;
 
   const server: Server = app.listen({ port: config.server.port, host: config.server.host });
   await new Promise<void>((resolve, reject) => {
@@ -88,7 +94,7 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
   server.headersTimeout = Math.min(config.server.requestTimeout, 20_000);
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
-  log.info({ port, path: config.server.path, store: config.store.split('?')[0], connectors: [...config.connectors.keys()], routes: config.routes.length }, 'Router listening.');
+  log.info({ port, path: config.server.path, store: describeStore(config.store), connectors: [...config.connectors.keys()], routes: config.routes.length }, 'Router listening.');
 
   const pruneTimer = setInterval(() => {
     const now = Date.now();
@@ -134,10 +140,17 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
         clearTimeout(forced);
         await routing.stop();
         await dispatcher.stop(grace);
+        await unsubscribe?.();
         await store.close();
         log.info({}, 'Router stopped.');
       })();
       return closing;
     },
   };
+}
+
+/** The store URL for logs: no query string, no password. */
+function describeStore(url: string): string {
+  const [base] = url.split('?') as [string];
+  return base.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:[redacted]@');
 }

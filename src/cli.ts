@@ -110,7 +110,7 @@ async function route(file: string, payloadFile: string | undefined): Promise<num
 async function deadLetters(file: string, action: string | undefined, flags: Flags): Promise<number> {
   const config = await load(file);
   if (!config) return 1;
-  const store = openStore(config.store);
+  const store = await openStore(config.store);
   try {
     if (action === 'list') {
       const limit = Number(flags.limit ?? 100);
@@ -157,7 +157,7 @@ async function replay(file: string, flags: Flags): Promise<number> {
   }
   const config = await load(file);
   if (!config) return 1;
-  const store = openStore(config.store);
+  const store = await openStore(config.store);
   try {
     const count = await store.replayEvents({ since, ...(until === undefined ? {} : { until }), ...(flags.event ? { event: flags.event } : {}) });
     process.stdout.write(`${count} event${count === 1 ? '' : 's'} will be routed and delivered again (same idempotency keys).\n`);

@@ -9,8 +9,12 @@ import { TokenBucket } from './token-bucket.ts';
 
 /** Without a wake-up, look for due work this often (retries come due; the CLI may replay). */
 const IDLE_POLL_MS = 1_000;
-/** A lease outlives the delivery deadline by this much before another taker may claim it. */
-const LEASE_MARGIN_MS = 30_000;
+/**
+ * A lease outlives the delivery deadline by this much before another taker may claim it. The
+ * worker records every result right after the deadline, so this only covers a slow store; it is
+ * also how long the work of an instance that died waits before another instance takes it.
+ */
+const LEASE_MARGIN_MS = 5_000;
 
 export interface WorkerDeps {
   readonly store: Store;
@@ -111,6 +115,7 @@ export class ConnectorWorker {
             now,
             leaseMs: policy.timeoutMs + LEASE_MARGIN_MS,
             orderByChat: policy.orderBy === 'chat',
+            ratePerSec: policy.ratePerSec,
           });
           if (claimed.length === 0) {
             const next = await store.nextDueAt(instance.name);

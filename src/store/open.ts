@@ -1,13 +1,15 @@
 import { resolve } from 'node:path';
+import { PostgresStore } from './postgres/postgres-store.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
 /**
  * Open the store named by a config URL. `sqlite:<path>` (relative to the working directory), with
  * optional `?synchronous=normal` (survives a process crash, not a power loss; faster) and
- * `?busyTimeoutMs=N` (how long a write waits for a lock before the receiver answers 503).
+ * `?busyTimeoutMs=N` (how long a write waits for a lock before the receiver answers 503);
+ * `postgres://user@host:port/db?schema=NAME` for several instances sharing one database.
  */
-export function openStore(url: string): Store {
+export async function openStore(url: string): Promise<Store> {
   if (url.startsWith('sqlite:')) {
     const [path, query] = url.slice('sqlite:'.length).split('?', 2) as [string, string | undefined];
     const params = new URLSearchParams(query ?? '');
@@ -15,8 +17,6 @@ export function openStore(url: string): Store {
     const busy = Number(params.get('busyTimeoutMs') ?? 2000);
     return new SqliteStore({ path: path === ':memory:' ? path : resolve(path), synchronous, busyTimeoutMs: Number.isFinite(busy) ? busy : 2000 });
   }
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
-    throw new Error('the PostgreSQL store is not available in this version; use sqlite:<path>');
-  }
-  throw new Error(`unknown store "${url.split(':')[0]}": use sqlite:<path>`);
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return PostgresStore.open({ url });
+  throw new Error(`unknown store "${url.split(':')[0]}": use sqlite:<path> or postgres://user@host/db`);
 }

@@ -20,8 +20,17 @@ export interface Store {
   recordResults(results: readonly AttemptResult[]): Promise<void>;
   /** The earliest `next_at` of a pending, unleased delivery of this connector (undefined if none). */
   nextDueAt(connector: string): Promise<number | undefined>;
-  /** Release every lease (at start-up: the previous process is gone). */
-  releaseAllLeases(): Promise<number>;
+  /**
+   * Make work left in flight by a previous run available again, at start-up. A store owned by one
+   * instance (SQLite) releases every lease; a shared one (PostgreSQL) lets leases expire, since
+   * other instances may hold them. Returns how many deliveries were released.
+   */
+  recoverAtStart(): Promise<number>;
+  /**
+   * Wake-ups from other instances (PostgreSQL LISTEN/NOTIFY): new events stored, deliveries
+   * planned. Optional: a store used by one instance has nobody else to hear from.
+   */
+  subscribe?(listener: StoreListener): Promise<() => Promise<void>>;
   listDeliveries(query: DeliveryQuery): Promise<DeliveryView[]>;
   /** Set dead letters back to pending (attempts reset). Returns how many. */
   replayDeadLetters(query: { ids?: readonly string[]; connector?: string }, now: number): Promise<number>;
@@ -88,6 +97,13 @@ export interface ClaimRequest {
   readonly leaseMs: number;
   /** Keep per-chat order: at most one delivery per chat in flight, none overtaking an earlier one. */
   readonly orderByChat: boolean;
+  /** The connector's rate, enforced across every instance sharing the store (0: unlimited). */
+  readonly ratePerSec?: number;
+}
+
+export interface StoreListener {
+  eventsStored(): void;
+  deliveriesPlanned(connectors: readonly string[]): void;
 }
 
 export interface ClaimedDelivery {

@@ -8,6 +8,10 @@ import { after, describe, test } from 'node:test';
 import { HttpSink } from '../testkit/http-sink.ts';
 import { SECRET, SERVER_YAML, fixture, startTestRouter } from '../testkit/router.ts';
 import { waitFor } from '../testkit/wait.ts';
+import { builtinConnectors } from '../../connectors/index.ts';
+
+/** The built-in types, as `validate` lists them. */
+const BUILTIN_TYPES = builtinConnectors.map((definition) => definition.type).sort().join(', ');
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -69,7 +73,7 @@ describe('wa-router validate', () => {
       `${file}:2:9 server.port: expected number, received string`,
       `${file}:7:5 connectors.crm.chanel: unknown field "chanel"; expected one of: url, method, headers, body, idempotencyHeader`,
       `${file}:8:5 connectors.crm.metod: unknown field "metod" (did you mean "method"?); expected one of: url, method, headers, body, idempotencyHeader`,
-      `${file}:10:11 connectors.archive.type: unknown connector type "files" (did you mean "file"?); known types: file, http`,
+      `${file}:10:11 connectors.archive.type: unknown connector type "files" (did you mean "file"?); known types: ${BUILTIN_TYPES}`,
       `${file}:15:30 routes[0].when.message.body.$regx: unknown operator "$regx" (did you mean "$regex"?)`,
       `${file}:16:10 routes[0].to[0]: no connector named "crn" (did you mean "crm"?)`,
       `${file}:19:31 routes[1].when.message.body.$regex: invalid regular expression "(urgent": Unterminated group`,

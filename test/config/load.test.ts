@@ -10,6 +10,9 @@ import type { ConfigIssue } from '../../src/config/issues.ts';
 import type { RouterConfig } from '../../src/config/load.ts';
 import type { TemplateTree } from '../../src/sdk/index.ts';
 
+/** The built-in types, as `validate` lists them. */
+const BUILTIN_TYPES = builtinConnectors.map((definition) => definition.type).sort().join(', ');
+
 const dir = mkdtempSync(join(tmpdir(), 'wa-router-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let counter = 0;
@@ -73,7 +76,7 @@ routes:
       '2:9 server.port: expected number, received string',
       `7:5 connectors.hook.chanel: unknown field "chanel"; expected one of: ${HTTP_FIELDS}`,
       `8:5 connectors.hook.metod: unknown field "metod" (did you mean "method"?); expected one of: ${HTTP_FIELDS}`,
-      '10:11 connectors.crm.type: unknown connector type "htp" (did you mean "http"?); known types: file, http',
+      `10:11 connectors.crm.type: unknown connector type "htp" (did you mean "http"?); known types: ${BUILTIN_TYPES}`,
       '15:30 routes[0].when.message.body.$regx: unknown operator "$regx" (did you mean "$regex"?)',
       // "hook" is declared (with its own problems above): it is suggested, and naming it is not an error.
       '16:10 routes[0].to[0]: no connector named "hok" (did you mean "hook"?)',

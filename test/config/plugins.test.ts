@@ -9,6 +9,10 @@ import type { ConfigIssue } from '../../src/config/issues.ts';
 import type { LoadResult, RouterConfig } from '../../src/config/load.ts';
 import { SERVER_YAML, fixture, startTestRouter } from '../testkit/router.ts';
 import { waitFor } from '../testkit/wait.ts';
+import { builtinConnectors } from '../../connectors/index.ts';
+
+/** The built-in types, as `validate` lists them. */
+const BUILTIN_TYPES = builtinConnectors.map((definition) => definition.type).sort().join(', ');
 
 /** The plugin modules kept as files (factory form: no imports, like a module mounted into the container). */
 const PLUGIN_FIXTURES = fileURLToPath(new URL('../fixtures/plugins/', import.meta.url));
@@ -200,7 +204,7 @@ server: { secret: abcdefgh12 }
 connectors:
   crm: { type: acme_crm, apiUrl: "https://crm.example.com/", token: t }
 `);
-    assert.deepEqual(issuesOf(second.result), ['3:16 connectors.crm.type: unknown connector type "acme_crm"; known types: file, http']);
+    assert.deepEqual(issuesOf(second.result), [`3:16 connectors.crm.type: unknown connector type "acme_crm"; known types: ${BUILTIN_TYPES}`]);
   });
 });
 

@@ -34,3 +34,14 @@ test('group commit: a faulty write fails alone; the others of its group are comm
   assert.deepEqual(db.prepare('SELECT v FROM t ORDER BY v').all(), [{ v: 1 }, { v: 2 }]);
   db.close();
 });
+
+test('sqlite: at start-up every lease of the previous process is released', async () => {
+  const store = new SqliteStore({ path: join(dir, 'leases.db') });
+  await store.appendWebhooks([{ body: '{}', receivedAt: 1, events: [{ id: 'x', event: 'e', itemIndex: 0 }] }]);
+  const [event] = await store.takeUnrouted(1);
+  await store.planDeliveries([{ eventSeq: event!.seq, deliveries: [{ connector: 'sink', route: 'r' }] }], 1);
+  assert.equal((await store.claimDue({ connector: 'sink', limit: 1, now: 1, leaseMs: 60_000, orderByChat: false })).length, 1);
+  assert.equal(await store.recoverAtStart(), 1);
+  assert.equal((await store.claimDue({ connector: 'sink', limit: 1, now: 2, leaseMs: 60_000, orderByChat: false })).length, 1);
+  await store.close();
+});

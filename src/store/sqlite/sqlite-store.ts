@@ -127,7 +127,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  releaseAllLeases(): Promise<number> {
+  /** One router instance owns an SQLite file: leases left by a previous process are void. */
+  recoverAtStart(): Promise<number> {
     return this.write(() => this.sql.releaseLeases.run().changes);
   }
 

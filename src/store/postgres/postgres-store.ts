@@ -1,0 +1,409 @@
+import pg from 'pg';
+import type {
+  AppendResult, AttemptResult, ClaimRequest, ClaimedDelivery, DeliveryQuery, DeliveryView, IncomingWebhook,
+  RoutingPlan, Store, StoreListener, StoreStats, StoredEvent,
+} from '../store.ts';
+import { StoreUnavailableError } from '../store.ts';
+import { MIGRATIONS } from './schema.ts';
+
+const EVENTS_CHANNEL = 'wa_router_events';
+const DELIVERIES_CHANNEL = 'wa_router_deliveries';
+/** Advisory lock key of the migrations ("waro" in ASCII). */
+const MIGRATION_LOCK = 0x7761726f;
+/** How long an instance may hold unrouted events while it routes them. */
+const ROUTE_LEASE_MS = 30_000;
+
+export interface PostgresOptions {
+  /** postgres://user@host:port/db — with `?schema=NAME` to keep the router's tables in a schema. */
+  readonly url: string;
+  readonly poolSize?: number;
+}
+
+/**
+ * PostgreSQL adapter: any number of router instances share one database. Deliveries and unrouted
+ * events are taken with `FOR UPDATE SKIP LOCKED` under leases (an instance that dies releases
+ * nothing; its leases expire and others take the work again), per-chat order holds across
+ * instances, a connector's rate limit is one token bucket in the database, and instances wake
+ * each other with LISTEN/NOTIFY.
+ */
+export class PostgresStore implements Store {
+  private readonly pool: pg.Pool;
+  private readonly schema: string | undefined;
+  private closed = false;
+
+  private constructor(options: PostgresOptions) {
+    const url = new URL(options.url);
+    this.schema = url.searchParams.get('schema') ?? undefined;
+    if (this.schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema)) {
+      throw new Error('the ?schema= of a postgres store must be a lower-case identifier');
+    }
+    url.searchParams.delete('schema');
+    this.pool = new pg.Pool({
+      connectionString: url.toString(),
+      max: options.poolSize ?? 10,
+      ...(this.schema ? { options: `-c search_path=${this.schema}` } : {}),
+    });
+    this.pool.on('error', () => {
+      // An idle client lost its connection; the pool replaces it. Queries report their own errors.
+    });
+  }
+
+  /** Connect, create the schema if asked for, and apply pending migrations under an advisory lock. */
+  static async open(options: PostgresOptions): Promise<PostgresStore> {
+    const store = new PostgresStore(options);
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.pool.end();
+      throw error;
+    }
+    return store;
+  }
+
+  private async migrate(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await client.query('CREATE TABLE IF NOT EXISTS wa_router_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM wa_router_migrations');
+      for (let index = rows[0]?.version ?? 0; index < MIGRATIONS.length; index++) {
+        await client.query(MIGRATIONS[index]!);
+        await client.query('INSERT INTO wa_router_migrations (version) VALUES ($1)', [index + 1]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+    if (this.closed) throw new StoreUnavailableError('store is closed');
+    try {
+      return await this.pool.query<R>(text, values);
+    } catch (error) {
+      throw asUnavailable(error);
+    }
+  }
+
+  private async transaction<T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError('store is closed');
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw asUnavailable(error);
+    }
+    try {
+      await client.query('BEGIN');
+      const result = await run(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw asUnavailable(error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async appendWebhooks(webhooks: readonly IncomingWebhook[]): Promise<AppendResult[]> {
+    const results: AppendResult[] = [];
+    for (const webhook of webhooks) {
+      const events = webhook.events.map((event) => ({ id: event.id, item_index: event.itemIndex, event: event.event, chat_id: event.chatId ?? null }));
+      // One statement, so one implicit transaction: the webhook and its new events, or nothing.
+      const { rows } = await this.query<{ accepted: string; seq: string }>(
+        `WITH w AS (INSERT INTO webhooks (received_at, body) VALUES ($1, $2) RETURNING seq),
+              e AS (INSERT INTO events (id, webhook_seq, item_index, event, chat_id, received_at)
+                    SELECT x.id, w.seq, x.item_index, x.event, x.chat_id, $1 FROM w,
+                           jsonb_to_recordset($3::jsonb) AS x(id TEXT, item_index INTEGER, event TEXT, chat_id TEXT)
+                    ON CONFLICT (id) DO NOTHING RETURNING 1)
+         SELECT (SELECT count(*) FROM e) AS accepted, (SELECT seq FROM w) AS seq`,
+        [webhook.receivedAt, webhook.body, JSON.stringify(events)],
+      );
+      const accepted = Number(rows[0]!.accepted);
+      if (accepted === 0) await this.query('DELETE FROM webhooks WHERE seq = $1', [rows[0]!.seq]);
+      else await this.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`);
+      results.push({ accepted, duplicates: webhook.events.length - accepted });
+    }
+    return results;
+  }
+
+  async takeUnrouted(limit: number): Promise<StoredEvent[]> {
+    const now = Date.now();
+    const { rows } = await this.query<EventRow>(
+      `WITH taken AS (
+         UPDATE events SET route_lease_until = $2
+         WHERE seq IN (SELECT seq FROM events
+                       WHERE routed_at IS NULL AND (route_lease_until IS NULL OR route_lease_until <= $1)
+                       ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED)
+         RETURNING seq, id, event, received_at, item_index, routed_at, webhook_seq)
+       SELECT t.seq, t.id, t.event, t.received_at, t.item_index, t.routed_at, w.body
+       FROM taken t JOIN webhooks w ON w.seq = t.webhook_seq ORDER BY t.seq`,
+      [now, now + ROUTE_LEASE_MS, limit],
+    );
+    return rows.map(toStoredEvent);
+  }
+
+  async planDeliveries(plans: readonly RoutingPlan[], now: number): Promise<void> {
+    if (plans.length === 0) return;
+    const connectors = new Set<string>();
+    const rows = plans.flatMap((plan) =>
+      plan.deliveries.map((delivery) => {
+        connectors.add(delivery.connector);
+        return { event_seq: plan.eventSeq, connector: delivery.connector, route: delivery.route, params: delivery.params === undefined ? null : JSON.stringify(delivery.params), chat_key: delivery.chatKey ?? null };
+      }),
+    );
+    await this.transaction(async (client) => {
+      if (rows.length > 0) {
+        await client.query(
+          `INSERT INTO deliveries (event_seq, connector, route, params, chat_key, status, attempts, next_at, created_at, updated_at)
+           SELECT x.event_seq, x.connector, x.route, x.params, x.chat_key, 'pending', 0, $1, $1, $1
+           FROM jsonb_to_recordset($2::jsonb) AS x(event_seq BIGINT, connector TEXT, route TEXT, params TEXT, chat_key TEXT)
+           ON CONFLICT (event_seq, connector) DO UPDATE SET
+             status = 'pending', attempts = 0, next_at = excluded.next_at, lease_until = NULL, last_error = NULL,
+             route = excluded.route, params = excluded.params, chat_key = excluded.chat_key, updated_at = excluded.updated_at`,
+          [now, JSON.stringify(rows)],
+        );
+      }
+      await client.query('UPDATE events SET routed_at = $1, route_lease_until = NULL WHERE seq = ANY($2::bigint[])', [now, plans.map((plan) => plan.eventSeq)]);
+      if (connectors.size > 0) await client.query('SELECT pg_notify($1, $2)', [DELIVERIES_CHANNEL, [...connectors].join(',')]);
+    });
+  }
+
+  async claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    return this.transaction(async (client) => {
+      const limit = await this.takeTokens(client, request);
+      if (limit <= 0) return [];
+      const order = request.orderByChat
+        ? `AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.connector = c.connector AND p.status = 'pending' AND p.chat_key = c.chat_key AND p.id < c.id)
+           ORDER BY c.id`
+        : 'ORDER BY c.next_at, c.id';
+      const { rows } = await client.query<ClaimRow>(
+        `WITH claimed AS (
+           UPDATE deliveries d SET lease_until = $3, attempts = d.attempts + 1, updated_at = $2
+           WHERE d.id IN (SELECT c.id FROM deliveries c
+                          WHERE c.connector = $1 AND c.status = 'pending' AND c.next_at <= $2
+                            AND (c.lease_until IS NULL OR c.lease_until <= $2)
+                          ${order} LIMIT $4 FOR UPDATE SKIP LOCKED)
+           RETURNING d.id, d.event_seq, d.connector, d.route, d.params, d.attempts)
+         SELECT c.*, e.id AS event_id, e.received_at, e.item_index, w.body
+         FROM claimed c JOIN events e ON e.seq = c.event_seq JOIN webhooks w ON w.seq = e.webhook_seq
+         ORDER BY c.id`,
+        [request.connector, request.now, request.now + request.leaseMs, limit],
+      );
+      if (request.ratePerSec && rows.length < limit) {
+        await client.query('UPDATE rate_buckets SET tokens = tokens + $2 WHERE connector = $1', [request.connector, limit - rows.length]);
+      }
+      return rows.map(toClaimed);
+    });
+  }
+
+  /** Take up to `limit` tokens from the connector's cluster-wide bucket (one second of burst). */
+  private async takeTokens(client: pg.PoolClient, request: ClaimRequest): Promise<number> {
+    const rate = request.ratePerSec ?? 0;
+    if (rate <= 0) return request.limit;
+    const capacity = Math.max(1, rate);
+    await client.query(
+      'INSERT INTO rate_buckets (connector, tokens, updated_at) VALUES ($1, $2, $3) ON CONFLICT (connector) DO NOTHING',
+      [request.connector, capacity, request.now],
+    );
+    const { rows } = await client.query<{ tokens: number; updated_at: string }>('SELECT tokens, updated_at FROM rate_buckets WHERE connector = $1 FOR UPDATE', [request.connector]);
+    const bucket = rows[0]!;
+    const elapsed = Math.max(0, request.now - Number(bucket.updated_at));
+    const tokens = Math.min(capacity, bucket.tokens + (elapsed / 1000) * rate);
+    const take = Math.max(0, Math.min(request.limit, Math.floor(tokens)));
+    await client.query('UPDATE rate_buckets SET tokens = $2, updated_at = $3 WHERE connector = $1', [request.connector, tokens - take, request.now]);
+    return take;
+  }
+
+  async recordResults(results: readonly AttemptResult[]): Promise<void> {
+    if (results.length === 0) return;
+    const rows = results.map((r) => ({
+      id: Number(r.id), attempt: r.attempt, started_at: r.startedAt, duration_ms: r.durationMs, outcome: r.outcome, status: r.status,
+      next_at: r.nextAt ?? null, error: r.error ?? null, ref: r.ref ?? null, updated_at: r.startedAt + r.durationMs,
+    }));
+    await this.transaction(async (client) => {
+      await client.query(
+        `UPDATE deliveries d SET status = x.status, next_at = COALESCE(x.next_at, d.next_at), last_error = x.error, ref = x.ref,
+                lease_until = NULL, updated_at = x.updated_at
+         FROM jsonb_to_recordset($1::jsonb) AS x(id BIGINT, status TEXT, next_at BIGINT, error TEXT, ref TEXT, updated_at BIGINT)
+         WHERE d.id = x.id`,
+        [JSON.stringify(rows)],
+      );
+      await client.query(
+        `INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, error, ref)
+         SELECT x.id, x.attempt, x.started_at, x.duration_ms, x.outcome, x.error, x.ref
+         FROM jsonb_to_recordset($1::jsonb) AS x(id BIGINT, attempt INTEGER, started_at BIGINT, duration_ms INTEGER, outcome TEXT, error TEXT, ref TEXT)`,
+        [JSON.stringify(rows)],
+      );
+    });
+  }
+
+  async nextDueAt(connector: string): Promise<number | undefined> {
+    const { rows } = await this.query<{ next: string | null }>(
+      `SELECT min(next_at) AS next FROM deliveries WHERE connector = $1 AND status = 'pending' AND lease_until IS NULL`,
+      [connector],
+    );
+    return rows[0]?.next == null ? undefined : Number(rows[0].next);
+  }
+
+  /** Shared store: other instances may hold leases; an expired one is taken again by anyone. */
+  async recoverAtStart(): Promise<number> {
+    return 0;
+  }
+
+  async subscribe(listener: StoreListener): Promise<() => Promise<void>> {
+    const client = await this.pool.connect();
+    client.on('notification', (message) => {
+      if (message.channel === EVENTS_CHANNEL) listener.eventsStored();
+      else if (message.channel === DELIVERIES_CHANNEL) listener.deliveriesPlanned((message.payload ?? '').split(',').filter(Boolean));
+    });
+    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
+    await client.query(`LISTEN ${DELIVERIES_CHANNEL}`);
+    return async () => {
+      await client.query(`UNLISTEN *`).catch(() => {});
+      client.release();
+    };
+  }
+
+  async listDeliveries(query: DeliveryQuery): Promise<DeliveryView[]> {
+    const { rows } = await this.query<DeliveryRow>(
+      `SELECT d.id, e.id AS event_id, e.event, e.received_at, d.connector, d.route, d.status, d.attempts,
+              d.next_at, d.last_error, d.ref, d.updated_at
+       FROM deliveries d JOIN events e ON e.seq = d.event_seq
+       WHERE ($1::text IS NULL OR d.status = $1) AND ($2::text IS NULL OR d.connector = $2) AND ($3::text IS NULL OR e.id = $3)
+       ORDER BY d.updated_at DESC, d.id DESC LIMIT $4`,
+      [query.status ?? null, query.connector ?? null, query.eventId ?? null, query.limit],
+    );
+    return rows.map(toDeliveryView);
+  }
+
+  async replayDeadLetters(query: { ids?: readonly string[]; connector?: string }, now: number): Promise<number> {
+    const { rowCount } = query.ids
+      ? await this.query(`UPDATE deliveries SET status = 'pending', attempts = 0, next_at = $1, lease_until = NULL, updated_at = $1 WHERE status = 'dead' AND id = ANY($2::bigint[])`, [now, query.ids.map(Number)])
+      : await this.query(`UPDATE deliveries SET status = 'pending', attempts = 0, next_at = $1, lease_until = NULL, updated_at = $1 WHERE status = 'dead' AND ($2::text IS NULL OR connector = $2)`, [now, query.connector ?? null]);
+    if (rowCount) await this.query('SELECT pg_notify($1, $2)', [DELIVERIES_CHANNEL, query.connector ?? '']);
+    return rowCount ?? 0;
+  }
+
+  async replayEvents(query: { since: number; until?: number; event?: string }): Promise<number> {
+    const { rowCount } = await this.query(
+      `UPDATE events SET routed_at = NULL, route_lease_until = NULL
+       WHERE received_at >= $1 AND received_at < $2 AND ($3::text IS NULL OR event = $3) AND routed_at IS NOT NULL`,
+      [query.since, query.until ?? Number.MAX_SAFE_INTEGER, query.event ?? null],
+    );
+    if (rowCount) await this.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`);
+    return rowCount ?? 0;
+  }
+
+  async prune(policy: { deliveredBefore: number; deadBefore: number }): Promise<{ events: number }> {
+    return this.transaction(async (client) => {
+      const { rows } = await client.query<{ seq: string; webhook_seq: string }>(
+        `SELECT e.seq, e.webhook_seq FROM events e
+         WHERE e.routed_at IS NOT NULL AND e.received_at < $1
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = 'pending')
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = 'dead' AND d.updated_at >= $2)
+         LIMIT 5000 FOR UPDATE SKIP LOCKED`,
+        [policy.deliveredBefore, policy.deadBefore],
+      );
+      const seqs = rows.map((row) => row.seq);
+      if (seqs.length === 0) return { events: 0 };
+      await client.query('DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_seq = ANY($1::bigint[]))', [seqs]);
+      await client.query('DELETE FROM deliveries WHERE event_seq = ANY($1::bigint[])', [seqs]);
+      await client.query('DELETE FROM events WHERE seq = ANY($1::bigint[])', [seqs]);
+      await client.query(
+        'DELETE FROM webhooks w WHERE w.seq = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 FROM events e WHERE e.webhook_seq = w.seq)',
+        [[...new Set(rows.map((row) => row.webhook_seq))]],
+      );
+      return { events: seqs.length };
+    });
+  }
+
+  async getEvent(id: string): Promise<StoredEvent | undefined> {
+    const { rows } = await this.query<EventRow>(
+      `SELECT e.seq, e.id, e.event, e.received_at, e.item_index, e.routed_at, w.body
+       FROM events e JOIN webhooks w ON w.seq = e.webhook_seq WHERE e.id = $1`,
+      [id],
+    );
+    return rows[0] && toStoredEvent(rows[0]);
+  }
+
+  async stats(): Promise<StoreStats> {
+    const counts = await this.query<{ events: string; unrouted: string }>('SELECT count(*) AS events, count(*) FILTER (WHERE routed_at IS NULL) AS unrouted FROM events');
+    const byConnector: Record<string, { pending: number; dead: number; oldestDueAt?: number }> = {};
+    const { rows } = await this.query<{ connector: string; pending: string; dead: string; oldest: string | null }>(
+      `SELECT connector, count(*) FILTER (WHERE status = 'pending') AS pending, count(*) FILTER (WHERE status = 'dead') AS dead,
+              min(next_at) FILTER (WHERE status = 'pending') AS oldest
+       FROM deliveries WHERE status IN ('pending', 'dead') GROUP BY connector`,
+    );
+    for (const row of rows) {
+      byConnector[row.connector] = { pending: Number(row.pending), dead: Number(row.dead), ...(row.oldest === null ? {} : { oldestDueAt: Number(row.oldest) }) };
+    }
+    return { events: Number(counts.rows[0]!.events), unrouted: Number(counts.rows[0]!.unrouted), byConnector };
+  }
+
+  async stateGet(connector: string, key: string): Promise<string | undefined> {
+    const { rows } = await this.query<{ value: string }>('SELECT value FROM connector_state WHERE connector = $1 AND key = $2', [connector, key]);
+    return rows[0]?.value;
+  }
+
+  async stateSet(connector: string, key: string, value: string): Promise<void> {
+    await this.query(
+      'INSERT INTO connector_state (connector, key, value) VALUES ($1, $2, $3) ON CONFLICT (connector, key) DO UPDATE SET value = excluded.value',
+      [connector, key, value],
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+function asUnavailable(error: unknown): Error {
+  if (error instanceof StoreUnavailableError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  // Connection failures, and PostgreSQL classes 08 (connection), 53 (resources), 57 (operator), 58 (system).
+  if (/^(08|53|57|58)/.test(code) || /^E(CONNREFUSED|CONNRESET|PIPE|TIMEDOUT|HOSTUNREACH)$/.test(code)) {
+    return new StoreUnavailableError(`store unavailable (${code}): ${message}`);
+  }
+  return error instanceof Error ? error : new Error(message);
+}
+
+interface EventRow { seq: string; id: string; event: string; received_at: string; body: string; item_index: number; routed_at: string | null }
+interface ClaimRow { id: string; event_seq: string; event_id: string; connector: string; route: string; params: string | null; attempts: number; received_at: string; body: string; item_index: number }
+interface DeliveryRow { id: string; event_id: string; event: string; received_at: string; connector: string; route: string; status: DeliveryView['status']; attempts: number; next_at: string; last_error: string | null; ref: string | null; updated_at: string }
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    seq: Number(row.seq), id: row.id, event: row.event, receivedAt: Number(row.received_at), body: row.body,
+    itemIndex: row.item_index, routedAt: row.routed_at === null ? undefined : Number(row.routed_at),
+  };
+}
+
+function toClaimed(row: ClaimRow): ClaimedDelivery {
+  return {
+    id: String(row.id), eventSeq: Number(row.event_seq), eventId: row.event_id, connector: row.connector, route: row.route,
+    params: row.params === null ? undefined : JSON.parse(row.params), attempt: row.attempts,
+    receivedAt: Number(row.received_at), body: row.body, itemIndex: row.item_index,
+  };
+}
+
+function toDeliveryView(row: DeliveryRow): DeliveryView {
+  return {
+    id: String(row.id), eventId: row.event_id, event: row.event, receivedAt: Number(row.received_at), connector: row.connector,
+    route: row.route, status: row.status, attempts: row.attempts, nextAt: Number(row.next_at),
+    lastError: row.last_error ?? undefined, ref: row.ref ?? undefined, updatedAt: Number(row.updated_at),
+  };
+}
