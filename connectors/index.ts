@@ -1,6 +1,7 @@
 import type { ConnectorDefinition } from '../src/sdk/index.ts';
 import file from './file/index.ts';
 import http from './http/index.ts';
+import slack from './slack/index.ts';
 
 /** The built-in connector types. Each imports only the public SDK, like a custom module. */
-export const builtinConnectors: readonly ConnectorDefinition[] = [file, http] as unknown as readonly ConnectorDefinition[];
+export const builtinConnectors: readonly ConnectorDefinition[] = [file, http, slack] as unknown as readonly ConnectorDefinition[];
