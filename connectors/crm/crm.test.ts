@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { ConnectorDefinition, Delivery, Outcome, RoutedEvent } from '../../src/sdk/index.ts';
+import { checkConnector } from '../../src/sdk/testing.ts';
+import { HttpSink } from '../../test/testkit/http-sink.ts';
+import crm from './index.ts';
+
+const definition = crm as unknown as ConnectorDefinition;
+
+function event(metadata: Record<string, string>): RoutedEvent {
+  return {
+    id: 'evt_crm', event: 'message:in:new', receivedAt: '2026-01-01T00:00:00.000Z', device: { id: 'd' },
+    chat: { id: '1555@c.us', type: 'user', labels: [] },
+    contact: { phone: '+1555', name: 'Ann', metadata }, message: { id: 'M1', type: 'text', body: 'hi', fromMe: false }, data: {},
+  };
+}
+
+async function deliverOne(config: unknown, e: RoutedEvent, params: unknown = {}): Promise<Outcome> {
+  const connector = await definition.create(definition.config.parse(config), { name: 'c', log: console, configDir: '.', state: { get: async () => undefined, set: async () => {} } });
+  const delivery: Delivery = { id: '1', idempotencyKey: 'evt_crm:c', attempt: 1, route: 'r', event: e, params: definition.params!.parse(params) };
+  return (await connector.deliver([delivery], AbortSignal.timeout(5_000)))[0]!;
+}
+
+describe('crm connector', () => {
+  let sink: HttpSink;
+  before(async () => {
+    sink = await HttpSink.start({ status: 201, body: '{"success":true,"data":{"id":4711}}' });
+  });
+  after(() => sink.close());
+
+  test('conforms to the contract; examples (Pipedrive, Salesforce presets) parse', async () => {
+    const config = { baseUrl: `${sink.url}/v1`, path: '/persons/{{ contact.phone }}/notes', auth: { header: 'x-api-token', value: 'secret-token' }, refField: 'data.id' };
+    assert.deepEqual(await checkConnector(definition, { config }), []);
+    assert.equal(sink.requests.length, 3);
+    assert.equal(sink.requests[0]!.url, '/v1/persons/%2B15550000001/notes');
+    assert.equal(sink.requests[0]!.headers['x-api-token'], 'secret-token');
+    assert.ok((definition.examples ?? []).length >= 4);
+  });
+
+  test('hostile metadata values stay encoded inside the base path, or are refused', async () => {
+    const config = { baseUrl: `${sink.url}/api/v1`, path: '/persons/{{ contact.metadata.CRM_CUSTOMER_ID }}', method: 'PUT', body: { x: 1 }, refField: 'data.id' };
+    const cases: [string, string | undefined][] = [
+      ['../admin', '/api/v1/persons/..%2Fadmin'],
+      ['../../../admin?x=1#f', '/api/v1/persons/..%2F..%2F..%2Fadmin%3Fx%3D1%23f'],
+      ['//evil.example/x', '/api/v1/persons/%2F%2Fevil.example%2Fx'],
+      ['@evil.example', '/api/v1/persons/%40evil.example'],
+      ['%2e%2e', '/api/v1/persons/%252e%252e'],
+      ['..', undefined],
+      ['.', undefined],
+    ];
+    for (const [value, expected] of cases) {
+      sink.requests.length = 0;
+      const outcome = await deliverOne(config, event({ CRM_CUSTOMER_ID: value }));
+      if (expected === undefined) {
+        assert.equal(outcome.status, 'failed', value);
+        assert.match((outcome as { reason: string }).reason, /"\." or "\.\." segment/);
+        assert.equal(sink.requests.length, 0);
+      } else {
+        assert.equal(outcome.status, 'delivered', value);
+        assert.equal(sink.requests[0]!.url, expected, value);
+        assert.equal(sink.requests[0]!.method, 'PUT');
+        assert.equal(sink.requests[0]!.headers.host, `127.0.0.1:${sink.port}`);
+      }
+    }
+  });
+
+  test('refuses templates or absolute URLs where the host is decided', () => {
+    assert.equal(definition.config.safeParse({ baseUrl: 'https://{{ data.host }}/x', path: '/a' }).success, false);
+    assert.equal(definition.config.safeParse({ baseUrl: 'https://api.example.com', path: 'https://evil.example/x' }).success, false);
+    assert.equal(definition.config.safeParse({ baseUrl: 'https://api.example.com', path: '//evil.example/x' }).success, false);
+    assert.equal(definition.params!.safeParse({ path: 'http://evil.example/' }).success, false);
+  });
+
+  test('missing required metadata is skipped; ref from the answer; 401 and 429', async () => {
+    const config = { baseUrl: `${sink.url}/v1`, path: '/notes', requireMetadata: ['CRM_CUSTOMER_ID'], auth: { bearer: 'tok-123456' }, refField: 'data.id' };
+    const skippedOutcome = await deliverOne(config, event({}));
+    assert.deepEqual(skippedOutcome, { status: 'skipped', reason: 'contact metadata CRM_CUSTOMER_ID is not set' });
+    sink.requests.length = 0;
+    assert.deepEqual(await deliverOne(config, event({ CRM_CUSTOMER_ID: '7' })), { status: 'delivered', ref: '4711' });
+    assert.equal(sink.requests[0]!.headers.authorization, 'Bearer tok-123456');
+    sink.reply({ status: 401, body: '[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]' });
+    const unauthorized = await deliverOne(config, event({ CRM_CUSTOMER_ID: '7' }));
+    assert.equal(unauthorized.status, 'failed');
+    assert.match((unauthorized as { reason: string }).reason, /INVALID_SESSION_ID/);
+    sink.reply({ status: 429, headers: { 'retry-after': '3' } });
+    assert.deepEqual(await deliverOne(config, event({ CRM_CUSTOMER_ID: '7' })), { status: 'retry', reason: 'HTTP 429: {"ok":true}', retryAfterMs: 3_000 });
+  });
+
+  test('preview redacts credentials', async () => {
+    const connector = await definition.create(definition.config.parse({ baseUrl: `${sink.url}/v1`, path: '/notes', auth: { bearer: 'tok-123456' } }), { name: 'c', log: console, configDir: '.', state: { get: async () => undefined, set: async () => {} } });
+    const preview = connector.preview!({ id: '1', idempotencyKey: 'k', attempt: 1, route: 'r', event: event({}), params: definition.params!.parse({}) });
+    assert.ok(!JSON.stringify(preview).includes('tok-123456'));
+  });
+});

@@ -1,0 +1,88 @@
+import {
+  classifyHttpStatus, classifyNetworkError, failed, httpRequest, parseRetryAfter, retry,
+  type Outcome,
+} from '../../src/sdk/index.ts';
+
+/** A call's result: the parsed answer, or the outcome the delivery ends with. */
+export type Result<T> =
+  | { readonly ok: true; readonly value: T }
+  /** `maybeApplied`: the service may have done it anyway (no answer, or a 5xx); false when it surely did not. */
+  | { readonly ok: false; readonly outcome: Outcome; readonly maybeApplied: boolean };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const stop = (outcome: Outcome, maybeApplied = true): Result<never> => ({ ok: false, outcome, maybeApplied });
+
+export interface ApiClient {
+  readonly baseUrl: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Names the service in reasons ("HubSpot", "Wassenger"). */
+  readonly service: string;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly json: unknown;
+  readonly text: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+/** Network errors after which the request certainly did not reach the server. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+const MAX_DETAIL = 300;
+
+/**
+ * One JSON request to a path under the client's base URL. Resolves with any HTTP answer; a request
+ * that got no answer ends the delivery (`retry`), with `maybeApplied: false` when it surely never left.
+ */
+export async function request(client: ApiClient, method: string, path: string, body: unknown, signal: AbortSignal): Promise<Result<ApiResponse>> {
+  let response;
+  try {
+    response = await httpRequest(client.baseUrl + path, {
+      method,
+      headers: { ...client.headers, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      maxResponseBytes: 256 * 1024,
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    return stop(classifyNetworkError(error), !(code !== undefined && NOT_SENT.has(code)));
+  }
+  let json: unknown;
+  try {
+    json = response.body === '' ? undefined : JSON.parse(response.body);
+  } catch {
+    json = undefined;
+  }
+  return ok({ status: response.status, json, text: response.body, headers: response.headers });
+}
+
+/** The service's error message (`message`, `errorCode`), short, for reasons. */
+export function detailOf(response: ApiResponse): string {
+  const json = response.json as { message?: unknown; category?: unknown; errorCode?: unknown; policyName?: unknown } | undefined;
+  const label = [json?.category, json?.errorCode, json?.policyName].find((v) => typeof v === 'string');
+  const message = typeof json?.message === 'string' ? json.message : response.text;
+  const text = `${label ? `${String(label)}: ` : ''}${message}`.replace(/\s+/g, ' ').trim();
+  return text.length > MAX_DETAIL ? `${text.slice(0, MAX_DETAIL)}…` : text;
+}
+
+/**
+ * The outcome of a non-2xx answer: 401/403 name the
+ * credential problem; 429 retries after Retry-After; 408/425/5xx retry; other 4xx fail.
+ * `what` says which call it was ("creating the note").
+ */
+export function failure(client: ApiClient, response: ApiResponse, what: string): Outcome {
+  const detail = detailOf(response);
+  if (response.status === 401) return failed(`${client.service} rejected the API token while ${what} (HTTP 401 ${detail})`);
+  if (response.status === 403) return failed(`${client.service} refused ${what} (HTTP 403 ${detail}): check the token's scopes`);
+  if (response.status === 429) {
+    return retry(`${client.service} rate limit while ${what} (HTTP 429 ${detail})`, parseRetryAfter(headerOf(response, 'retry-after')) ?? 10_000);
+  }
+  const outcome = classifyHttpStatus(response.status, response.headers, detail);
+  return 'reason' in outcome ? { ...outcome, reason: `${client.service}: ${what}: ${outcome.reason}` } : failed(`${client.service}: ${what}: unexpected HTTP ${response.status}`);
+}
+
+function headerOf(response: ApiResponse, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
