@@ -17,7 +17,7 @@ export default ({ defineConnector, z, template, templateScope, classifyHttpStatu
     config: z
       .object({
         url: z.string().url().describe('Incoming-webhook URL (a secret: use ${VAR}).'),
-        text: template().default('{{ contact.name }}: {{ message.body }}').describe('Text of the message.'),
+        text: template().prefault('{{ contact.name }}: {{ message.body }}').describe('Text of the message.'),
       })
       .strict(),
     examples: [{ title: 'Inbound messages to a team chat', config: { url: 'https://chat.example.com/hooks/abc', text: '{{ contact.name }}: {{ message.body }}' } }],

@@ -14,18 +14,19 @@ test('the example plugin shipped in config/plugins loads and delivers', async ()
 plugins: [${JSON.stringify(examplePlugin)}]
 connectors:
   team-chat: { type: chat_webhook, url: "\${CHAT_WEBHOOK_URL}", text: "{{ contact.name }} wrote: {{ message.body }}" }
+  default-text: { type: chat_webhook, url: "\${CHAT_WEBHOOK_URL}" }
 routes:
   - name: inbound
     when: { event: message:in:new }
-    to: [team-chat]
+    to: [team-chat, default-text]
 `,
     { CHAT_WEBHOOK_URL: `${sink.url}/hooks/secret-path` },
   );
   try {
     assert.equal((await t.post(fixture('message-in-new'))).status, 200);
-    await waitFor(() => sink.requests.length === 1, 'the chat message');
-    assert.equal(sink.requests[0]!.url, '/hooks/secret-path');
-    assert.deepEqual(JSON.parse(sink.requests[0]!.body), { text: 'Bob A. wrote: Hello' });
+    await waitFor(() => sink.requests.length === 2, 'the two chat messages');
+    assert.ok(sink.requests.every((request) => request.url === '/hooks/secret-path'));
+    assert.deepEqual(sink.bodies<{ text: string }>().map((body) => body.text).sort(), ['Bob A. wrote: Hello', 'Bob A.: Hello']);
   } finally {
     await t.close();
     await sink.close();
