@@ -1,0 +1,306 @@
+/**
+ * The only file that knows kafkajs. Everything else in the connector talks to {@link KafkaClient}:
+ * "send these records, tell me where each one landed". Replacing kafkajs means rewriting this file
+ * and nothing else (keep the Java-compatible murmur2 partitioning, or keys move partitions).
+ */
+import { CompressionTypes, Kafka, Partitioners, logLevel as KafkaLogLevel } from 'kafkajs';
+import type { Admin, KafkaConfig, LogEntry, PartitionMetadata, Producer, SASLOptions } from 'kafkajs';
+import type { ConnectorLogger } from '../../src/sdk/index.ts';
+
+/** One record to produce. The client picks its partition. */
+export interface OutgoingRecord {
+  readonly topic: string;
+  /** null: no key (spread over the available partitions). */
+  readonly key: string | null;
+  readonly value: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Where a record landed, or why it did not. One per record, in input order. */
+export type SendResult =
+  | { readonly ok: true; readonly partition: number; readonly offset: string }
+  | { readonly ok: false; readonly error: KafkaClientError };
+
+/** A client error reduced to what the connector needs: a stable type name and kafkajs's retriable flag. */
+export class KafkaClientError extends Error {
+  override readonly name = 'KafkaClientError';
+  constructor(
+    /** Kafka protocol error (`MESSAGE_TOO_LARGE`, …) when there is one on the cause chain, else the client error name. */
+    readonly type: string,
+    readonly retriable: boolean,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TlsOptions {
+  readonly rejectUnauthorized?: boolean | undefined;
+  readonly ca?: readonly string[] | undefined;
+  readonly cert?: string | undefined;
+  readonly key?: string | undefined;
+  readonly servername?: string | undefined;
+}
+
+export interface KafkaClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly ssl: boolean | TlsOptions;
+  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string } | undefined;
+  readonly compression: 'none' | 'gzip';
+  /** -1 (all in-sync replicas; enables the idempotent producer) or 1 (leader only). */
+  readonly acks: -1 | 1;
+  readonly allowAutoTopicCreation: boolean;
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  /** kafkajs's own retries inside one send; the dispatcher owns the real retries. */
+  readonly retries: number;
+  /** Partition counts are refreshed at least this often (Kafka's metadata.max.age.ms). */
+  readonly metadataMaxAgeMs: number;
+  readonly log: ConnectorLogger;
+}
+
+/** The narrow interface the connector uses. */
+export interface KafkaClient {
+  /**
+   * Produce every record with one `sendBatch` (records of unknown or unreadable topics are left out
+   * and get their error). Connects on first use. Offsets are exact: each record is sent with an
+   * explicit partition, so its offset is the partition's base offset plus its index there.
+   */
+  send(records: readonly OutgoingRecord[]): Promise<SendResult[]>;
+  /** A metadata round trip: the given topics, or just the cluster when none. */
+  ping(topics: readonly string[]): Promise<void>;
+  /** Disconnect. Safe to call more than once; the client can still reconnect afterwards if used. */
+  close(): Promise<void>;
+}
+
+/** Errors after which the idempotent producer's state (id, epoch, sequences) cannot be trusted. */
+const RESET_PRODUCER = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'DUPLICATE_SEQUENCE_NUMBER', 'UNKNOWN_TOPIC_OR_PARTITION']);
+/** Errors after which cached partition counts are refreshed. */
+const STALE_METADATA = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH',
+  'KafkaJSMetadataNotLoaded', 'KafkaJSBrokerNotFound', 'KafkaJSConnectionError', 'KafkaJSConnectionClosedError',
+]);
+
+/** Reduce a kafkajs error (possibly wrapped in KafkaJSNumberOfRetriesExceeded) to type + retriable. */
+export function normalizeError(error: unknown): KafkaClientError {
+  if (error instanceof KafkaClientError) return error;
+  let current: unknown = error;
+  let outer: { name?: string; message?: string; retriable?: boolean } | undefined;
+  for (let depth = 0; current !== null && typeof current === 'object' && depth < 6; depth++) {
+    const e = current as { name?: string; type?: unknown; message?: string; retriable?: boolean; cause?: unknown; originalError?: unknown };
+    outer ??= e;
+    if (typeof e.type === 'string' && e.type !== '') return new KafkaClientError(e.type, e.retriable !== false, e.message ?? e.type);
+    const next = e.cause ?? e.originalError;
+    if (next === undefined || next === null) {
+      // The innermost error decides: a retries-exceeded wrapper is not retriable itself, its cause may be.
+      const name = e.name && e.name !== 'Error' ? e.name : (outer.name ?? 'Error');
+      return new KafkaClientError(name, e.retriable ?? outer.retriable ?? true, e.message ?? String(error));
+    }
+    current = next;
+  }
+  return new KafkaClientError('Error', true, String(error));
+}
+
+function toKafkaLogLevel(level: KafkaLogLevel, entry: LogEntry, log: ConnectorLogger): void {
+  // Only the message, namespace, broker and error text: never the SASL block or connection options.
+  const fields = { namespace: entry.namespace, broker: entry.log['broker'], error: entry.log['error'] };
+  const message = `kafkajs: ${entry.log.message}`;
+  if (level <= KafkaLogLevel.WARN) log.warn(fields, message);
+  else log.debug(fields, message);
+}
+
+interface Connection {
+  readonly producer: Producer;
+  readonly admin: Admin;
+}
+
+interface CachedTopic {
+  readonly partitions: PartitionMetadata[];
+  readonly fetchedAt: number;
+}
+
+/** Build the client. No I/O happens until the first `send` or `ping`. */
+export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
+  const config: KafkaConfig = {
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    connectionTimeout: options.connectionTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 1_000 },
+    logLevel: KafkaLogLevel.WARN,
+    logCreator: () => (entry) => toKafkaLogLevel(entry.level, entry, options.log),
+  };
+  if (options.ssl !== false) {
+    config.ssl = options.ssl === true ? true : {
+      ...(options.ssl.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.ssl.rejectUnauthorized } : {}),
+      ...(options.ssl.ca ? { ca: [...options.ssl.ca] } : {}),
+      ...(options.ssl.cert ? { cert: options.ssl.cert } : {}),
+      ...(options.ssl.key ? { key: options.ssl.key } : {}),
+      ...(options.ssl.servername ? { servername: options.ssl.servername } : {}),
+    };
+  }
+  if (options.sasl) config.sasl = { ...options.sasl } as SASLOptions;
+  const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  const partitioner = Partitioners.DefaultPartitioner();
+  const topics = new Map<string, CachedTopic>();
+  const fetching = new Map<string, Promise<PartitionMetadata[]>>();
+  let kafka: Kafka | undefined;
+  let connection: Promise<Connection> | undefined;
+
+  function connect(): Promise<Connection> {
+    connection ??= (async () => {
+      kafka ??= new Kafka(config);
+      const producer = kafka.producer({
+        idempotent: options.acks === -1,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: options.allowAutoTopicCreation,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        metadataMaxAge: options.metadataMaxAgeMs,
+        retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 1_000 },
+      });
+      const admin = kafka.admin({ retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 1_000 } });
+      try {
+        await Promise.all([producer.connect(), admin.connect()]);
+      } catch (error) {
+        await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
+        throw error;
+      }
+      return { producer, admin };
+    })();
+    const current = connection;
+    current.catch(() => {
+      if (connection === current) connection = undefined;
+    });
+    return current;
+  }
+
+  /** Drop the connection (after an error that leaves it unusable); the next call connects afresh. */
+  function reset(): void {
+    const current = connection;
+    connection = undefined;
+    topics.clear();
+    void current?.then((c) => Promise.allSettled([c.producer.disconnect(), c.admin.disconnect()]), () => undefined);
+  }
+
+  async function fetchPartitions(admin: Admin, producer: Producer, topic: string): Promise<PartitionMetadata[]> {
+    try {
+      const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
+      if (!meta || meta.partitions.length === 0) throw new KafkaClientError('LEADER_NOT_AVAILABLE', true, `no partitions known yet for topic ${topic}`);
+      return meta.partitions;
+    } catch (error) {
+      const normalized = normalizeError(error);
+      if (normalized.type !== 'UNKNOWN_TOPIC_OR_PARTITION' || !options.allowAutoTopicCreation) throw normalized;
+      // The admin client never creates topics; the producer's metadata request does (auto.create.topics.enable).
+      await producer.sendBatch({ acks: options.acks, topicMessages: [{ topic, messages: [] }] });
+      const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
+      if (!meta || meta.partitions.length === 0) throw new KafkaClientError('LEADER_NOT_AVAILABLE', true, `topic ${topic} is being created`);
+      return meta.partitions;
+    }
+  }
+
+  async function partitionsOf(c: Connection, topic: string): Promise<PartitionMetadata[]> {
+    const cached = topics.get(topic);
+    if (cached && Date.now() - cached.fetchedAt < options.metadataMaxAgeMs) return cached.partitions;
+    let pending = fetching.get(topic);
+    if (!pending) {
+      pending = fetchPartitions(c.admin, c.producer, topic)
+        .then((partitions) => {
+          topics.set(topic, { partitions, fetchedAt: Date.now() });
+          return partitions;
+        })
+        .finally(() => fetching.delete(topic));
+      fetching.set(topic, pending);
+    }
+    return pending;
+  }
+
+  return {
+    async send(records) {
+      const results: (SendResult | undefined)[] = new Array(records.length);
+      let c: Connection;
+      try {
+        c = await connect();
+      } catch (error) {
+        const failure = { ok: false, error: normalizeError(error) } as const;
+        return records.map(() => failure);
+      }
+      // Partition counts per topic; a topic that cannot be read fails only its own records.
+      const names = [...new Set(records.map((r) => r.topic))];
+      const meta = new Map<string, PartitionMetadata[] | KafkaClientError>();
+      await Promise.all(names.map(async (topic) => {
+        try {
+          meta.set(topic, await partitionsOf(c, topic));
+        } catch (error) {
+          const normalized = normalizeError(error);
+          if (normalized.type.startsWith('KafkaJSConnection')) reset();
+          meta.set(topic, normalized);
+        }
+      }));
+      // Explicit partitions (kafkajs DefaultPartitioner = Java's murmur2) fix the grouping, so the
+      // response's base offset per partition gives each record's exact offset.
+      const groups = new Map<string, Map<number, number[]>>();
+      const messages = new Map<string, { key: string | null; value: string; headers: Record<string, string>; partition: number }[]>();
+      records.forEach((record, index) => {
+        const partitions = meta.get(record.topic)!;
+        if (partitions instanceof KafkaClientError) {
+          results[index] = { ok: false, error: partitions };
+          return;
+        }
+        const message = { key: record.key, value: record.value, headers: { ...record.headers } };
+        const partition = partitioner({ topic: record.topic, partitionMetadata: partitions, message });
+        let byPartition = groups.get(record.topic);
+        if (!byPartition) groups.set(record.topic, (byPartition = new Map()));
+        byPartition.set(partition, [...(byPartition.get(partition) ?? []), index]);
+        messages.set(record.topic, [...(messages.get(record.topic) ?? []), { ...message, partition }]);
+      });
+      if (messages.size > 0) {
+        try {
+          const response = await c.producer.sendBatch({
+            acks: options.acks,
+            timeout: options.requestTimeoutMs,
+            compression,
+            topicMessages: [...messages].map(([topic, list]) => ({ topic, messages: list })),
+          });
+          for (const { topicName, partition, baseOffset } of response) {
+            const indexes = groups.get(topicName)?.get(partition) ?? [];
+            if (baseOffset === undefined || baseOffset === null) continue;
+            const base = BigInt(baseOffset);
+            indexes.forEach((recordIndex, n) => {
+              results[recordIndex] = { ok: true, partition, offset: String(base + BigInt(n)) };
+            });
+          }
+          const missing = new KafkaClientError('NO_ACKNOWLEDGEMENT', true, 'the broker answered without this partition');
+          for (const byPartition of groups.values()) for (const indexes of byPartition.values()) for (const i of indexes) results[i] ??= { ok: false, error: missing };
+        } catch (error) {
+          const normalized = normalizeError(error);
+          if (STALE_METADATA.has(normalized.type)) for (const topic of messages.keys()) topics.delete(topic);
+          if (RESET_PRODUCER.has(normalized.type) || /disconnect/i.test(normalized.message)) reset();
+          for (const byPartition of groups.values()) for (const indexes of byPartition.values()) for (const i of indexes) results[i] = { ok: false, error: normalized };
+        }
+      }
+      return results as SendResult[];
+    },
+
+    async ping(names) {
+      try {
+        const c = await connect();
+        if (names.length > 0) await c.admin.fetchTopicMetadata({ topics: [...names] });
+        else await c.admin.describeCluster();
+      } catch (error) {
+        const normalized = normalizeError(error);
+        if (normalized.type.startsWith('KafkaJSConnection')) reset();
+        throw normalized;
+      }
+    },
+
+    async close() {
+      const current = connection;
+      connection = undefined;
+      topics.clear();
+      if (!current) return;
+      const c = await current.catch(() => undefined);
+      if (c) await Promise.allSettled([c.producer.disconnect(), c.admin.disconnect()]);
+    },
+  };
+}
