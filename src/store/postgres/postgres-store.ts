@@ -1,9 +1,10 @@
 import pg from 'pg';
 import type {
-  AppendResult, AttemptResult, ClaimRequest, ClaimedDelivery, DeliveryQuery, DeliveryView, IncomingWebhook,
-  RoutingPlan, Store, StoreListener, StoreStats, StoredEvent,
+  AppendResult, AttemptResult, AttemptView, ClaimRequest, ClaimedDelivery, DeliveryQuery, DeliveryView, EventPage, EventSearch,
+  EventSummary, IncomingWebhook, RoutingPlan, Store, StoreListener, StoreStats, StoredEvent,
 } from '../store.ts';
-import { StoreUnavailableError } from '../store.ts';
+import { StoreUnavailableError, phoneKey } from '../store.ts';
+import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
 import { MIGRATIONS } from './schema.ts';
 
 const EVENTS_CHANNEL = 'wa_router_events';
@@ -27,7 +28,14 @@ export interface PostgresOptions {
  * each other with LISTEN/NOTIFY.
  */
 export class PostgresStore implements Store {
+  /** Writes that must survive a crash of the database server (acknowledged events, state). */
   private readonly pool: pg.Pool;
+  /**
+   * Routing and delivery bookkeeping, committed with synchronous_commit=off: a commit lost in a
+   * database crash only means the work is done again (at-least-once), and no commit waits on a
+   * WAL flush. The same trade as the SQLite store's NORMAL commits.
+   */
+  private readonly fast: pg.Pool;
   private readonly schema: string | undefined;
   private closed = false;
 
@@ -38,14 +46,14 @@ export class PostgresStore implements Store {
       throw new Error('the ?schema= of a postgres store must be a lower-case identifier');
     }
     url.searchParams.delete('schema');
-    this.pool = new pg.Pool({
-      connectionString: url.toString(),
-      max: options.poolSize ?? 10,
-      ...(this.schema ? { options: `-c search_path=${this.schema}` } : {}),
-    });
-    this.pool.on('error', () => {
-      // An idle client lost its connection; the pool replaces it. Queries report their own errors.
-    });
+    const searchPath = this.schema ? `-c search_path=${this.schema}` : '';
+    this.pool = new pg.Pool({ connectionString: url.toString(), max: options.poolSize ?? 10, options: searchPath });
+    this.fast = new pg.Pool({ connectionString: url.toString(), max: options.poolSize ?? 10, options: `${searchPath} -c synchronous_commit=off`.trim() });
+    for (const pool of [this.pool, this.fast]) {
+      pool.on('error', () => {
+        // An idle client lost its connection; the pool replaces it. Queries report their own errors.
+      });
+    }
   }
 
   /** Connect, create the schema if asked for, and apply pending migrations under an advisory lock. */
@@ -54,7 +62,7 @@ export class PostgresStore implements Store {
     try {
       await store.migrate();
     } catch (error) {
-      await store.pool.end();
+      await Promise.all([store.pool.end(), store.fast.end()]);
       throw error;
     }
     return store;
@@ -81,20 +89,21 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[], pool: pg.Pool = this.pool): Promise<pg.QueryResult<R>> {
     if (this.closed) throw new StoreUnavailableError('store is closed');
     try {
-      return await this.pool.query<R>(text, values);
+      return await pool.query<R>(text, values);
     } catch (error) {
       throw asUnavailable(error);
     }
   }
 
+  /** A bookkeeping transaction (on the fast pool). */
   private async transaction<T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new StoreUnavailableError('store is closed');
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      client = await this.fast.connect();
     } catch (error) {
       throw asUnavailable(error);
     }
@@ -114,20 +123,19 @@ export class PostgresStore implements Store {
   async appendWebhooks(webhooks: readonly IncomingWebhook[]): Promise<AppendResult[]> {
     const results: AppendResult[] = [];
     for (const webhook of webhooks) {
-      const events = webhook.events.map((event) => ({ id: event.id, item_index: event.itemIndex, event: event.event, chat_id: event.chatId ?? null }));
+      const events = webhook.events.map((event) => ({ id: event.id, item_index: event.itemIndex, event: event.event, chat_id: event.chatId ?? null, contact_phone: phoneKey(event.contactPhone) ?? null }));
       // One statement, so one implicit transaction: the webhook and its new events, or nothing.
       const { rows } = await this.query<{ accepted: string; seq: string }>(
         `WITH w AS (INSERT INTO webhooks (received_at, body) VALUES ($1, $2) RETURNING seq),
-              e AS (INSERT INTO events (id, webhook_seq, item_index, event, chat_id, received_at)
-                    SELECT x.id, w.seq, x.item_index, x.event, x.chat_id, $1 FROM w,
-                           jsonb_to_recordset($3::jsonb) AS x(id TEXT, item_index INTEGER, event TEXT, chat_id TEXT)
+              e AS (INSERT INTO events (id, webhook_seq, item_index, event, chat_id, received_at, contact_phone)
+                    SELECT x.id, w.seq, x.item_index, x.event, x.chat_id, $1, x.contact_phone FROM w,
+                           jsonb_to_recordset($3::jsonb) AS x(id TEXT, item_index INTEGER, event TEXT, chat_id TEXT, contact_phone TEXT)
                     ON CONFLICT (id) DO NOTHING RETURNING 1)
-         SELECT (SELECT count(*) FROM e) AS accepted, (SELECT seq FROM w) AS seq`,
+         SELECT (SELECT count(*) FROM e) AS accepted, (SELECT seq FROM w) AS seq, pg_notify('${EVENTS_CHANNEL}', '') AS notified`,
         [webhook.receivedAt, webhook.body, JSON.stringify(events)],
       );
       const accepted = Number(rows[0]!.accepted);
       if (accepted === 0) await this.query('DELETE FROM webhooks WHERE seq = $1', [rows[0]!.seq]);
-      else await this.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`);
       results.push({ accepted, duplicates: webhook.events.length - accepted });
     }
     return results;
@@ -145,6 +153,7 @@ export class PostgresStore implements Store {
        SELECT t.seq, t.id, t.event, t.received_at, t.item_index, t.routed_at, w.body
        FROM taken t JOIN webhooks w ON w.seq = t.webhook_seq ORDER BY t.seq`,
       [now, now + ROUTE_LEASE_MS, limit],
+      this.fast,
     );
     return rows.map(toStoredEvent);
   }
@@ -248,6 +257,7 @@ export class PostgresStore implements Store {
     const { rows } = await this.query<{ next: string | null }>(
       `SELECT min(next_at) AS next FROM deliveries WHERE connector = $1 AND status = 'pending' AND lease_until IS NULL`,
       [connector],
+      this.fast,
     );
     return rows[0]?.next == null ? undefined : Number(rows[0].next);
   }
@@ -258,7 +268,7 @@ export class PostgresStore implements Store {
   }
 
   async subscribe(listener: StoreListener): Promise<() => Promise<void>> {
-    const client = await this.pool.connect();
+    const client = await this.fast.connect();
     client.on('notification', (message) => {
       if (message.channel === EVENTS_CHANNEL) listener.eventsStored();
       else if (message.channel === DELIVERIES_CHANNEL) listener.deliveriesPlanned((message.payload ?? '').split(',').filter(Boolean));
@@ -333,6 +343,66 @@ export class PostgresStore implements Store {
     return rows[0] && toStoredEvent(rows[0]);
   }
 
+  async searchEvents(query: EventSearch): Promise<EventPage> {
+    const values: (string | number)[] = [];
+    const where = eventSearchWhere(query, (value) => {
+      values.push(value);
+      return `$${values.length}`;
+    });
+    values.push(query.limit + 1);
+    const { rows } = await this.query<SummaryRow>(`SELECT ${EVENT_SUMMARY_COLUMNS} FROM events e ${where} ORDER BY e.seq DESC LIMIT $${values.length}`, values);
+    const page = rows.slice(0, query.limit);
+    const deliveries = new Map<string, EventSummary['deliveries']>();
+    if (page.length > 0) {
+      const found = await this.query<{ id: string; event_seq: string; connector: string; status: DeliveryView['status']; attempts: number }>(
+        'SELECT d.id, d.event_seq, d.connector, d.status, d.attempts FROM deliveries d WHERE d.event_seq = ANY($1::bigint[]) ORDER BY d.id',
+        [page.map((row) => row.seq)],
+      );
+      for (const row of found.rows) {
+        const list = deliveries.get(String(row.event_seq)) ?? [];
+        list.push({ id: String(row.id), connector: row.connector, status: row.status, attempts: row.attempts });
+        deliveries.set(String(row.event_seq), list);
+      }
+    }
+    return {
+      events: page.map((row) => ({
+        seq: Number(row.seq), id: row.id, event: row.event, receivedAt: Number(row.received_at), routedAt: row.routed_at === null ? undefined : Number(row.routed_at),
+        chatId: row.chat_id ?? undefined, contactPhone: row.contact_phone ?? undefined, deliveries: deliveries.get(String(row.seq)) ?? [],
+      })),
+      next: rows.length > query.limit ? Number(page[page.length - 1]!.seq) : undefined,
+    };
+  }
+
+  async attemptsOf(deliveryIds: readonly string[]): Promise<AttemptView[]> {
+    if (deliveryIds.length === 0) return [];
+    const { rows } = await this.query<{ delivery_id: string; attempt: number; started_at: string; duration_ms: number; outcome: AttemptResult['outcome']; error: string | null; ref: string | null }>(
+      `SELECT delivery_id, attempt, started_at, duration_ms, outcome, error, ref FROM attempts
+       WHERE delivery_id = ANY($1::bigint[]) ORDER BY started_at, ctid`,
+      [deliveryIds.map(Number)],
+    );
+    return rows.map((row) => ({
+      deliveryId: String(row.delivery_id), attempt: row.attempt, startedAt: Number(row.started_at), durationMs: row.duration_ms,
+      outcome: row.outcome, error: row.error ?? undefined, ref: row.ref ?? undefined,
+    }));
+  }
+
+  async replayEvent(id: string): Promise<boolean> {
+    const { rowCount } = await this.query('UPDATE events SET routed_at = NULL, route_lease_until = NULL WHERE id = $1', [id]);
+    if (rowCount) await this.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async attemptCounts(since: number): Promise<Record<string, Partial<Record<AttemptResult['outcome'], number>>>> {
+    const { rows } = await this.query<{ connector: string; outcome: AttemptResult['outcome']; n: string }>(
+      `SELECT d.connector, a.outcome, count(*) AS n FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+       WHERE a.started_at >= $1 GROUP BY d.connector, a.outcome`,
+      [since],
+    );
+    const counts: Record<string, Partial<Record<AttemptResult['outcome'], number>>> = {};
+    for (const row of rows) (counts[row.connector] ??= {})[row.outcome] = Number(row.n);
+    return counts;
+  }
+
   async stats(): Promise<StoreStats> {
     const counts = await this.query<{ events: string; unrouted: string }>('SELECT count(*) AS events, count(*) FILTER (WHERE routed_at IS NULL) AS unrouted FROM events');
     const byConnector: Record<string, { pending: number; dead: number; oldestDueAt?: number }> = {};
@@ -366,7 +436,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.fast.end()]);
   }
 }
 
@@ -383,6 +453,7 @@ function asUnavailable(error: unknown): Error {
 
 interface EventRow { seq: string; id: string; event: string; received_at: string; body: string; item_index: number; routed_at: string | null }
 interface ClaimRow { id: string; event_seq: string; event_id: string; connector: string; route: string; params: string | null; attempts: number; received_at: string; body: string; item_index: number }
+interface SummaryRow { seq: string; id: string; event: string; received_at: string; routed_at: string | null; chat_id: string | null; contact_phone: string | null }
 interface DeliveryRow { id: string; event_id: string; event: string; received_at: string; connector: string; route: string; status: DeliveryView['status']; attempts: number; next_at: string; last_error: string | null; ref: string | null; updated_at: string }
 
 function toStoredEvent(row: EventRow): StoredEvent {
