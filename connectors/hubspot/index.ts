@@ -3,7 +3,8 @@ import {
   compileTemplate, defineConnector, delivered, failed, skipped, template, templateScope, z,
   type ConnectorContext, type Delivery, type Outcome, type Template,
 } from '../../src/sdk/index.ts';
-import { createOnce, failure, ok, request, stop, type ApiClient, type ApiResponse, type Result } from './api.ts';
+import { failure, ok, request, stop, type ApiClient, type ApiResponse, type Result } from '../../src/sdk/index.ts';
+import { createOnce } from './api.ts';
 
 /** HubSpot-defined association types. */
 const NOTE_TO_CONTACT = 202;

@@ -2,7 +2,7 @@ import {
   defineConnector, delivered, failed, skipped, template, templateScope, z,
   type ConnectorContext, type Delivery, type Outcome, type Template,
 } from '../../src/sdk/index.ts';
-import { failure, ok, request, stop, type ApiClient, type Result } from './api.ts';
+import { failure, ok, request, stop, type ApiClient, type Result } from '../../src/sdk/index.ts';
 
 /** Every reference this router puts on the messages it sends starts with this. */
 export const REFERENCE_PREFIX = 'wa-router:';

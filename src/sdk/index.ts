@@ -12,6 +12,8 @@ export type { Outcome } from './outcome.ts';
 export { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from './http.ts';
 export type { HeaderSource } from './http.ts';
 export { httpRequest } from './http-request.ts';
+export { detailOf, failure, ok, request, stop } from './json-api.ts';
+export type { ApiClient, ApiResponse, Result } from './json-api.ts';
 export type { HttpRequestInit, HttpResponse } from './http-request.ts';
 export { TemplateError, compileTemplate, compileTree, compileUrlTemplate, template, templateTree, urlTemplate } from './template.ts';
 export type { Template, TemplateTree } from './template.ts';

@@ -1,7 +1,11 @@
-import {
-  classifyHttpStatus, classifyNetworkError, failed, httpRequest, parseRetryAfter, retry,
-  type Outcome,
-} from '../../src/sdk/index.ts';
+/**
+ * A small client for JSON REST APIs (CRMs, Wassenger): one request under a base URL, its answer
+ * parsed, and the usual mapping of failures to outcomes. For connectors whose service has no
+ * client library worth its weight.
+ */
+import { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from './http.ts';
+import { httpRequest } from './http-request.ts';
+import { failed, retry, type Outcome } from './outcome.ts';
 
 /** A call's result: the parsed answer, or the outcome the delivery ends with. */
 export type Result<T> =
@@ -57,7 +61,7 @@ export async function request(client: ApiClient, method: string, path: string, b
   return ok({ status: response.status, json, text: response.body, headers: response.headers });
 }
 
-/** The service's error message (`message`, `errorCode`), short, for reasons. */
+/** The service's error message (`message`, plus `category` / `errorCode` / `policyName`), short, for reasons. */
 export function detailOf(response: ApiResponse): string {
   const json = response.json as { message?: unknown; category?: unknown; errorCode?: unknown; policyName?: unknown } | undefined;
   const label = [json?.category, json?.errorCode, json?.policyName].find((v) => typeof v === 'string');
@@ -67,8 +71,7 @@ export function detailOf(response: ApiResponse): string {
 }
 
 /**
- * The outcome of a non-2xx answer: 401/403 name the
- * credential problem; 429 retries after Retry-After; 408/425/5xx retry; other 4xx fail.
+ * The outcome of a non-2xx answer: 401/403 name the credential problem; 429 retries after Retry-After; 408/425/5xx retry; other 4xx fail.
  * `what` says which call it was ("creating the note").
  */
 export function failure(client: ApiClient, response: ApiResponse, what: string): Outcome {
