@@ -10,32 +10,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SECRET, drain, percentile, portOf, sampleBody, sinkReport, stop } from './kit.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const sample = readFileSync(new URL('../fixtures/wassenger/message-in-new.json', import.meta.url), 'utf8');
-const SECRET = 'bench-secret-0123456789';
-const ID = '"id": "D94B1A12EC4E83F5F4CC71EC2B1E"';
-if (!sample.includes(ID)) throw new Error('sample changed: cannot vary the message id');
-
-function portOf(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const port = /PORT (\d+)/.exec(out) ?? /"port":(\d+).*Router listening/.exec(out);
-      if (port) resolve(Number(port[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
-  });
-}
-
-let counter = 0;
-/** A fresh body per request: a unique message id (no dedupe), and the send time for latency. */
-function body(): string {
-  counter++;
-  return sample.replace(ID, `"id": "BENCH${process.pid}X${counter}"`).replace('"body": "Hello"', `"body": "${Date.now()}"`);
-}
 
 async function load(url: string, options: { connections: number; duration: number; overallRate?: number }) {
   return autocannon({
@@ -45,7 +23,7 @@ async function load(url: string, options: { connections: number; duration: numbe
     connections: options.connections,
     duration: options.duration,
     ...(options.overallRate ? { overallRate: options.overallRate } : {}),
-    requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }],
+    requests: [{ setupRequest: (request) => ({ ...request, body: sampleBody() }) }],
   });
 }
 
@@ -53,16 +31,6 @@ function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
 }
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-const stop = (child: ChildProcess): Promise<void> => new Promise((resolve) => {
-  child.once('exit', () => resolve());
-  child.kill('SIGTERM');
-});
 
 async function main(): Promise<void> {
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
@@ -100,21 +68,12 @@ routes:
   await load(url, { connections: 32, duration: 2 });
   const b = await load(url, { connections: 32, duration: seconds });
   // Let the dispatcher drain the backlog of the throughput run, so the fixed-rate run starts empty.
-  const sinkReport = () => new Promise<{ received: number; latencies: number[] }>((resolve) => {
-    sink.once('message', (message) => resolve(message as { received: number; latencies: number[] }));
-    sink.send('report');
-  });
-  for (let drained = -1, waited = 0; waited < 120; waited++) {
-    const { received } = await sinkReport();
-    if (received === drained) break;
-    drained = received;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
+  await drain(sink);
 
   sink.send('reset');
   const fixed = await load(url, { connections: 32, duration: seconds, overallRate: 1_000 });
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const report = await sinkReport();
+  const report = await sinkReport(sink);
   const rss = peakRssMb(router.pid!);
   await stop(router);
   sink.kill('SIGTERM');

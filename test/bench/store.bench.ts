@@ -4,46 +4,15 @@
 // at a fixed 500 events/s. Runs the production build. BENCH_SECONDS sets each run (default 10).
 import autocannon from 'autocannon';
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SECRET, drain, percentile, portOf, sampleBody, sinkReport, stop } from './kit.ts';
 import { freshSchema } from '../testkit/postgres.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const sample = readFileSync(new URL('../fixtures/wassenger/message-in-new.json', import.meta.url), 'utf8');
-const SECRET = 'bench-secret-0123456789';
-const ID = '"id": "D94B1A12EC4E83F5F4CC71EC2B1E"';
-
-let counter = 0;
-function body(): string {
-  counter++;
-  return sample.replace(ID, `"id": "STORE${process.pid}X${counter}"`).replace('"body": "Hello"', `"body": "${Date.now()}"`);
-}
-
-function portOf(child: ChildProcess): Promise<number> {
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const port = /PORT (\d+)/.exec(out) ?? /"port":(\d+).*Router listening/.exec(out);
-      if (port) resolve(Number(port[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
-  });
-}
-
-const stop = (child: ChildProcess): Promise<void> => new Promise((resolve) => {
-  if (child.exitCode !== null) return resolve();
-  child.once('exit', () => resolve());
-  child.kill('SIGTERM');
-});
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 async function loadAll(ports: number[], connections: number, duration: number, overallRate?: number) {
   const runs = await Promise.all(ports.map((port) => autocannon({
@@ -53,7 +22,7 @@ async function loadAll(ports: number[], connections: number, duration: number, o
     connections: Math.max(1, Math.round(connections / ports.length)),
     duration,
     ...(overallRate ? { overallRate: overallRate / ports.length } : {}),
-    requests: [{ setupRequest: (request) => ({ ...request, body: body() }) }],
+    requests: [{ setupRequest: (request) => ({ ...request, body: sampleBody() }) }],
   })));
   return {
     rps: runs.reduce((sum, run) => sum + run.requests.average, 0),
@@ -88,22 +57,13 @@ routes:
     routers.push(router);
     ports.push(await portOf(router));
   }
-  const report = () => new Promise<{ received: number; latencies: number[] }>((resolve) => {
-    sink.once('message', (message) => resolve(message as { received: number; latencies: number[] }));
-    sink.send('report');
-  });
   await loadAll(ports, 32, 2);
   const throughput = await loadAll(ports, 32, seconds);
-  for (let drained = -1, waited = 0; waited < 120; waited++) {
-    const { received } = await report();
-    if (received === drained) break;
-    drained = received;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
+  await drain(sink);
   sink.send('reset');
   const fixed = await loadAll(ports, 32, seconds, 500);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const { latencies, received } = await report();
+  const { latencies, received } = await sinkReport(sink);
   await Promise.all(routers.map(stop));
   rmSync(dir, { recursive: true, force: true });
   console.log(

@@ -1,0 +1,60 @@
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** The 4.2 KB message:in:new sample of the seed documentation. */
+const sample = readFileSync(new URL('../fixtures/wassenger/message-in-new.json', import.meta.url), 'utf8');
+const ID = '"id": "D94B1A12EC4E83F5F4CC71EC2B1E"';
+if (!sample.includes(ID)) throw new Error('sample changed: cannot vary the message id');
+
+export const SECRET = 'bench-secret-0123456789';
+
+let counter = 0;
+/** A fresh body per request: a unique message id (no dedupe), and the send time (for latency) as its text. */
+export function sampleBody(): string {
+  counter++;
+  return sample.replace(ID, `"id": "BENCH${process.pid}X${counter}"`).replace('"body": "Hello"', `"body": "${Date.now()}"`);
+}
+
+/** The port a child prints (`PORT n`, or the router's "Router listening." log line). */
+export function portOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const port = /PORT (\d+)/.exec(out) ?? /"port":(\d+).*Router listening/.exec(out);
+      if (port) resolve(Number(port[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
+  });
+}
+
+export function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/** Ask the sink (test/bench/sink-server.mjs) what it received since its last reset. */
+export function sinkReport(sink: ChildProcess): Promise<{ received: number; latencies: number[] }> {
+  return new Promise((resolve) => {
+    sink.once('message', (message) => resolve(message as { received: number; latencies: number[] }));
+    sink.send('report');
+  });
+}
+
+/** Wait until the sink stops receiving: the router drained its backlog. */
+export async function drain(sink: ChildProcess, maxSeconds = 120): Promise<void> {
+  for (let drained = -1, waited = 0; waited < maxSeconds; waited++) {
+    const { received } = await sinkReport(sink);
+    if (received === drained) return;
+    drained = received;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
