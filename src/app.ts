@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { builtinConnectors } from '../connectors/index.ts';
+import { adminRoutes } from './admin/index.ts';
 import { loadConfig, type LoadResult, type RouterConfig } from './config/load.ts';
 import { formatIssues } from './config/issues.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
@@ -58,9 +59,7 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
     log,
     events,
     onResult(connector, result) {
-      metrics.deliveries.inc({ connector, outcome: result.outcome });
-      metrics.deliverySeconds.observe({ connector }, result.durationMs / 1000);
-      if (result.status === 'dead') metrics.deadLetters.inc({ connector });
+      metrics.recordAttempt(connector, result);
     },
   });
   const routing = new RoutingLoop(store, () => config, log.child({ stage: 'routing' }), (connectors) => dispatcher.wake(connectors), events, () => metrics.unmatched.inc());
@@ -73,6 +72,15 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
     log: log.child({ stage: 'receiver' }),
     metrics,
     ready: () => store.ping(),
+    extend: adminRoutes({
+      token: () => config.admin.token,
+      store,
+      dispatcher,
+      config: () => config,
+      reload: () => self!.reload(),
+      wakeRouting: () => routing.wake(),
+      log: log.child({ stage: 'admin' }),
+    }),
   });
 
   await dispatcher.apply(config, config.server.shutdownGrace);
@@ -106,7 +114,8 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
   pruneTimer.unref();
 
   let closing: Promise<void> | undefined;
-  return {
+  let self: RunningRouter | undefined;
+  return (self = {
     url: `http://127.0.0.1:${port}`,
     port,
     store,
@@ -146,7 +155,7 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
       })();
       return closing;
     },
-  };
+  });
 }
 
 /** The store URL for logs: no query string, no password. */

@@ -49,6 +49,8 @@ export interface RouterConfig {
   readonly store: string;
   readonly retention: RawConfig['retention'];
   readonly log: RawConfig['log'];
+  /** Admin API and console (`admin.token` empty: off). */
+  readonly admin: RawConfig['admin'];
   readonly connectors: ReadonlyMap<string, ConnectorInstance>;
   readonly routes: readonly CompiledRoute[];
   /** Values substituted from the environment, plus the webhook secret: never logged. */
@@ -138,11 +140,11 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   }
 
   const config = parsed.data;
-  const allSecrets = [...new Set([...secrets, config.server.secret])].filter((secret) => secret.length > 0);
+  const allSecrets = [...new Set([...secrets, config.server.secret, config.admin.token])].filter((secret) => secret.length > 0);
   return {
     ok: true,
     config: {
-      file: path, dir, server: config.server, store: config.store, retention: config.retention, log: config.log,
+      file: path, dir, server: config.server, store: config.store, retention: config.retention, log: config.log, admin: config.admin,
       connectors, routes, secrets: allSecrets, redacted: redact(value, allSecrets),
     },
   };

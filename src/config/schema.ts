@@ -66,6 +66,16 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ delivered: 7 * 86_400_000, dead: 30 * 86_400_000 }),
+    admin: z
+      .object({
+        token: z
+          .string()
+          .refine((token) => token === '' || token.length >= 16, 'the admin token must be at least 16 characters (or empty: admin API and console off)')
+          .default('')
+          .describe('Bearer token of the admin API and the console at /console; empty turns both off (404).'),
+      })
+      .strict()
+      .default({ token: '' }),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -55,6 +55,10 @@ export class ConnectorWorker {
     return this.inFlight;
   }
 
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
   wake(): void {
     if (this.stopped) return;
     if (this.pumping) {

@@ -31,7 +31,7 @@ export function createIngest(store: Store, onAccepted: () => void, cache?: LruCa
     const parsed = parseWebhookBody(json);
     if (!parsed.ok) return { ok: false, problem: { error: 'invalid_payload', message: parsed.error, issues: parsed.issues } };
     const normalized = parsed.items.map((item) => normalizeItem(item, receivedAt));
-    const events = normalized.map((event, itemIndex) => ({ id: event.id, event: event.event, itemIndex, chatId: event.chat?.id }));
+    const events = normalized.map((event, itemIndex) => ({ id: event.id, event: event.event, itemIndex, chatId: event.chat?.id, contactPhone: event.contact?.phone }));
     const [result] = await store.appendWebhooks([{ body: rawBody, receivedAt: receivedAt.getTime(), events }]);
     // Hand the normalized events to the next stages, unless some were duplicates: the stored
     // copy of a duplicate carries the first receipt's time, not this one.

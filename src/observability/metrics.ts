@@ -1,5 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Store } from '../store/store.ts';
+import type { AttemptResult, Store, StoreStats } from '../store/store.ts';
+
+/** One scrape reads the store's stats once for all the gauges that come from it. */
+const STATS_FRESH_MS = 500;
 
 /** The router's Prometheus metrics, in a registry of its own (so tests can run several routers). */
 export function createMetrics(store: Store) {
@@ -28,6 +31,37 @@ export function createMetrics(store: Store) {
     registers: [registry],
   });
   const unmatched = new Counter({ name: 'wa_router_unmatched_events_total', help: 'Events that matched no route.', registers: [registry] });
+  const retries = new Counter({ name: 'wa_router_retries_total', help: 'Failed attempts scheduled for another try, by connector.', labelNames: ['connector'] as const, registers: [registry] });
+  let cached: { at: number; stats: Promise<StoreStats> } | undefined;
+  const stats = (): Promise<StoreStats> => {
+    const now = Date.now();
+    if (!cached || now - cached.at > STATS_FRESH_MS) {
+      cached = { at: now, stats: store.stats() };
+      cached.stats.catch(() => (cached = undefined));
+    }
+    return cached.stats;
+  };
+  new Gauge({
+    name: 'wa_router_queue_oldest_due_age_seconds',
+    help: 'How long the oldest due pending delivery of each connector has been waiting (0 when none is due yet).',
+    labelNames: ['connector'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const now = Date.now();
+      for (const [connector, counts] of Object.entries((await stats()).byConnector)) {
+        if (counts.pending > 0) this.set({ connector }, counts.oldestDueAt === undefined ? 0 : Math.max(0, now - counts.oldestDueAt) / 1000);
+      }
+    },
+  });
+  new Gauge({
+    name: 'wa_router_unrouted_events',
+    help: 'Stored events not yet routed.',
+    registers: [registry],
+    async collect() {
+      this.set((await stats()).unrouted);
+    },
+  });
   new Gauge({
     name: 'wa_router_queue_depth',
     help: 'Pending deliveries per connector.',
@@ -35,8 +69,7 @@ export function createMetrics(store: Store) {
     registers: [registry],
     async collect() {
       this.reset();
-      const stats = await store.stats();
-      for (const [connector, counts] of Object.entries(stats.byConnector)) this.set({ connector }, counts.pending);
+      for (const [connector, counts] of Object.entries((await stats()).byConnector)) this.set({ connector }, counts.pending);
     },
   });
   new Gauge({
@@ -46,11 +79,17 @@ export function createMetrics(store: Store) {
     registers: [registry],
     async collect() {
       this.reset();
-      const stats = await store.stats();
-      for (const [connector, counts] of Object.entries(stats.byConnector)) this.set({ connector }, counts.dead);
+      for (const [connector, counts] of Object.entries((await stats()).byConnector)) this.set({ connector }, counts.dead);
     },
   });
-  return { registry, webhooks, events, ingestSeconds, deliveries, deadLetters, deliverySeconds, unmatched };
+  /** Count one recorded attempt: its outcome, duration, a scheduled retry or a new dead letter. */
+  const recordAttempt = (connector: string, result: AttemptResult): void => {
+    deliveries.inc({ connector, outcome: result.outcome });
+    deliverySeconds.observe({ connector }, result.durationMs / 1000);
+    if (result.status === 'pending') retries.inc({ connector });
+    if (result.status === 'dead') deadLetters.inc({ connector });
+  };
+  return { registry, webhooks, events, ingestSeconds, deliveries, deadLetters, deliverySeconds, unmatched, retries, recordAttempt };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -39,6 +39,14 @@ export interface Store {
   /** Delete finished events older than the retention, and dead letters older than theirs. */
   prune(policy: { deliveredBefore: number; deadBefore: number }): Promise<{ events: number }>;
   getEvent(id: string): Promise<StoredEvent | undefined>;
+  /** Events matching every given filter, newest first (admin API, console). */
+  searchEvents(query: EventSearch): Promise<EventPage>;
+  /** Every attempt of these deliveries, in the order they were made. */
+  attemptsOf(deliveryIds: readonly string[]): Promise<AttemptView[]>;
+  /** Mark one stored event unrouted, so the current routes run again (its deliveries restart). False if unknown. */
+  replayEvent(id: string): Promise<boolean>;
+  /** Attempts started at or after `since`, counted per connector and outcome (throughput). */
+  attemptCounts(since: number): Promise<Record<string, Partial<Record<AttemptResult['outcome'], number>>>>;
   stats(): Promise<StoreStats>;
   stateGet(connector: string, key: string): Promise<string | undefined>;
   stateSet(connector: string, key: string, value: string): Promise<void>;
@@ -60,6 +68,14 @@ export interface NewEvent {
   /** Position of the item in an array envelope (0 for the object envelope). */
   readonly itemIndex: number;
   readonly chatId?: string | undefined;
+  /** The contact's phone number, for search (stored as its digits, see phoneKey). */
+  readonly contactPhone?: string | undefined;
+}
+
+/** How phone numbers are stored and searched: digits only, so "+1 234-567" finds "+1234567". */
+export function phoneKey(phone: string | undefined): string | undefined {
+  const digits = phone?.replace(/\D+/g, '') ?? '';
+  return digits === '' ? undefined : digits;
 }
 
 export interface AppendResult {
@@ -156,6 +172,52 @@ export interface DeliveryView {
   readonly lastError?: string | undefined;
   readonly ref?: string | undefined;
   readonly updatedAt: number;
+}
+
+/** Filters of searchEvents; every given one must hold. Times are epoch ms, `until` exclusive. */
+export interface EventSearch {
+  readonly event?: string;
+  readonly chatId?: string;
+  /** Any formatting: compared by its digits. */
+  readonly contactPhone?: string;
+  /** Matches the event id, the chat id or the contact phone exactly. */
+  readonly text?: string;
+  readonly since?: number;
+  readonly until?: number;
+  /** A delivery status (the event has a delivery in it), `unrouted` or `unmatched` (routed, no delivery). */
+  readonly status?: DeliveryStatus | 'unrouted' | 'unmatched';
+  /** The event has a delivery to this connector (with `status`: one in that status). */
+  readonly connector?: string;
+  /** Cursor: only events older than this `seq` (the `next` of the previous page). */
+  readonly before?: number;
+  readonly limit: number;
+}
+
+export interface EventPage {
+  readonly events: EventSummary[];
+  /** `before` for the next (older) page; undefined on the last one. */
+  readonly next?: number | undefined;
+}
+
+export interface EventSummary {
+  readonly seq: number;
+  readonly id: string;
+  readonly event: string;
+  readonly receivedAt: number;
+  readonly routedAt?: number | undefined;
+  readonly chatId?: string | undefined;
+  readonly contactPhone?: string | undefined;
+  readonly deliveries: { readonly id: string; readonly connector: string; readonly status: DeliveryStatus; readonly attempts: number }[];
+}
+
+export interface AttemptView {
+  readonly deliveryId: string;
+  readonly attempt: number;
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly outcome: AttemptResult['outcome'];
+  readonly error?: string | undefined;
+  readonly ref?: string | undefined;
 }
 
 export interface StoreStats {

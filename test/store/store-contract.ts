@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { IncomingWebhook, Store, StoredEvent } from '../../src/store/store.ts';
+import type { EventSearch, IncomingWebhook, Store, StoredEvent } from '../../src/store/store.ts';
 
 /**
  * The behaviour every store adapter must have. Each adapter's test file calls this with a factory
@@ -132,6 +132,108 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.getEvent('old'), undefined);
       assert.ok(await store.getEvent('new'));
       assert.ok(await store.getEvent('waiting'));
+    }));
+
+  const searchable = (id: string, receivedAt: number, event: string, chatId: string | undefined, contactPhone: string | undefined): IncomingWebhook => ({
+    body: JSON.stringify({ event, data: { id } }),
+    receivedAt,
+    events: [{ id, event, itemIndex: 0, chatId, contactPhone }],
+  });
+
+  test(`${name}: searchEvents filters by type, chat, phone, text, time and delivery status, newest first, paged`, () =>
+    withStore(async (store) => {
+      await store.appendWebhooks([
+        searchable('e1', 1_000, 'message:in:new', '111@c.us', '+111'),
+        searchable('e2', 2_000, 'message:out:ack', '111@c.us', '+111'),
+        searchable('e3', 3_000, 'message:in:new', '222@c.us', '+1 (222) 0'),
+        searchable('e4', 4_000, 'chat:update', undefined, undefined),
+        searchable('e5', 5_000, 'message:in:new', '111@c.us', '+111'),
+      ]);
+      const ids = async (query: Partial<EventSearch>) => (await store.searchEvents({ limit: 50, ...query })).events.map((event) => event.id);
+      assert.deepEqual(await ids({}), ['e5', 'e4', 'e3', 'e2', 'e1']);
+      assert.deepEqual(await ids({ event: 'message:in:new' }), ['e5', 'e3', 'e1']);
+      assert.deepEqual(await ids({ chatId: '111@c.us' }), ['e5', 'e2', 'e1']);
+      assert.deepEqual(await ids({ contactPhone: '12220' }), ['e3'], 'phones compare by their digits');
+      assert.deepEqual(await ids({ contactPhone: '+1 222-0' }), ['e3']);
+      assert.deepEqual(await ids({ text: 'e4' }), ['e4'], 'text matches the event id');
+      assert.deepEqual(await ids({ text: '222@c.us' }), ['e3'], 'text matches the chat id');
+      assert.deepEqual(await ids({ text: '+111' }), ['e5', 'e2', 'e1'], 'text matches the phone');
+      assert.deepEqual(await ids({ since: 2_000, until: 4_000 }), ['e3', 'e2'], 'since inclusive, until exclusive');
+      assert.deepEqual(await ids({ status: 'unrouted' }), ['e5', 'e4', 'e3', 'e2', 'e1']);
+
+      const taken = await store.takeUnrouted(10);
+      const seqOf = new Map(taken.map((event) => [event.id, event.seq]));
+      await store.planDeliveries([
+        { eventSeq: seqOf.get('e1')!, deliveries: [{ connector: 'sink', route: 'r' }, { connector: 'other', route: 'r' }] },
+        { eventSeq: seqOf.get('e3')!, deliveries: [{ connector: 'sink', route: 'r' }] },
+        { eventSeq: seqOf.get('e5')!, deliveries: [{ connector: 'other', route: 'r' }] },
+        { eventSeq: seqOf.get('e2')!, deliveries: [] },
+        { eventSeq: seqOf.get('e4')!, deliveries: [] },
+      ], 6_000);
+      const claimed = await store.claimDue({ connector: 'sink', limit: 10, now: 6_000, leaseMs: 10_000, orderByChat: false });
+      const e1 = claimed.find((d) => d.eventId === 'e1')!;
+      const e3 = claimed.find((d) => d.eventId === 'e3')!;
+      await store.recordResults([
+        { id: e1.id, attempt: 1, startedAt: 6_000, durationMs: 3, outcome: 'delivered', status: 'delivered' },
+        { id: e3.id, attempt: 1, startedAt: 6_000, durationMs: 3, outcome: 'failed', status: 'dead', error: 'HTTP 400' },
+      ]);
+      assert.deepEqual(await ids({ status: 'dead' }), ['e3']);
+      assert.deepEqual(await ids({ status: 'delivered' }), ['e1']);
+      assert.deepEqual(await ids({ status: 'pending' }), ['e5', 'e1']);
+      assert.deepEqual(await ids({ status: 'pending', connector: 'sink' }), []);
+      assert.deepEqual(await ids({ connector: 'sink' }), ['e3', 'e1']);
+      assert.deepEqual(await ids({ status: 'unmatched' }), ['e4', 'e2']);
+      assert.deepEqual(await ids({ status: 'unrouted' }), []);
+      assert.deepEqual(await ids({ event: 'message:in:new', chatId: '111@c.us', status: 'pending' }), ['e5', 'e1']);
+
+      const first = await store.searchEvents({ limit: 2 });
+      assert.deepEqual(first.events.map((event) => event.id), ['e5', 'e4']);
+      assert.ok(first.next !== undefined);
+      const second = await store.searchEvents({ limit: 2, before: first.next });
+      assert.deepEqual(second.events.map((event) => event.id), ['e3', 'e2']);
+      const last = await store.searchEvents({ limit: 2, before: second.next });
+      assert.deepEqual(last.events.map((event) => event.id), ['e1']);
+      assert.equal(last.next, undefined);
+
+      const [summary] = (await store.searchEvents({ limit: 1, text: 'e1' })).events;
+      assert.equal(summary!.chatId, '111@c.us');
+      assert.equal(summary!.contactPhone, '111');
+      assert.equal(summary!.receivedAt, 1_000);
+      assert.equal(summary!.routedAt, 6_000);
+      assert.deepEqual(summary!.deliveries.map((d) => [d.connector, d.status, d.attempts]).sort(), [['other', 'pending', 0], ['sink', 'delivered', 1]]);
+    }));
+
+  test(`${name}: attemptsOf lists every attempt in order; attemptCounts counts them per connector since a time`, () =>
+    withStore(async (store) => {
+      await store.appendWebhooks([webhook(['a', 'b'])]);
+      await routeAll(store, 'sink', 1_000);
+      const [a, b] = await store.claimDue({ connector: 'sink', limit: 10, now: 1_000, leaseMs: 10_000, orderByChat: false });
+      await store.recordResults([
+        { id: a!.id, attempt: 1, startedAt: 1_000, durationMs: 12, outcome: 'retry', status: 'pending', nextAt: 2_000, error: 'HTTP 500' },
+        { id: b!.id, attempt: 1, startedAt: 1_001, durationMs: 4, outcome: 'delivered', status: 'delivered', ref: '200' },
+      ]);
+      const [again] = await store.claimDue({ connector: 'sink', limit: 10, now: 2_000, leaseMs: 10_000, orderByChat: false });
+      await store.recordResults([{ id: again!.id, attempt: 2, startedAt: 2_000, durationMs: 7, outcome: 'delivered', status: 'delivered', ref: '201' }]);
+      const attempts = await store.attemptsOf([a!.id]);
+      assert.deepEqual(attempts, [
+        { deliveryId: a!.id, attempt: 1, startedAt: 1_000, durationMs: 12, outcome: 'retry', error: 'HTTP 500', ref: undefined },
+        { deliveryId: a!.id, attempt: 2, startedAt: 2_000, durationMs: 7, outcome: 'delivered', error: undefined, ref: '201' },
+      ]);
+      assert.equal((await store.attemptsOf([a!.id, b!.id])).length, 3);
+      assert.deepEqual(await store.attemptsOf([]), []);
+      assert.deepEqual(await store.attemptCounts(0), { sink: { retry: 1, delivered: 2 } });
+      assert.deepEqual(await store.attemptCounts(1_500), { sink: { delivered: 1 } });
+    }));
+
+  test(`${name}: replayEvent routes one event again; an unknown id is false`, () =>
+    withStore(async (store) => {
+      await store.appendWebhooks([webhook(['a', 'b'])]);
+      await routeAll(store, 'sink', 1_000);
+      assert.equal((await store.takeUnrouted(10)).length, 0);
+      assert.equal(await store.replayEvent('b'), true);
+      assert.equal(await store.replayEvent('nope'), false);
+      const again = await store.takeUnrouted(10);
+      assert.deepEqual(again.map((event) => event.id), ['b']);
     }));
 
   test(`${name}: connector state survives and overwrites`, () =>

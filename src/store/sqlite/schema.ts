@@ -59,4 +59,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (connector, key)
   );
   `,
+  // Search (admin API, console): by type, chat and phone, newest first; throughput from attempts.
+  `
+  ALTER TABLE events ADD COLUMN contact_phone TEXT;
+  CREATE INDEX events_event ON events(event, seq);
+  CREATE INDEX events_chat ON events(chat_id, seq) WHERE chat_id IS NOT NULL;
+  CREATE INDEX events_contact_phone ON events(contact_phone, seq) WHERE contact_phone IS NOT NULL;
+  CREATE INDEX attempts_started ON attempts(started_at);
+  `,
 ];

@@ -2,10 +2,11 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
-  AppendResult, AttemptResult, ClaimRequest, ClaimedDelivery, DeliveryQuery, DeliveryView,
-  IncomingWebhook, RoutingPlan, Store, StoreStats, StoredEvent,
+  AppendResult, AttemptResult, AttemptView, ClaimRequest, ClaimedDelivery, DeliveryQuery, DeliveryView,
+  EventPage, EventSearch, EventSummary, IncomingWebhook, RoutingPlan, Store, StoreStats, StoredEvent,
 } from '../store.ts';
-import { StoreUnavailableError } from '../store.ts';
+import { StoreUnavailableError, phoneKey } from '../store.ts';
+import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
 import { GroupCommit } from './group-commit.ts';
 import { MIGRATIONS } from './schema.ts';
 import { prepareStatements, type Statements } from './statements.ts';
@@ -25,6 +26,8 @@ export class SqliteStore implements Store {
   private readonly commits: GroupCommit;
   private readonly sql: Statements;
   private closed = false;
+  /** Search statements by the shape of their WHERE clause (a few shapes in practice). */
+  private readonly searches = new Map<string, Database.Statement>();
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -76,7 +79,7 @@ export class SqliteStore implements Store {
     let accepted = 0;
     for (const event of webhook.events) {
       // OR IGNORE: an id already stored (or twice in one request) is a duplicate, stored once.
-      accepted += this.sql.insertEvent.run(event.id, webhookSeq, event.itemIndex, event.event, event.chatId ?? null, webhook.receivedAt).changes;
+      accepted += this.sql.insertEvent.run(event.id, webhookSeq, event.itemIndex, event.event, event.chatId ?? null, webhook.receivedAt, phoneKey(event.contactPhone) ?? null).changes;
     }
     if (accepted === 0) this.sql.deleteWebhookIfOrphan.run({ seq: webhookSeq });
     return { accepted, duplicates: webhook.events.length - accepted };
@@ -176,6 +179,61 @@ export class SqliteStore implements Store {
     });
   }
 
+  searchEvents(query: EventSearch): Promise<EventPage> {
+    return this.read(() => {
+      const values: (string | number)[] = [];
+      const where = eventSearchWhere(query, (value) => {
+        values.push(value);
+        return '?';
+      });
+      const text = `SELECT ${EVENT_SUMMARY_COLUMNS} FROM events e ${where} ORDER BY e.seq DESC LIMIT ?`;
+      let statement = this.searches.get(text);
+      if (!statement) {
+        statement = this.db.prepare(text);
+        if (this.searches.size < 256) this.searches.set(text, statement);
+      }
+      const rows = statement.all(...values, query.limit + 1) as SummaryRow[];
+      const page = rows.slice(0, query.limit);
+      const deliveries = new Map<number, EventSummary['deliveries']>();
+      if (page.length > 0) {
+        for (const row of this.sql.deliveriesOfEvents.all(JSON.stringify(page.map((event) => event.seq))) as SummaryDeliveryRow[]) {
+          const list = deliveries.get(row.event_seq) ?? [];
+          list.push({ id: String(row.id), connector: row.connector, status: row.status, attempts: row.attempts });
+          deliveries.set(row.event_seq, list);
+        }
+      }
+      return {
+        events: page.map((row) => ({
+          seq: row.seq, id: row.id, event: row.event, receivedAt: row.received_at, routedAt: row.routed_at ?? undefined,
+          chatId: row.chat_id ?? undefined, contactPhone: row.contact_phone ?? undefined, deliveries: deliveries.get(row.seq) ?? [],
+        })),
+        next: rows.length > query.limit ? page[page.length - 1]!.seq : undefined,
+      };
+    });
+  }
+
+  attemptsOf(deliveryIds: readonly string[]): Promise<AttemptView[]> {
+    if (deliveryIds.length === 0) return Promise.resolve([]);
+    return this.read(() => (this.sql.attemptsOf.all(JSON.stringify(deliveryIds.map(Number))) as AttemptRow[]).map((row) => ({
+      deliveryId: String(row.delivery_id), attempt: row.attempt, startedAt: row.started_at, durationMs: row.duration_ms,
+      outcome: row.outcome, error: row.error ?? undefined, ref: row.ref ?? undefined,
+    })));
+  }
+
+  replayEvent(id: string): Promise<boolean> {
+    return this.write(() => this.sql.replayEvent.run(id).changes > 0, true);
+  }
+
+  attemptCounts(since: number): Promise<Record<string, Partial<Record<AttemptResult['outcome'], number>>>> {
+    return this.read(() => {
+      const counts: Record<string, Partial<Record<AttemptResult['outcome'], number>>> = {};
+      for (const row of this.sql.attemptCounts.all(since) as { connector: string; outcome: AttemptResult['outcome']; n: number }[]) {
+        (counts[row.connector] ??= {})[row.outcome] = row.n;
+      }
+      return counts;
+    });
+  }
+
   stats(): Promise<StoreStats> {
     return this.read(() => {
       const counts = this.sql.eventCounts.get() as { events: number; unrouted: number | null };
@@ -221,6 +279,9 @@ function asUnavailable(error: unknown): Error {
 
 interface EventRow { seq: number; id: string; event: string; received_at: number; body: string; item_index: number; routed_at: number | null }
 interface ClaimRow { id: number; event_seq: number; event_id: string; connector: string; route: string; params: string | null; attempts: number; received_at: number; body: string; item_index: number }
+interface SummaryRow { seq: number; id: string; event: string; received_at: number; routed_at: number | null; chat_id: string | null; contact_phone: string | null }
+interface SummaryDeliveryRow { id: number; event_seq: number; connector: string; status: DeliveryView['status']; attempts: number }
+interface AttemptRow { delivery_id: number; attempt: number; started_at: number; duration_ms: number; outcome: AttemptResult['outcome']; error: string | null; ref: string | null }
 interface DeliveryRow { id: number; event_id: string; event: string; received_at: number; connector: string; route: string; status: DeliveryView['status']; attempts: number; next_at: number; last_error: string | null; ref: string | null; updated_at: number }
 
 function toStoredEvent(row: EventRow): StoredEvent {

@@ -12,7 +12,7 @@ const DUE = `d.connector = ? AND d.status = 'pending' AND d.next_at <= ? AND (d.
 /** Every SQL statement of the SQLite store. */
 const SQL = {
   insertWebhook: `INSERT INTO webhooks (received_at, body) VALUES (?, ?)`,
-  insertEvent: `INSERT OR IGNORE INTO events (id, webhook_seq, item_index, event, chat_id, received_at) VALUES (?, ?, ?, ?, ?, ?)`,
+  insertEvent: `INSERT OR IGNORE INTO events (id, webhook_seq, item_index, event, chat_id, received_at, contact_phone) VALUES (?, ?, ?, ?, ?, ?, ?)`,
   unrouted: `
     SELECT e.seq, e.id, e.event, e.received_at, w.body, e.item_index, e.routed_at
     FROM events e JOIN webhooks w ON w.seq = e.webhook_seq
@@ -78,6 +78,16 @@ const SQL = {
   stateSet: `
     INSERT INTO connector_state (connector, key, value) VALUES (?, ?, ?)
     ON CONFLICT (connector, key) DO UPDATE SET value = excluded.value`,
+  deliveriesOfEvents: `
+    SELECT d.id, d.event_seq, d.connector, d.status, d.attempts FROM deliveries d
+    WHERE d.event_seq IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
+  attemptsOf: `
+    SELECT delivery_id, attempt, started_at, duration_ms, outcome, error, ref FROM attempts
+    WHERE delivery_id IN (SELECT value FROM json_each(?)) ORDER BY started_at, rowid`,
+  replayEvent: `UPDATE events SET routed_at = NULL WHERE id = ?`,
+  attemptCounts: `
+    SELECT d.connector, a.outcome, COUNT(*) AS n FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+    WHERE a.started_at >= ? GROUP BY d.connector, a.outcome`,
   ping: `SELECT 1`,
 } as const;
 
