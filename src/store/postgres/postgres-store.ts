@@ -7,8 +7,6 @@ import { StoreUnavailableError, phoneKey } from '../store.ts';
 import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
 import { MIGRATIONS } from './schema.ts';
 
-const EVENTS_CHANNEL = 'wa_router_events';
-const DELIVERIES_CHANNEL = 'wa_router_deliveries';
 /** Advisory lock key of the migrations ("waro" in ASCII). */
 const MIGRATION_LOCK = 0x7761726f;
 /** How long an instance may hold unrouted events while it routes them. */
@@ -37,6 +35,9 @@ export class PostgresStore implements Store {
    */
   private readonly fast: pg.Pool;
   private readonly schema: string | undefined;
+  /** NOTIFY channels are database-wide: name them after the schema, so clusters do not wake each other. */
+  private readonly eventsChannel: string;
+  private readonly deliveriesChannel: string;
   private closed = false;
 
   private constructor(options: PostgresOptions) {
@@ -46,6 +47,8 @@ export class PostgresStore implements Store {
       throw new Error('the ?schema= of a postgres store must be a lower-case identifier');
     }
     url.searchParams.delete('schema');
+    this.eventsChannel = `wa_router_events${this.schema ? `_${this.schema}` : ''}`;
+    this.deliveriesChannel = `wa_router_deliveries${this.schema ? `_${this.schema}` : ''}`;
     const searchPath = this.schema ? `-c search_path=${this.schema}` : '';
     this.pool = new pg.Pool({ connectionString: url.toString(), max: options.poolSize ?? 10, options: searchPath });
     this.fast = new pg.Pool({ connectionString: url.toString(), max: options.poolSize ?? 10, options: `${searchPath} -c synchronous_commit=off`.trim() });
@@ -131,7 +134,7 @@ export class PostgresStore implements Store {
                     SELECT x.id, w.seq, x.item_index, x.event, x.chat_id, $1, x.contact_phone FROM w,
                            jsonb_to_recordset($3::jsonb) AS x(id TEXT, item_index INTEGER, event TEXT, chat_id TEXT, contact_phone TEXT)
                     ON CONFLICT (id) DO NOTHING RETURNING 1)
-         SELECT (SELECT count(*) FROM e) AS accepted, (SELECT seq FROM w) AS seq, pg_notify('${EVENTS_CHANNEL}', '') AS notified`,
+         SELECT (SELECT count(*) FROM e) AS accepted, (SELECT seq FROM w) AS seq, pg_notify('${this.eventsChannel}', '') AS notified`,
         [webhook.receivedAt, webhook.body, JSON.stringify(events)],
       );
       const accepted = Number(rows[0]!.accepted);
@@ -180,7 +183,7 @@ export class PostgresStore implements Store {
         );
       }
       await client.query('UPDATE events SET routed_at = $1, route_lease_until = NULL WHERE seq = ANY($2::bigint[])', [now, plans.map((plan) => plan.eventSeq)]);
-      if (connectors.size > 0) await client.query('SELECT pg_notify($1, $2)', [DELIVERIES_CHANNEL, [...connectors].join(',')]);
+      if (connectors.size > 0) await client.query('SELECT pg_notify($1, $2)', [this.deliveriesChannel, [...connectors].join(',')]);
     });
   }
 
@@ -270,11 +273,11 @@ export class PostgresStore implements Store {
   async subscribe(listener: StoreListener): Promise<() => Promise<void>> {
     const client = await this.fast.connect();
     client.on('notification', (message) => {
-      if (message.channel === EVENTS_CHANNEL) listener.eventsStored();
-      else if (message.channel === DELIVERIES_CHANNEL) listener.deliveriesPlanned((message.payload ?? '').split(',').filter(Boolean));
+      if (message.channel === this.eventsChannel) listener.eventsStored();
+      else if (message.channel === this.deliveriesChannel) listener.deliveriesPlanned((message.payload ?? '').split(',').filter(Boolean));
     });
-    await client.query(`LISTEN ${EVENTS_CHANNEL}`);
-    await client.query(`LISTEN ${DELIVERIES_CHANNEL}`);
+    await client.query(`LISTEN ${this.eventsChannel}`);
+    await client.query(`LISTEN ${this.deliveriesChannel}`);
     return async () => {
       await client.query(`UNLISTEN *`).catch(() => {});
       client.release();
@@ -297,7 +300,7 @@ export class PostgresStore implements Store {
     const { rowCount } = query.ids
       ? await this.query(`UPDATE deliveries SET status = 'pending', attempts = 0, next_at = $1, lease_until = NULL, updated_at = $1 WHERE status = 'dead' AND id = ANY($2::bigint[])`, [now, query.ids.map(Number)])
       : await this.query(`UPDATE deliveries SET status = 'pending', attempts = 0, next_at = $1, lease_until = NULL, updated_at = $1 WHERE status = 'dead' AND ($2::text IS NULL OR connector = $2)`, [now, query.connector ?? null]);
-    if (rowCount) await this.query('SELECT pg_notify($1, $2)', [DELIVERIES_CHANNEL, query.connector ?? '']);
+    if (rowCount) await this.query('SELECT pg_notify($1, $2)', [this.deliveriesChannel, query.connector ?? '']);
     return rowCount ?? 0;
   }
 
@@ -307,7 +310,7 @@ export class PostgresStore implements Store {
        WHERE received_at >= $1 AND received_at < $2 AND ($3::text IS NULL OR event = $3) AND routed_at IS NOT NULL`,
       [query.since, query.until ?? Number.MAX_SAFE_INTEGER, query.event ?? null],
     );
-    if (rowCount) await this.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`);
+    if (rowCount) await this.query(`SELECT pg_notify('${this.eventsChannel}', '')`);
     return rowCount ?? 0;
   }
 
@@ -388,7 +391,7 @@ export class PostgresStore implements Store {
 
   async replayEvent(id: string): Promise<boolean> {
     const { rowCount } = await this.query('UPDATE events SET routed_at = NULL, route_lease_until = NULL WHERE id = $1', [id]);
-    if (rowCount) await this.query(`SELECT pg_notify('${EVENTS_CHANNEL}', '')`);
+    if (rowCount) await this.query(`SELECT pg_notify('${this.eventsChannel}', '')`);
     return (rowCount ?? 0) > 0;
   }
 
