@@ -2,6 +2,10 @@
 # wa-router container: multi-stage build on Node 20 LTS (slim), runs as a non-root user.
 #   docker build -t wa-router .
 #   docker run -p 8080:8080 -e WA_ROUTER_SECRET=… -v ./config:/app/config:ro -v wa-data:/app/data wa-router
+#
+# test/ship/container.test.ts reads this file and performs the same steps without an engine
+# (production install, the COPY lines of the runtime stage, ENV, WORKDIR, USER, ENTRYPOINT/CMD,
+# HEALTHCHECK, SIGTERM): keep the instructions on one line each, or update the test's parser.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -12,11 +16,13 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY connectors ./connectors
-RUN npm run build && npm prune --omit=dev
+# Plain JavaScript in dist/ (no tsx or TypeScript at run time), then only the production dependencies.
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
+# better-sqlite3's compiler output and SQLite sources are only needed to rebuild it (≈ 25 MB).
+RUN cd node_modules/better-sqlite3 && rm -rf deps src && find build -mindepth 1 ! -path build/Release ! -path build/Release/better_sqlite3.node -prune -exec rm -rf {} +
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production \
-    WA_ROUTER_CONFIG=/app/config/wa-router.yaml
+ENV NODE_ENV=production WA_ROUTER_CONFIG=/app/config/wa-router.yaml
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
@@ -28,8 +34,8 @@ USER node
 # /app/config: wa-router.yaml, and custom connector modules under /app/config/plugins.
 VOLUME ["/app/data"]
 EXPOSE 8080
-HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 CMD ["node", "-e", "fetch('http://127.0.0.1:8080/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# docker stop waits 10 s (its default) before SIGKILL; keep server.shutdownGrace below that.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["serve"]

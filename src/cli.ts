@@ -20,6 +20,10 @@ Usage:
   wa-router dead-letters replay       retry dead letters: --id ID[,ID…] | --connector NAME | --all
   wa-router replay --since TIME       route stored events again (TIME: ISO date or a duration like 2h)
                                       [--until TIME] [--event NAME]
+  wa-router init [FILE|DIR]           write a commented starter config (default config/wa-router.yaml)
+                                      and its JSON Schema beside it; never overwrites
+  wa-router schema                    print the config's JSON Schema (built-in connectors, plus the
+                                      plugins of the config file when it exists)
 
 Options:
   --config FILE   config file (default: $WA_ROUTER_CONFIG or config/wa-router.yaml)
@@ -67,6 +71,19 @@ async function main(argv: string[]): Promise<number> {
       return deadLetters(file, rest[0], flags);
     case 'replay':
       return replay(file, flags);
+    case 'init': {
+      const { initConfig } = await import('./cli/init.ts');
+      const result = await initConfig(rest[0]);
+      (result.ok ? process.stdout : process.stderr).write(`${result.messages.join('\n')}\n`);
+      return result.ok ? 0 : 1;
+    }
+    case 'schema': {
+      const [{ existsSync }, { definitionsFor }, { configJsonSchemaText }] = await Promise.all([
+        import('node:fs'), import('./schema/plugins.ts'), import('./schema/config-schema.ts'),
+      ]);
+      process.stdout.write(configJsonSchemaText(await definitionsFor(existsSync(file) ? file : undefined)));
+      return 0;
+    }
     default:
       process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
       return 2;
