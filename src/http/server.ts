@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Ingest } from '../ingest/ingest.ts';
@@ -17,6 +18,9 @@ export interface HttpDeps {
   /** Extra routes (admin API, console) mounted by the composition root. */
   readonly extend?: (router: Router) => void;
 }
+
+/** How often Node looks for connections past their header or request timeout. */
+export const CONNECTIONS_CHECK_MS = 1_000;
 
 /** The Koa app: webhook receiver, health, metrics. Errors become JSON `{ ok: false, error, message }`. */
 export function createHttpApp(deps: HttpDeps): Koa {
@@ -59,11 +63,16 @@ export function createHttpApp(deps: HttpDeps): Koa {
       ctx.status = answer.status;
       ctx.body = answer.toJSON();
       // An unread body over the limit would otherwise keep streaming into a closed handler.
-      if (answer.status === 413 || answer.status === 401 || answer.status === 415) ctx.set('Connection', 'close');
+      if (answer.status === 413 || answer.status === 401 || answer.status === 415 || answer.status === 408) ctx.set('Connection', 'close');
     }
   });
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.silent = true;
+  // Node enforces headersTimeout and requestTimeout only when it sweeps its connections, every
+  // `connectionsCheckingInterval` (30 s by default): a client that never finishes its headers
+  // would keep its socket 30 s past the timeout. Sweep every second instead (Koa's listen() does
+  // not pass server options, so it is replaced by the same thing with this one option).
+  app.listen = ((...args: unknown[]) => createServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, app.callback()).listen(...(args as []))) as Koa['listen'];
   return app;
 }

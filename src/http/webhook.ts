@@ -10,7 +10,12 @@ import { HttpProblem } from './problem.ts';
 export interface WebhookSettings {
   readonly secret: string;
   readonly bodyLimit: number;
+  /** server.requestTimeout: the body must arrive within it (a little less, see below). */
+  readonly requestTimeout?: number;
 }
+
+/** Answer a slow body this long before Node's own request timeout would cut the socket without a word. */
+const BODY_DEADLINE_MARGIN_MS = 500;
 
 /**
  * POST handler for Wassenger webhooks: authenticate (before reading the body), check the content
@@ -29,7 +34,8 @@ export function webhookHandler(deps: { settings: () => WebhookSettings; ingest: 
       const type = ctx.get('content-type') || 'none';
       throw new HttpProblem(415, 'unsupported_media_type', `Content-Type must be application/json (got ${type})`);
     }
-    const body = await readBody(ctx.req, settings.bodyLimit);
+    const timeout = settings.requestTimeout ? Math.max(settings.requestTimeout - BODY_DEADLINE_MARGIN_MS, settings.requestTimeout / 2) : undefined;
+    const body = await readBody(ctx.req, settings.bodyLimit, timeout);
     let result;
     try {
       result = await deps.ingest(body, new Date());

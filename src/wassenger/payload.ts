@@ -8,6 +8,14 @@ import { z } from 'zod';
 /** Most items Wassenger puts in one array-envelope POST (`message:out:failed`, `message:out:sent`). */
 export const MAX_ARRAY_ITEMS = 25;
 
+/**
+ * Deepest nesting of objects and arrays accepted in a body. Wassenger's payloads are about six
+ * levels deep; a body nested thousands of levels deep parses (JSON.parse is iterative) but every
+ * recursive reader after it (JSON.stringify of the event for a connector, templates) overflows the
+ * stack, so such a body would be acknowledged and then never deliverable.
+ */
+export const MAX_DEPTH = 64;
+
 /** Most issues reported for one body; a hostile 25-item array must not produce a huge 400 answer. */
 const MAX_ISSUES = 20;
 
@@ -235,6 +243,10 @@ export type ParseWebhookResult =
  */
 export function parseWebhookBody(body: unknown): ParseWebhookResult {
   const issues = new IssueList();
+  if (nestedDeeperThan(body, MAX_DEPTH)) {
+    issues.add('', `objects and arrays are nested more than ${MAX_DEPTH} levels deep; a Wassenger webhook is not`);
+    return issues.failure();
+  }
   if (Array.isArray(body)) {
     if (body.length === 0) {
       issues.add('', `expected 1 to ${MAX_ARRAY_ITEMS} webhook items, received an empty array`);
@@ -350,4 +362,18 @@ export function itemDevice(item: WebhookItem): DevicePayload | undefined {
   if (!isPlainObject(nested) || typeof nested['id'] !== 'string') return undefined;
   const { id, phone, alias } = nested;
   return { id, phone: typeof phone === 'string' ? phone : undefined, alias: typeof alias === 'string' ? alias : undefined };
+}
+
+/** Whether objects/arrays nest deeper than `max` levels; iterative, so depth cannot overflow the stack. */
+function nestedDeeperThan(root: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }
