@@ -9,10 +9,17 @@ if (!sample.includes(ID)) throw new Error('sample changed: cannot vary the messa
 export const SECRET = 'bench-secret-0123456789';
 
 let counter = 0;
-/** A fresh body per request: a unique message id (no dedupe), and the send time (for latency) as its text. */
-export function sampleBody(): string {
+const CHAT = '"id": "1234567890@c.us"';
+if (!sample.includes(CHAT)) throw new Error('sample changed: cannot vary the chat id');
+
+/**
+ * A fresh body per request: a unique message id (no dedupe), the send time (for latency) as its
+ * text, and optionally another chat id (the sample's chat otherwise).
+ */
+export function sampleBody(chat?: string): string {
   counter++;
-  return sample.replace(ID, `"id": "BENCH${process.pid}X${counter}"`).replace('"body": "Hello"', `"body": "${Date.now()}"`);
+  const body = sample.replace(ID, `"id": "BENCH${process.pid}X${counter}"`).replace('"body": "Hello"', `"body": "${Date.now()}"`);
+  return chat === undefined ? body : body.replace(CHAT, `"id": "${chat}"`);
 }
 
 /** The port a child prints (`PORT n`, or the router's "Router listening." log line). */

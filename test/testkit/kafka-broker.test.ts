@@ -537,3 +537,12 @@ describe('kafka test broker at the protocol level', () => {
     assert.deepEqual(broker.topics(), ['known'], 'allow_auto_topic_creation=false was honoured');
   });
 });
+
+test('writer: values written across a buffer growth land in the new buffer', async () => {
+  const { Writer } = await import('./kafka-broker/protocol/writer.ts');
+  const writer = new Writer(4);
+  writer.int32(1).int32(2).int64(3).string('abcdefgh').int16(4);
+  const reader = await import('./kafka-broker/protocol/reader.ts');
+  const r = new reader.Reader(writer.toBuffer());
+  assert.deepEqual([r.int32(), r.int32(), Number(r.int64()), r.string(), r.int16()], [1, 2, 3, 'abcdefgh', 4]);
+});

@@ -14,6 +14,11 @@ export class Writer {
     return this.pos;
   }
 
+  /**
+   * Reserve `n` bytes and return where they start. Call it BEFORE reading `this.buf`: it may
+   * replace the buffer, and `this.buf.write…(v, this.ensure(n))` would write into the old one
+   * (the receiver is evaluated before the arguments).
+   */
   private ensure(n: number): number {
     if (this.pos + n > this.buf.length) {
       const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
@@ -26,7 +31,8 @@ export class Writer {
   }
 
   int8(v: number): this {
-    this.buf.writeInt8(v, this.ensure(1));
+    const at = this.ensure(1);
+    this.buf.writeInt8(v, at);
     return this;
   }
 
@@ -35,22 +41,26 @@ export class Writer {
   }
 
   int16(v: number): this {
-    this.buf.writeInt16BE(v, this.ensure(2));
+    const at = this.ensure(2);
+    this.buf.writeInt16BE(v, at);
     return this;
   }
 
   int32(v: number): this {
-    this.buf.writeInt32BE(v, this.ensure(4));
+    const at = this.ensure(4);
+    this.buf.writeInt32BE(v, at);
     return this;
   }
 
   uint32(v: number): this {
-    this.buf.writeUInt32BE(v, this.ensure(4));
+    const at = this.ensure(4);
+    this.buf.writeUInt32BE(v, at);
     return this;
   }
 
   int64(v: bigint | number): this {
-    this.buf.writeBigInt64BE(BigInt(v), this.ensure(8));
+    const at = this.ensure(8);
+    this.buf.writeBigInt64BE(BigInt(v), at);
     return this;
   }
 
@@ -63,7 +73,8 @@ export class Writer {
     const len = Buffer.byteLength(v, 'utf8');
     if (len > 0x7fff) throw new RangeError('STRING longer than 32767 bytes');
     this.int16(len);
-    this.buf.write(v, this.ensure(len), len, 'utf8');
+    const at = this.ensure(len);
+    this.buf.write(v, at, len, 'utf8');
     return this;
   }
 
@@ -85,7 +96,8 @@ export class Writer {
   }
 
   raw(v: Uint8Array): this {
-    this.buf.set(v, this.ensure(v.length));
+    const at = this.ensure(v.length);
+    this.buf.set(v, at);
     return this;
   }
 
@@ -95,7 +107,8 @@ export class Writer {
       let byte = Number(rest & 0x7fn);
       rest >>= 7n;
       if (rest !== 0n) byte |= 0x80;
-      this.buf.writeUInt8(byte, this.ensure(1));
+      const at = this.ensure(1);
+      this.buf.writeUInt8(byte, at);
     } while (rest !== 0n);
     return this;
   }

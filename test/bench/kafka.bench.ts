@@ -1,0 +1,81 @@
+// Kafka case of `npm run bench`: 50,000 events stored first, then a router (production build)
+// starts and routes them all to one topic on the test broker (a process of its own). Prints the
+// drain rate (events/s) from the first to the last record and the batch sizes used. Target:
+// >= 20,000 events/s, so Kafka is never the bottleneck behind ingest. BENCH_KAFKA_EVENTS sets the count.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SqliteStore } from '../../dist/src/store/sqlite/sqlite-store.js';
+import { SECRET, portOf, sampleBody, stop } from './kit.ts';
+
+const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 50_000);
+const CHATS = 1_000;
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function brokerCount(broker: ChildProcess): Promise<{ records: number; produces: number }> {
+  return new Promise((resolve) => {
+    broker.once('message', (message) => resolve(message as { records: number; produces: number }));
+    broker.send('count');
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'wa-router-kafka-bench-'));
+  const broker = fork(join(root, 'test/bench/kafka-broker-server.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const brokerPort = await portOf(broker);
+  if (process.env.BENCH_DEBUG) console.error('broker', brokerPort);
+
+  // Store the events first, as if they had been acknowledged while the connector was down.
+  const store = new SqliteStore({ path: join(dir, 'bench.db') });
+  const now = Date.now();
+  for (let start = 0; start < EVENTS; start += 1_000) {
+    await store.appendWebhooks(Array.from({ length: Math.min(1_000, EVENTS - start) }, (_, i) => {
+      const n = start + i;
+      return { body: sampleBody(`${n % CHATS}@c.us`), receivedAt: now, events: [{ id: `evt_kafka_${n}`, event: 'message:in:new', itemIndex: 0, chatId: `${n % CHATS}@c.us` }] };
+    }));
+  }
+  await store.close();
+  if (process.env.BENCH_DEBUG) console.error('stored');
+
+  writeFileSync(join(dir, 'wa-router.yaml'), `server: { port: 0, host: 127.0.0.1, secret: "\${WA_ROUTER_SECRET}" }
+store: sqlite:${join(dir, 'bench.db')}
+connectors:
+  events:
+    type: kafka
+    brokers: [127.0.0.1:${brokerPort}]
+    topic: wa.events
+    delivery: { maxBatch: ${process.env.BENCH_KAFKA_BATCH ?? 500} }
+routes:
+  - name: all
+    to: [events]
+`);
+  const started = Date.now();
+  const router = spawn(process.execPath, ['dist/src/cli.js', 'serve', '--config', join(dir, 'wa-router.yaml')], {
+    cwd: root, env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await portOf(router);
+  if (process.env.BENCH_DEBUG) router.stdout!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  if (process.env.BENCH_DEBUG) console.error('router up');
+  let first = 0;
+  let count = { records: 0, produces: 0 };
+  while (count.records < EVENTS && Date.now() - started < 300_000) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    count = await brokerCount(broker);
+    if (!first && count.records > 0) first = Date.now();
+    if (process.env.BENCH_DEBUG) console.error(count);
+  }
+  const last = Date.now();
+  await stop(router);
+  await stop(broker);
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`\nKafka: ${count.records}/${EVENTS} stored events drained to one topic (6 partitions, ${CHATS} chats)`);
+  console.log(`  drain rate ${Math.round(count.records / ((last - first) / 1000))} events/s (first to last record, ±50 ms), ${((last - started) / 1000).toFixed(1)} s from router start`);
+  console.log(`  ${count.produces} produce requests, ${(count.records / Math.max(1, count.produces)).toFixed(1)} records per batch on average   (target >= 20,000 events/s)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
