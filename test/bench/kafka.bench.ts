@@ -52,8 +52,11 @@ routes:
     to: [events]
 `);
   const started = Date.now();
-  const router = spawn(process.execPath, ['dist/src/cli.js', 'serve', '--config', join(dir, 'wa-router.yaml')], {
-    cwd: root, env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'],
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const router = spawn(process.execPath, [...profile, 'dist/src/cli.js', 'serve', '--config', join(dir, 'wa-router.yaml')], {
+    cwd: root,
+    env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   await portOf(router);
   if (process.env.BENCH_DEBUG) router.stdout!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
