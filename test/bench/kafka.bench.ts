@@ -46,8 +46,7 @@ connectors:
     type: kafka
     brokers: [127.0.0.1:${brokerPort}]
     topic: wa.events
-    delivery: { maxBatch: ${process.env.BENCH_KAFKA_BATCH ?? 500} }
-routes:
+${process.env.BENCH_KAFKA_BATCH ? `    delivery: { maxBatch: ${process.env.BENCH_KAFKA_BATCH} }\n` : ''}routes:
   - name: all
     to: [events]
 `);
