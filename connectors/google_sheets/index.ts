@@ -38,7 +38,7 @@ export default defineConnector({
   ],
   // One call at a time, up to 100 rows each: see README "Batching and quotas" for why the rate is
   // expressed in rows (deliveries) and what bounds the number of append calls per minute.
-  delivery: { maxBatch: 100, maxInFlight: 1, ratePerSec: 100, timeoutMs: 30_000, backoffBaseMs: 2_000 },
+  delivery: { maxBatch: 100, maxInFlight: 1, callsPerSec: 0.5, timeoutMs: 30_000, backoffBaseMs: 2_000 },
   create(config, ctx) {
     let api: Promise<SheetsApi> | undefined;
     const getApi = (): Promise<SheetsApi> => {

@@ -24,6 +24,7 @@ export const DeliveryOverridesSchema = z
     maxBatch: z.number().int().min(1).max(1000),
     maxInFlight: z.number().int().min(1).max(256),
     ratePerSec: z.number().min(0),
+    callsPerSec: z.number().min(0),
     timeoutMs: z.number().int().min(1),
     maxAttempts: z.number().int().min(1),
     maxAgeMs: z.number().int().min(1),

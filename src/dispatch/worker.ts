@@ -42,9 +42,12 @@ export class ConnectorWorker {
   private timer: NodeJS.Timeout | undefined;
   private readonly running = new Set<Promise<void>>();
   private readonly bucket: TokenBucket;
+  /** Counts deliver() calls rather than deliveries (`callsPerSec`). */
+  private readonly calls: TokenBucket;
 
   constructor(private readonly deps: WorkerDeps) {
     this.bucket = new TokenBucket(deps.instance.policy.ratePerSec);
+    this.calls = new TokenBucket(deps.instance.policy.callsPerSec);
   }
 
   get name(): string {
@@ -107,12 +110,13 @@ export class ConnectorWorker {
         while (!this.stopped && !this.paused && this.inFlight < policy.maxInFlight) {
           const now = Date.now();
           const tokens = this.bucket.available(now);
-          if (tokens < 1) {
-            this.schedule(this.bucket.waitMs(now));
+          const callTokens = this.calls.available(now);
+          if (tokens < 1 || callTokens < 1) {
+            this.schedule(Math.max(this.bucket.waitMs(now), this.calls.waitMs(now)));
             return;
           }
           // Claim for every free slot at once: one store round trip (one commit) fills them all.
-          const slots = policy.maxInFlight - this.inFlight;
+          const slots = Math.min(policy.maxInFlight - this.inFlight, callTokens);
           const claimed = await store.claimDue({
             connector: instance.name,
             limit: Math.min(slots * policy.maxBatch, tokens),
@@ -127,7 +131,10 @@ export class ConnectorWorker {
             break;
           }
           this.bucket.take(claimed.length);
-          for (let start = 0; start < claimed.length; start += policy.maxBatch) this.launch(claimed.slice(start, start + policy.maxBatch));
+          for (let start = 0; start < claimed.length; start += policy.maxBatch) {
+            this.calls.take(1);
+            this.launch(claimed.slice(start, start + policy.maxBatch));
+          }
         }
       } while (this.again && !this.stopped && !this.paused);
     } catch (error) {

@@ -26,6 +26,7 @@ export const DELIVERY_DESCRIPTIONS: Record<keyof DeliveryPolicy, string> = {
   maxBatch: 'Deliveries handed to one deliver() call.',
   maxInFlight: 'Concurrent deliver() calls for this connector.',
   ratePerSec: 'Deliveries started per second; 0 means unlimited.',
+  callsPerSec: 'deliver() calls started per second, whatever their batch size; 0 means unlimited (for services that limit requests, not items).',
   timeoutMs: 'Deadline of one call in milliseconds; past it the batch is retried.',
   maxAttempts: 'Attempts before a delivery becomes a dead letter.',
   maxAgeMs: 'A retry that would land later than this (ms after receipt) becomes a dead letter.',

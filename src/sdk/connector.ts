@@ -13,6 +13,11 @@ export interface DeliveryPolicy {
   readonly maxInFlight: number;
   /** Most deliveries started per second (token bucket); 0 means unlimited. */
   readonly ratePerSec: number;
+  /**
+   * Most `deliver()` calls started per second, whatever their batch size (0: unlimited). For
+   * services that limit requests rather than items, e.g. 0.5 for Google's 60 writes a minute.
+   */
+  readonly callsPerSec: number;
   /** Deadline of one `deliver()` call; past it the batch is retried. */
   readonly timeoutMs: number;
   /** Attempts before a retried delivery becomes a dead letter. */
@@ -31,6 +36,7 @@ export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = Object.freeze({
   maxBatch: 1,
   maxInFlight: 4,
   ratePerSec: 0,
+  callsPerSec: 0,
   timeoutMs: 10_000,
   maxAttempts: 12,
   maxAgeMs: 24 * 3_600_000,

@@ -19,7 +19,7 @@ connectors:
     apiUrl: ${fake.url}
     credentialsFile: \${GOOGLE_CREDENTIALS}
 ${connector.trim().split('\n').map((line) => `    ${line}`).join('\n')}
-    delivery: { backoffBaseMs: 50, maxBackoffMs: 200, maxAttempts: 5 ${delivery} }
+    delivery: { backoffBaseMs: 50, maxBackoffMs: 200, maxAttempts: 5, callsPerSec: ${delivery.includes('callsPerSec') ? 0.5 : 0} ${delivery.replace(/, callsPerSec: [0-9.]+/, '')} }
 routes:
   - name: inbound
     when: { event: message:in:new }
@@ -93,6 +93,24 @@ row: ["{{ message.body }}"]`, ', ratePerSec: 0');
     assert.ok(appends.length <= 11, `${appends.length} append calls`);
     assert.ok(appends.every((call) => (call.rows ?? 0) <= 100));
     assert.equal(new Set(fake.values('E2E_BATCH', 'Log').map((row) => row[0])).size, 1_000, 'no duplicates');
+  });
+
+  test('the call rate (0.5 a second) holds append calls under the quota of Google, batching what waits', async (ctx) => {
+    ctx.after(stop);
+    fake.addSpreadsheet('E2E_CALLS', { Log: [] });
+    const router = await start(`
+spreadsheetId: E2E_CALLS
+range: Log
+row: ["{{ message.body }}"]`, ', callsPerSec: 0.5');
+    for (let n = 0; n < 30; n++) {
+      assert.equal((await router.post(message(3_000 + n))).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await waitFor(() => fake.values('E2E_CALLS', 'Log').length === 30, '30 rows', 15_000);
+    const appends = fake.callsOf('append').filter((call) => call.spreadsheetId === 'E2E_CALLS');
+    const gaps = appends.slice(1).map((call, i) => call.at - appends[i]!.at);
+    assert.ok(gaps.every((gap) => gap >= 1_900), `append calls ${gaps.join(', ')} ms apart (at most one per 2 s)`);
+    assert.ok(appends.length <= 3, `${appends.length} calls for 30 rows sent over 3 s`);
   });
 
   test('a 429 quota error is waited out (Retry-After) and the row written once', async (ctx) => {
