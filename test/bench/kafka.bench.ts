@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SqliteStore } from '../../dist/src/store/sqlite/sqlite-store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { SECRET, portOf, sampleBody, stop } from './kit.ts';
 
 const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 50_000);
