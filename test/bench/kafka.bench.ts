@@ -2,7 +2,7 @@
 // starts and routes them all to one topic on the test broker (a process of its own). Prints the
 // drain rate (events/s) from the first to the last record and the batch sizes used. Target:
 // >= 20,000 events/s, so Kafka is never the bottleneck behind ingest. BENCH_KAFKA_EVENTS sets the count.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ function brokerCount(broker: ChildProcess): Promise<{ records: number; produces:
 }
 
 async function main(): Promise<void> {
+  if (!process.env.BENCH_SKIP_BUILD) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), 'wa-router-kafka-bench-'));
   const broker = fork(join(root, 'test/bench/kafka-broker-server.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const brokerPort = await portOf(broker);
