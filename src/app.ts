@@ -5,7 +5,7 @@ import { adminRoutes } from './admin/index.ts';
 import { loadConfig, type LoadResult, type RouterConfig } from './config/load.ts';
 import { formatIssues } from './config/issues.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
-import { createHttpApp } from './http/server.ts';
+import { createHttpApp, createHttpServer } from './http/server.ts';
 import { createIngest } from './ingest/ingest.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
@@ -93,7 +93,7 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
       })
     : undefined;
 
-  const server: Server = app.listen({ port: config.server.port, host: config.server.host });
+  const server: Server = createHttpServer(app).listen({ port: config.server.port, host: config.server.host });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

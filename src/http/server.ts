@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Ingest } from '../ingest/ingest.ts';
@@ -69,10 +69,14 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(router.routes());
   app.use(router.allowedMethods());
   app.silent = true;
-  // Node enforces headersTimeout and requestTimeout only when it sweeps its connections, every
-  // `connectionsCheckingInterval` (30 s by default): a client that never finishes its headers
-  // would keep its socket 30 s past the timeout. Sweep every second instead (Koa's listen() does
-  // not pass server options, so it is replaced by the same thing with this one option).
-  app.listen = ((...args: unknown[]) => createServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, app.callback()).listen(...(args as []))) as Koa['listen'];
   return app;
+}
+
+/**
+ * The HTTP server of an app. Node enforces headersTimeout and requestTimeout only when it sweeps
+ * its connections, every `connectionsCheckingInterval` (30 s by default): a client that never
+ * finishes its headers would keep its socket 30 s past the timeout. Sweep every second instead.
+ */
+export function createHttpServer(app: Koa): Server {
+  return createServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, app.callback());
 }
