@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ScriptedServer, type Fault, type JsonReply, type RecordedRequest } from './scripted-server.ts';
+import { ScriptedFake, type JsonReply, type RecordedRequest } from './scripted-server.ts';
 
 export type { Fault, RecordedRequest } from './scripted-server.ts';
 
@@ -36,43 +36,22 @@ export interface FakeHubSpotOptions {
  * associated contacts exist), answers in HubSpot's error shape
  * `{status:"error", message, correlationId, category}`, and can be scripted to fail (`fail`).
  */
-export class FakeHubSpot {
+export class FakeHubSpot extends ScriptedFake {
   readonly contacts = new Map<string, FakeObject>();
   readonly notes = new Map<string, FakeObject>();
   readonly tasks = new Map<string, FakeObject>();
-  private readonly server: ScriptedServer;
   private readonly known: Set<string>;
   private nextId = 51_000;
 
   private constructor(private readonly options: FakeHubSpotOptions) {
+    super();
     this.known = new Set([...DEFAULT_CONTACT_PROPERTIES, ...(options.contactProperties ?? [])]);
-    this.server = new ScriptedServer((request) => this.handle(request));
   }
 
   static async start(options: FakeHubSpotOptions): Promise<FakeHubSpot> {
     const fake = new FakeHubSpot(options);
     await fake.server.listen();
     return fake;
-  }
-
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.server.requests;
-  }
-
-  calls(method: string, path: RegExp): RecordedRequest[] {
-    return this.server.calls(method, path);
-  }
-
-  fail(...faults: Fault[]): void {
-    this.server.fail(...faults);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
   }
 
   /** Add a contact to the portal; returns it. */
@@ -91,7 +70,7 @@ export class FakeHubSpot {
     return [...this.tasks.values()].filter((task) => task.associations.some((a) => a.contactId === contactId));
   }
 
-  private handle(request: RecordedRequest): JsonReply {
+  protected handle(request: RecordedRequest): JsonReply {
     if (request.headers.authorization !== `Bearer ${this.options.token}`) {
       return error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview');
     }

@@ -130,3 +130,34 @@ function send(res: ServerResponse, reply: JsonReply): void {
   res.writeHead(reply.status, { ...(text ? { 'content-type': 'application/json;charset=utf-8' } : {}), ...reply.headers });
   res.end(text);
 }
+
+
+/**
+ * What every scripted fake service offers its tests: its URL, the requests it recorded, scripted
+ * faults and close. A fake extends it and implements `handle`.
+ */
+export abstract class ScriptedFake {
+  protected readonly server = new ScriptedServer((request) => this.handle(request));
+
+  protected abstract handle(request: RecordedRequest): JsonReply;
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  get requests(): RecordedRequest[] {
+    return this.server.requests;
+  }
+
+  calls(method: string, path: RegExp): RecordedRequest[] {
+    return this.server.calls(method, path);
+  }
+
+  fail(...faults: Fault[]): void {
+    this.server.fail(...faults);
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ScriptedServer, type Fault, type JsonReply, type RecordedRequest } from '../fake-hubspot/scripted-server.ts';
+import { ScriptedFake, type JsonReply, type RecordedRequest } from '../fake-hubspot/scripted-server.ts';
 
 export type { Fault, RecordedRequest } from '../fake-hubspot/scripted-server.ts';
 
@@ -36,16 +36,15 @@ const METADATA_KEY = /^[A-Za-z0-9_:.-]{1,30}$/;
  * and can be scripted to fail (`fail`). `echoOf` builds the `message:out:new` webhook Wassenger
  * would send for a message sent here.
  */
-export class FakeWassenger {
+export class FakeWassenger extends ScriptedFake {
   readonly messages: SentMessage[] = [];
   /** Labels per `device/chat`. */
   readonly labels = new Map<string, string[]>();
   /** Contact metadata per `device/contact wid`. */
   readonly metadata = new Map<string, { key: string; value: string }[]>();
-  private readonly server: ScriptedServer;
 
   private constructor(private readonly options: FakeWassengerOptions) {
-    this.server = new ScriptedServer((request) => this.handle(request));
+    super();
   }
 
   static async start(options: FakeWassengerOptions): Promise<FakeWassenger> {
@@ -54,31 +53,11 @@ export class FakeWassenger {
     return fake;
   }
 
-  get url(): string {
-    return this.server.url;
-  }
-
-  get requests(): RecordedRequest[] {
-    return this.server.requests;
-  }
-
-  calls(method: string, path: RegExp): RecordedRequest[] {
-    return this.server.calls(method, path);
-  }
-
-  fail(...faults: Fault[]): void {
-    this.server.fail(...faults);
-  }
-
-  close(): Promise<void> {
-    return this.server.close();
-  }
-
   metadataOf(device: string, wid: string): Record<string, string> {
     return Object.fromEntries((this.metadata.get(`${device}/${wid}`) ?? []).map((entry) => [entry.key, entry.value]));
   }
 
-  private handle(request: RecordedRequest): JsonReply {
+  protected handle(request: RecordedRequest): JsonReply {
     const token = request.headers['token'];
     if (typeof token !== 'string' || token !== this.options.token) {
       return { status: 401, body: { status: 401, message: 'Invalid or missing API key. Please provide a valid API key in the "Token" header.', errorCode: 'auth:invalid' } };
