@@ -65,3 +65,57 @@ export async function drain(sink: ChildProcess, maxSeconds = 120): Promise<void>
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
 }
+
+/**
+ * Post webhooks at a fixed rate (a tick every 10 ms sends what the elapsed time calls for) over keep-alive connections, and
+ * measure each one's acknowledgement time. The body's send time is taken right before it is
+ * written, so the sink's end-to-end latency is POST → arrival (a generator that prepares bodies
+ * ahead of its send slot would inflate it).
+ */
+export async function fixedRate(url: string, rate: number, seconds: number): Promise<{ sent: number; acknowledged: number; ackLatencies: number[] }> {
+  const { Agent, request } = await import('node:http');
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const target = new URL(url);
+  const ackLatencies: number[] = [];
+  let sent = 0;
+  let acknowledged = 0;
+  const pending = new Set<Promise<void>>();
+  let owed = 0;
+  let last = Date.now();
+  const end = last + seconds * 1_000;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      if (Date.now() >= end) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      // Timers drift: owe what the elapsed time calls for, not a fixed share per tick.
+      const now = Date.now();
+      owed += ((now - last) / 1_000) * rate;
+      last = now;
+      for (; owed >= 1; owed--) {
+        sent++;
+        const body = sampleBody();
+        const started = performance.now();
+        const done = new Promise<void>((settle) => {
+          const req = request({ agent, host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+            res.resume();
+            res.on('end', () => {
+              if (res.statusCode === 200) acknowledged++;
+              ackLatencies.push(performance.now() - started);
+              settle();
+            });
+          });
+          req.on('error', () => settle());
+          req.end(body);
+        });
+        pending.add(done);
+        void done.then(() => pending.delete(done));
+      }
+    }, 10);
+  });
+  await Promise.all(pending);
+  agent.destroy();
+  return { sent, acknowledged, ackLatencies };
+}
