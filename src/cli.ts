@@ -125,12 +125,16 @@ async function route(file: string, payloadFile: string | undefined): Promise<num
 }
 
 async function deadLetters(file: string, action: string | undefined, flags: Flags): Promise<number> {
+  const limit = Number(flags.limit ?? 100);
+  if (!Number.isInteger(limit) || limit < 1) {
+    process.stderr.write(`--limit must be a whole number of at least 1 (got "${flags.limit}")\n`);
+    return 2;
+  }
   const config = await load(file);
   if (!config) return 1;
   const store = await openStore(config.store);
   try {
     if (action === 'list') {
-      const limit = Number(flags.limit ?? 100);
       const rows = await store.listDeliveries({ status: 'dead', limit, ...(flags.connector ? { connector: flags.connector } : {}) });
       if (flags.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else if (rows.length === 0) process.stdout.write('No dead letters.\n');

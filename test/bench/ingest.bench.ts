@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SECRET, drain, fixedRate, percentile, portOf, sampleBody, sinkReport, stop } from './kit.ts';
+import { SECRET, drain, fixedRate, percentile, portOf, sampleBody, sinkReport, sinkRouterConfig, stop } from './kit.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -47,20 +47,8 @@ async function main(): Promise<void> {
   const sinkPort = await portOf(sink);
   const dir = mkdtempSync(join(tmpdir(), 'wa-router-bench-'));
   const config = join(dir, 'wa-router.yaml');
-  writeFileSync(config, `server: { port: 0, host: 127.0.0.1, secret: "\${WA_ROUTER_SECRET}" }
-store: sqlite:${join(dir, 'bench.db')}${process.env.BENCH_SYNC ? `?synchronous=${process.env.BENCH_SYNC}` : ''}
-log: { level: warn }
-connectors:
-  sink:
-    type: http
-    url: http://127.0.0.1:${sinkPort}/in
-    body: { id: "{{ id }}", sentAt: "{{ message.body }}" }
-    delivery: { maxInFlight: 32 }
-routes:
-  - name: all
-    ${process.env.BENCH_NO_ROUTE ? 'when: { event: none }' : ''}
-    to: [sink]
-`);
+  const store = `sqlite:${join(dir, 'bench.db')}${process.env.BENCH_SYNC ? `?synchronous=${process.env.BENCH_SYNC}` : ''}`;
+  writeFileSync(config, sinkRouterConfig(store, sinkPort, { noRoute: Boolean(process.env.BENCH_NO_ROUTE) }));
   const router = spawn(process.execPath, ['dist/src/cli.js', 'serve', '--config', config], {
     cwd: root, env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -119,3 +119,21 @@ export async function fixedRate(url: string, rate: number, seconds: number): Pro
   agent.destroy();
   return { sent, acknowledged, ackLatencies };
 }
+
+/** The router config of the benchmarks: every event to one http route at the bench sink. */
+export function sinkRouterConfig(store: string, sinkPort: number, options: { noRoute?: boolean } = {}): string {
+  return `server: { port: 0, host: 127.0.0.1, secret: "\${WA_ROUTER_SECRET}" }
+store: ${store}
+log: { level: warn }
+connectors:
+  sink:
+    type: http
+    url: http://127.0.0.1:${sinkPort}/in
+    body: { id: "{{ id }}", sentAt: "{{ message.body }}" }
+    delivery: { maxInFlight: 32 }
+routes:
+  - name: all
+    ${options.noRoute ? 'when: { event: none }' : ''}
+    to: [sink]
+`;
+}

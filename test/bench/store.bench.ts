@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SECRET, drain, percentile, portOf, sampleBody, sinkReport, stop } from './kit.ts';
+import { SECRET, drain, percentile, portOf, sampleBody, sinkReport, sinkRouterConfig, stop } from './kit.ts';
 import { freshSchema } from '../testkit/postgres.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -36,18 +36,7 @@ async function loadAll(ports: number[], connections: number, duration: number, o
 async function scenario(name: string, store: string, instances: number, sink: ChildProcess, sinkPort: number) {
   const dir = mkdtempSync(join(tmpdir(), 'wa-router-store-bench-'));
   const config = join(dir, 'wa-router.yaml');
-  writeFileSync(config, `server: { port: 0, host: 127.0.0.1, secret: "\${WA_ROUTER_SECRET}" }
-store: ${store.replace('{{DIR}}', dir)}
-connectors:
-  sink:
-    type: http
-    url: http://127.0.0.1:${sinkPort}/in
-    body: { id: "{{ id }}", sentAt: "{{ message.body }}" }
-    delivery: { maxInFlight: 32 }
-routes:
-  - name: all
-    to: [sink]
-`);
+  writeFileSync(config, sinkRouterConfig(store.replace('{{DIR}}', dir), sinkPort));
   const routers: ChildProcess[] = [];
   const ports: number[] = [];
   for (let n = 0; n < instances; n++) {

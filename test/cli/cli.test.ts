@@ -286,12 +286,13 @@ routes:
 
 describe('wa-router usage', () => {
   test('--help prints the usage, exit 0; an unknown command or a bad flag, exit 2', async () => {
-    const [help, unknown, none, badFlag, noSelection] = await Promise.all([
+    const [help, unknown, none, badFlag, noSelection, badLimit] = await Promise.all([
       cli(['--help']),
       cli(['frobnicate']),
       cli([]),
       cli(['validate', '--frobnicate']),
       cli(['dead-letters', 'replay', '--config', 'test/fixtures/configs/valid.yaml']),
+      cli(['dead-letters', 'list', '--limit', 'ten', '--config', 'test/fixtures/configs/valid.yaml']),
     ]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^wa-router: routes Wassenger WhatsApp webhooks to your tools\.\n/);
@@ -305,5 +306,7 @@ describe('wa-router usage', () => {
     assert.match(badFlag.stderr, /^Unknown option '--frobnicate'/);
     assert.equal(noSelection.code, 2);
     assert.equal(noSelection.stderr, 'say which: --id ID[,ID…], --connector NAME or --all\n');
+    assert.equal(badLimit.code, 2);
+    assert.equal(badLimit.stderr, '--limit must be a whole number of at least 1 (got "ten")\n');
   });
 });
