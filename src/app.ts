@@ -63,7 +63,15 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
     },
   });
   const routing = new RoutingLoop(store, () => config, log.child({ stage: 'routing' }), (connectors) => dispatcher.wake(connectors), events, () => metrics.unmatched.inc());
-  const ingest = createIngest(store, () => routing.wake(), events);
+  const ingest = createIngest({
+    store,
+    routes: () => config.routes,
+    leaseFor: (connector, now) => dispatcher.leaseFor(connector, now),
+    onLeased: (deliveries) => dispatcher.handOff(deliveries),
+    onPlanned: (connectors) => dispatcher.wake(connectors),
+    onUnmatched: () => metrics.unmatched.inc(),
+    cache: events,
+  });
 
   const app = createHttpApp({
     path: config.server.path,

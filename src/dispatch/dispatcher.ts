@@ -38,11 +38,34 @@ export class Dispatcher {
     const previous = this.running;
     this.config = config;
     this.running = new Map();
+    // Deliveries handed over in memory and not sent yet go to the worker that replaces theirs.
+    const handed = [...previous.values()].map((entry) => entry.worker.takeHanded());
     await Promise.all([...previous.values()].map((entry) => this.retire(entry, graceMs)));
     for (const instance of config.connectors.values()) {
       const started = await this.start(instance, config);
       if (started) this.running.set(instance.name, started);
     }
+    this.handOff(handed.flat());
+  }
+
+  /** See ConnectorWorker.leaseFor: undefined when this connector's new deliveries go through the store. */
+  leaseFor(connector: string, now: number): number | undefined {
+    return this.running.get(connector)?.worker.leaseFor(now);
+  }
+
+  /**
+   * Deliveries created leased (ingest), to send from memory. One whose worker is gone (a reload
+   * removed the connector) stays leased until its lease expires, then a claim takes it.
+   */
+  handOff(deliveries: readonly ClaimedDelivery[]): void {
+    if (deliveries.length === 0) return;
+    const byConnector = new Map<string, ClaimedDelivery[]>();
+    for (const delivery of deliveries) {
+      const list = byConnector.get(delivery.connector);
+      if (list) list.push(delivery);
+      else byConnector.set(delivery.connector, [delivery]);
+    }
+    for (const [name, list] of byConnector) this.running.get(name)?.worker.handOff(list);
   }
 
   private async start(instance: ConnectorInstance, config: RouterConfig): Promise<Running | undefined> {

@@ -15,6 +15,13 @@ const IDLE_POLL_MS = 1_000;
  * also how long the work of an instance that died waits before another instance takes it.
  */
 const LEASE_MARGIN_MS = 5_000;
+/**
+ * A delivery handed over in memory at ingest is sent within this long or left to its lease: it is
+ * created leased for this wait + the deadline + the margin, so no claim can take it while it waits.
+ */
+const HANDOFF_WAIT_MS = 5_000;
+/** Every so often the store is asked for due work even while handed deliveries keep coming. */
+const STORE_CLAIM_EVERY_MS = 200;
 
 export interface WorkerDeps {
   readonly store: Store;
@@ -44,10 +51,65 @@ export class ConnectorWorker {
   private readonly bucket: TokenBucket;
   /** Counts deliver() calls rather than deliveries (`callsPerSec`). */
   private readonly calls: TokenBucket;
+  /** Deliveries leased at ingest and handed over in memory, oldest first (from `handedHead`). */
+  private handed: ClaimedDelivery[] = [];
+  private handedHead = 0;
+  private lastStoreClaim = 0;
+  private readonly handoffLimit: number;
 
   constructor(private readonly deps: WorkerDeps) {
     this.bucket = new TokenBucket(deps.instance.policy.ratePerSec);
     this.calls = new TokenBucket(deps.instance.policy.callsPerSec);
+    const policy = deps.instance.policy;
+    this.handoffLimit = Math.min(10_000, policy.maxInFlight * policy.maxBatch * 4);
+  }
+
+  /**
+   * The lease for a delivery created now and handed over in memory, or undefined when it must go
+   * through the store: paused, stopping, full, keeping per-chat order (an earlier delivery of the
+   * chat may be waiting in the store, and a hand-over would overtake it), or rate-limited (a shared
+   * store enforces the rate across instances at its claim).
+   */
+  leaseFor(now: number): number | undefined {
+    const policy = this.deps.instance.policy;
+    if (this.stopped || this.paused || policy.orderBy === 'chat' || policy.ratePerSec > 0) return undefined;
+    if (this.handed.length - this.handedHead >= this.handoffLimit) return undefined;
+    return now + HANDOFF_WAIT_MS + policy.timeoutMs + LEASE_MARGIN_MS;
+  }
+
+  /** Deliveries created leased by leaseFor(); sent in order, as slots and rates allow. */
+  handOff(deliveries: readonly ClaimedDelivery[]): void {
+    // Not taken: their leases expire and a claim, which keeps order and rates, takes them.
+    const policy = this.deps.instance.policy;
+    if (this.stopped || policy.orderBy === 'chat' || policy.ratePerSec > 0) return;
+    for (const delivery of deliveries) this.handed.push(delivery);
+    this.wake();
+  }
+
+  /** Take the handed deliveries not sent yet (at a reload, for the worker that replaces this one). */
+  takeHanded(): ClaimedDelivery[] {
+    const rest = this.handed.slice(this.handedHead);
+    this.handed = [];
+    this.handedHead = 0;
+    return rest;
+  }
+
+  /** Up to `limit` handed deliveries still inside their send window; stale ones are left to their lease. */
+  private nextHanded(limit: number, now: number): ClaimedDelivery[] {
+    const taken: ClaimedDelivery[] = [];
+    const sendBy = (delivery: ClaimedDelivery) => delivery.leaseUntil! - this.deps.instance.policy.timeoutMs - LEASE_MARGIN_MS;
+    while (taken.length < limit && this.handedHead < this.handed.length) {
+      const delivery = this.handed[this.handedHead++]!;
+      if (sendBy(delivery) > now) taken.push(delivery);
+    }
+    if (this.handedHead === this.handed.length) {
+      this.handed = [];
+      this.handedHead = 0;
+    } else if (this.handedHead > 1_024 && this.handedHead * 2 > this.handed.length) {
+      this.handed = this.handed.slice(this.handedHead);
+      this.handedHead = 0;
+    }
+    return taken;
   }
 
   get name(): string {
@@ -117,14 +179,22 @@ export class ConnectorWorker {
           }
           // Claim for every free slot at once: one store round trip (one commit) fills them all.
           const slots = Math.min(policy.maxInFlight - this.inFlight, callTokens);
-          const claimed = await store.claimDue({
-            connector: instance.name,
-            limit: Math.min(slots * policy.maxBatch, tokens),
-            now,
-            leaseMs: policy.timeoutMs + LEASE_MARGIN_MS,
-            orderByChat: policy.orderBy === 'chat',
-            ratePerSec: policy.ratePerSec,
-          });
+          const limit = Math.min(slots * policy.maxBatch, tokens);
+          let claimed: ClaimedDelivery[] = [];
+          const storeTurn = now - this.lastStoreClaim >= STORE_CLAIM_EVERY_MS;
+          if (!storeTurn) claimed = this.nextHanded(limit, now);
+          if (claimed.length === 0) {
+            this.lastStoreClaim = now;
+            claimed = await store.claimDue({
+              connector: instance.name,
+              limit,
+              now,
+              leaseMs: policy.timeoutMs + LEASE_MARGIN_MS,
+              orderByChat: policy.orderBy === 'chat',
+              ratePerSec: policy.ratePerSec,
+            });
+          }
+          if (claimed.length === 0 && storeTurn) claimed = this.nextHanded(limit, Date.now());
           if (claimed.length === 0) {
             const next = await store.nextDueAt(instance.name);
             this.schedule(next === undefined ? IDLE_POLL_MS : next - Date.now());

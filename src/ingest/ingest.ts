@@ -1,5 +1,7 @@
+import type { CompiledRoute } from '../config/load.ts';
 import type { RoutedEvent } from '../domain/event.ts';
-import type { Store } from '../store/store.ts';
+import { planEvent } from '../routing/plan.ts';
+import type { ClaimedDelivery, NewDelivery, NewEvent, Store } from '../store/store.ts';
 import type { LruCache } from '../util/lru.ts';
 import { normalizeItem } from '../wassenger/normalize.ts';
 import { parseWebhookBody } from '../wassenger/payload.ts';
@@ -15,12 +17,33 @@ export type IngestResult =
   | { readonly ok: true; readonly accepted: number; readonly duplicates: number; readonly eventIds: readonly string[] }
   | { readonly ok: false; readonly problem: PayloadProblem };
 
+export interface IngestOptions {
+  readonly store: Store;
+  /** The routes of the running config (routing is decided at ingest, in the same transaction). */
+  readonly routes: () => readonly CompiledRoute[];
+  /**
+   * Whether the dispatcher takes a new delivery of this connector in memory right away, and the
+   * lease to create it with (undefined: it is stored pending and claimed from the store later).
+   */
+  readonly leaseFor: (connector: string, now: number) => number | undefined;
+  /** Deliveries created leased, handed to the dispatcher once durable. */
+  readonly onLeased: (deliveries: readonly ClaimedDelivery[]) => void;
+  /** Deliveries were stored pending (not leased) for these connectors. */
+  readonly onPlanned: (connectors: ReadonlySet<string>) => void;
+  /** An event matched no route. */
+  readonly onUnmatched?: (event: RoutedEvent) => void;
+  /** Normalized events by id, shared with the dispatcher: each body is parsed once. */
+  readonly cache?: LruCache<string, RoutedEvent>;
+}
+
 /**
- * Validate a webhook body, derive its events and append them durably (deduplicated). Resolves
- * only after the store committed; rejects with StoreUnavailableError when it could not.
- * Routing and delivery happen later, off the request path.
+ * Validate a webhook body, derive its events, route them and append them with their deliveries
+ * durably (deduplicated) in one transaction. Resolves only after the store committed; rejects with
+ * StoreUnavailableError when it could not. Deliveries the dispatcher has room for are created
+ * leased and handed to it in memory, so a quiet router delivers without a store round trip.
  */
-export function createIngest(store: Store, onAccepted: () => void, cache?: LruCache<string, RoutedEvent>) {
+export function createIngest(options: IngestOptions) {
+  const { store, cache } = options;
   return async function ingest(rawBody: string, receivedAt: Date): Promise<IngestResult> {
     let json: unknown;
     try {
@@ -30,13 +53,28 @@ export function createIngest(store: Store, onAccepted: () => void, cache?: LruCa
     }
     const parsed = parseWebhookBody(json);
     if (!parsed.ok) return { ok: false, problem: { error: 'invalid_payload', message: parsed.error, issues: parsed.issues } };
+    const now = receivedAt.getTime();
+    const routes = options.routes();
     const normalized = parsed.items.map((item) => normalizeItem(item, receivedAt));
-    const events = normalized.map((event, itemIndex) => ({ id: event.id, event: event.event, itemIndex, chatId: event.chat?.id, contactPhone: event.contact?.phone }));
-    const [result] = await store.appendWebhooks([{ body: rawBody, receivedAt: receivedAt.getTime(), events }]);
+    const pendingFor = new Set<string>();
+    const unmatched: RoutedEvent[] = [];
+    const events = normalized.map((event, itemIndex): NewEvent => {
+      const plan = planEvent(event, routes);
+      if (plan.matched.length === 0) unmatched.push(event);
+      const deliveries = plan.deliveries.map((delivery): NewDelivery => {
+        const leaseUntil = options.leaseFor(delivery.connector, now);
+        if (leaseUntil === undefined) pendingFor.add(delivery.connector);
+        return leaseUntil === undefined ? delivery : { ...delivery, leaseUntil };
+      });
+      return { id: event.id, event: event.event, itemIndex, chatId: event.chat?.id, contactPhone: event.contact?.phone, plan: deliveries };
+    });
+    const [result] = await store.appendWebhooks([{ body: rawBody, receivedAt: now, events }]);
     // Hand the normalized events to the next stages, unless some were duplicates: the stored
     // copy of a duplicate carries the first receipt's time, not this one.
     if (cache && result!.duplicates === 0) for (const event of normalized) cache.set(event.id, event);
-    if (result!.accepted > 0) onAccepted();
+    if (result!.duplicates === 0) for (const event of unmatched) options.onUnmatched?.(event);
+    if (result!.leased.length > 0) options.onLeased(result!.leased);
+    if (result!.accepted > 0 && pendingFor.size > 0) options.onPlanned(pendingFor);
     return { ok: true, accepted: result!.accepted, duplicates: result!.duplicates, eventIds: events.map((event) => event.id) };
   };
 }

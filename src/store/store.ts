@@ -5,7 +5,12 @@
  * Times are epoch milliseconds.
  */
 export interface Store {
-  /** Append the events of webhook requests, deduplicated by event id; resolves once durable. */
+  /**
+   * Append the events of webhook requests, deduplicated by event id; resolves once durable. An
+   * event that carries its routing `plan` is stored routed, with its deliveries, in the same
+   * transaction (a duplicate gets none); deliveries given a `leaseUntil` are created leased to
+   * this instance and returned, ready to send, so the dispatcher needs no claim for them.
+   */
   appendWebhooks(webhooks: readonly IncomingWebhook[]): Promise<AppendResult[]>;
   /** Events not yet routed, oldest first. */
   takeUnrouted(limit: number): Promise<StoredEvent[]>;
@@ -70,6 +75,14 @@ export interface NewEvent {
   readonly chatId?: string | undefined;
   /** The contact's phone number, for search (stored as its digits, see phoneKey). */
   readonly contactPhone?: string | undefined;
+  /** The routing decision taken at ingest (empty: no route matched). Absent: stored unrouted, for the routing stage. */
+  readonly plan?: readonly NewDelivery[] | undefined;
+}
+
+/** A delivery planned at ingest. */
+export interface NewDelivery extends PlannedDelivery {
+  /** Create it leased to this instance until then (attempt 1 in progress): the dispatcher has it in memory. */
+  readonly leaseUntil?: number | undefined;
 }
 
 /** How phone numbers are stored and searched: digits only, so "+1 234-567" finds "+1234567". */
@@ -81,6 +94,8 @@ export function phoneKey(phone: string | undefined): string | undefined {
 export interface AppendResult {
   readonly accepted: number;
   readonly duplicates: number;
+  /** The deliveries created leased (NewDelivery.leaseUntil), as a claim would have returned them. */
+  readonly leased: readonly ClaimedDelivery[];
 }
 
 export interface StoredEvent {
@@ -134,6 +149,8 @@ export interface ClaimedDelivery {
   readonly receivedAt: number;
   readonly body: string;
   readonly itemIndex: number;
+  /** Set on deliveries leased at ingest: the lease they were created with. */
+  readonly leaseUntil?: number | undefined;
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'skipped' | 'dead';

@@ -34,14 +34,49 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
   test(`${name}: appends events once, duplicates counted, raw body kept`, () =>
     withStore(async (store) => {
       const [first, second] = await store.appendWebhooks([webhook(['a', 'b']), webhook(['b', 'c'])]);
-      assert.deepEqual(first, { accepted: 2, duplicates: 0 });
-      assert.deepEqual(second, { accepted: 1, duplicates: 1 });
+      assert.deepEqual(first, { accepted: 2, duplicates: 0, leased: [] });
+      assert.deepEqual(second, { accepted: 1, duplicates: 1, leased: [] });
       const [again] = await store.appendWebhooks([webhook(['a'])]);
-      assert.deepEqual(again, { accepted: 0, duplicates: 1 });
+      assert.deepEqual(again, { accepted: 0, duplicates: 1, leased: [] });
       const unrouted = await store.takeUnrouted(10);
       assert.deepEqual(unrouted.map((event) => event.id), ['a', 'b', 'c']);
       assert.equal(JSON.parse(unrouted[2]!.body)[1].data.id, 'c');
       assert.equal(unrouted[2]!.itemIndex, 1);
+    }));
+
+  test(`${name}: events planned at ingest are stored routed with their deliveries, leased ones returned ready to send`, () =>
+    withStore(async (store) => {
+      const planned = (ids: string[]) => ({
+        ...webhook(ids),
+        events: webhook(ids).events.map((event) => ({
+          ...event,
+          plan: [
+            { connector: 'fast', route: 'r1', params: { n: 1 }, chatKey: 'chat-1', leaseUntil: 50_000 },
+            { connector: 'slow', route: 'r1' },
+          ],
+        })),
+      });
+      // 'b' twice in one request and again later: one event, one set of deliveries.
+      const [first] = await store.appendWebhooks([planned(['a', 'b', 'b'])]);
+      const [again] = await store.appendWebhooks([planned(['b'])]);
+      assert.equal(first!.accepted, 2);
+      assert.deepEqual(again, { accepted: 0, duplicates: 1, leased: [] });
+      assert.deepEqual(first!.leased.map((d) => [d.eventId, d.connector, d.route, d.params, d.attempt, d.itemIndex, d.leaseUntil]), [
+        ['a', 'fast', 'r1', { n: 1 }, 1, 0, 50_000],
+        ['b', 'fast', 'r1', { n: 1 }, 1, 1, 50_000],
+      ]);
+      assert.equal(JSON.parse(first!.leased[1]!.body)[1].data.id, 'b');
+      assert.equal((await store.takeUnrouted(10)).length, 0, 'planned events are routed');
+      // The leased ones are not claimable until their lease ends; the others are due now.
+      assert.deepEqual(await store.claimDue({ connector: 'fast', limit: 10, now: 10_000, leaseMs: 1_000, orderByChat: false }), []);
+      const slow = await store.claimDue({ connector: 'slow', limit: 10, now: 10_000, leaseMs: 1_000, orderByChat: false });
+      assert.deepEqual(slow.map((d) => [d.eventId, d.attempt]), [['a', 1], ['b', 1]]);
+      const expired = await store.claimDue({ connector: 'fast', limit: 10, now: 50_000, leaseMs: 1_000, orderByChat: false });
+      assert.deepEqual(expired.map((d) => [d.eventId, d.attempt]), [['a', 2], ['b', 2]]);
+      // An event planned with no delivery (no route matched) is routed too.
+      await store.appendWebhooks([{ ...webhook(['none']), events: webhook(['none']).events.map((event) => ({ ...event, plan: [] })) }]);
+      assert.equal((await store.takeUnrouted(10)).length, 0);
+      assert.equal((await store.stats()).events, 3);
     }));
 
   test(`${name}: planning marks events routed; concurrent appends all land`, () =>

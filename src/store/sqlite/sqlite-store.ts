@@ -77,12 +77,28 @@ export class SqliteStore implements Store {
     // Most webhooks are new: insert first, and take the body back out if every event was known.
     const webhookSeq = this.sql.insertWebhook.run(webhook.receivedAt, webhook.body).lastInsertRowid;
     let accepted = 0;
+    const leased: ClaimedDelivery[] = [];
     for (const event of webhook.events) {
       // OR IGNORE: an id already stored (or twice in one request) is a duplicate, stored once.
-      accepted += this.sql.insertEvent.run(event.id, webhookSeq, event.itemIndex, event.event, event.chatId ?? null, webhook.receivedAt, phoneKey(event.contactPhone) ?? null).changes;
+      const routedAt = event.plan ? webhook.receivedAt : null;
+      const inserted = this.sql.insertEvent.run(event.id, webhookSeq, event.itemIndex, event.event, event.chatId ?? null, webhook.receivedAt, phoneKey(event.contactPhone) ?? null, routedAt);
+      if (inserted.changes === 0) continue;
+      accepted++;
+      for (const delivery of event.plan ?? []) {
+        const params = delivery.params === undefined ? null : JSON.stringify(delivery.params);
+        const lease = delivery.leaseUntil ?? null;
+        const id = this.sql.insertDelivery.run(inserted.lastInsertRowid, delivery.connector, delivery.route, params, delivery.chatKey ?? null,
+          lease === null ? 0 : 1, webhook.receivedAt, lease, webhook.receivedAt, webhook.receivedAt).lastInsertRowid;
+        if (lease !== null) {
+          leased.push({
+            id: String(id), eventSeq: Number(inserted.lastInsertRowid), eventId: event.id, connector: delivery.connector, route: delivery.route,
+            params: delivery.params, attempt: 1, receivedAt: webhook.receivedAt, body: webhook.body, itemIndex: event.itemIndex, leaseUntil: lease,
+          });
+        }
+      }
     }
     if (accepted === 0) this.sql.deleteWebhookIfOrphan.run({ seq: webhookSeq });
-    return { accepted, duplicates: webhook.events.length - accepted };
+    return { accepted, duplicates: webhook.events.length - accepted, leased };
   }
 
   takeUnrouted(limit: number): Promise<StoredEvent[]> {

@@ -12,7 +12,11 @@ const DUE = `d.connector = ? AND d.status = 'pending' AND d.next_at <= ? AND (d.
 /** Every SQL statement of the SQLite store. */
 const SQL = {
   insertWebhook: `INSERT INTO webhooks (received_at, body) VALUES (?, ?)`,
-  insertEvent: `INSERT OR IGNORE INTO events (id, webhook_seq, item_index, event, chat_id, received_at, contact_phone) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  insertEvent: `INSERT OR IGNORE INTO events (id, webhook_seq, item_index, event, chat_id, received_at, contact_phone, routed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  // Deliveries planned at ingest belong to a new event: nothing to conflict with.
+  insertDelivery: `
+    INSERT INTO deliveries (event_seq, connector, route, params, chat_key, status, attempts, next_at, lease_until, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)`,
   unrouted: `
     SELECT e.seq, e.id, e.event, e.received_at, w.body, e.item_index, e.routed_at
     FROM events e JOIN webhooks w ON w.seq = e.webhook_seq
