@@ -18,7 +18,7 @@ export interface DispatcherOptions {
   readonly store: Store;
   readonly log: Logger;
   readonly onResult?: (connector: string, result: AttemptResult, claimed: ClaimedDelivery) => void;
-  /** Normalized events by id, shared with ingest and routing: each body is parsed once. */
+  /** Normalized events by id, shared with routing (deliveries handed over at ingest carry theirs). */
   readonly events: LruCache<string, RoutedEvent>;
 }
 
@@ -111,6 +111,7 @@ export class Dispatcher {
   }
 
   private hydrate(claimed: ClaimedDelivery): RoutedEvent {
+    if (claimed.event) return claimed.event;
     let event = this.options.events.get(claimed.eventId);
     if (!event) {
       event = rehydrate(claimed.body, claimed.itemIndex, claimed.receivedAt);

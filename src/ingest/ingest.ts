@@ -2,7 +2,6 @@ import type { CompiledRoute } from '../config/load.ts';
 import type { RoutedEvent } from '../domain/event.ts';
 import { planEvent } from '../routing/plan.ts';
 import type { ClaimedDelivery, NewDelivery, NewEvent, Store } from '../store/store.ts';
-import type { LruCache } from '../util/lru.ts';
 import { normalizeItem } from '../wassenger/normalize.ts';
 import { parseWebhookBody } from '../wassenger/payload.ts';
 
@@ -32,8 +31,6 @@ export interface IngestOptions {
   readonly onPlanned: (connectors: ReadonlySet<string>) => void;
   /** An event matched no route. */
   readonly onUnmatched?: (event: RoutedEvent) => void;
-  /** Normalized events by id, shared with the dispatcher: each body is parsed once. */
-  readonly cache?: LruCache<string, RoutedEvent>;
 }
 
 /**
@@ -43,7 +40,7 @@ export interface IngestOptions {
  * leased and handed to it in memory, so a quiet router delivers without a store round trip.
  */
 export function createIngest(options: IngestOptions) {
-  const { store, cache } = options;
+  const { store } = options;
   return async function ingest(rawBody: string, receivedAt: Date): Promise<IngestResult> {
     let json: unknown;
     try {
@@ -69,11 +66,12 @@ export function createIngest(options: IngestOptions) {
       return { id: event.id, event: event.event, itemIndex, chatId: event.chat?.id, contactPhone: event.contact?.phone, plan: deliveries };
     });
     const [result] = await store.appendWebhooks([{ body: rawBody, receivedAt: now, events }]);
-    // Hand the normalized events to the next stages, unless some were duplicates: the stored
-    // copy of a duplicate carries the first receipt's time, not this one.
-    if (cache && result!.duplicates === 0) for (const event of normalized) cache.set(event.id, event);
     if (result!.duplicates === 0) for (const event of unmatched) options.onUnmatched?.(event);
-    if (result!.leased.length > 0) options.onLeased(result!.leased);
+    // The leased deliveries belong to events stored just now: they travel with their normalized
+    // event, so the dispatcher does not parse the body again.
+    if (result!.leased.length > 0) {
+      options.onLeased(result!.leased.map((delivery) => ({ ...delivery, event: normalized[delivery.itemIndex] })));
+    }
     if (result!.accepted > 0 && pendingFor.size > 0) options.onPlanned(pendingFor);
     return { ok: true, accepted: result!.accepted, duplicates: result!.duplicates, eventIds: events.map((event) => event.id) };
   };

@@ -1,3 +1,5 @@
+import type { RoutedEvent } from '../domain/event.ts';
+
 /**
  * The store port. Data moves one way through it: ingest appends events, the router plans
  * deliveries, the dispatcher claims them and records outcomes. Adapters: SQLite (embedded
@@ -151,6 +153,8 @@ export interface ClaimedDelivery {
   readonly itemIndex: number;
   /** Set on deliveries leased at ingest: the lease they were created with. */
   readonly leaseUntil?: number | undefined;
+  /** In memory only: the normalized event, on deliveries handed over at ingest (saves parsing the body again). */
+  readonly event?: RoutedEvent | undefined;
 }
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'skipped' | 'dead';
