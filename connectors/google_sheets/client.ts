@@ -4,7 +4,10 @@
  * turning the library's errors into `SheetsApiError` (HTTP status, Google's status and message,
  * Retry-After). The library's own retries are off: the dispatcher retries, for every connector.
  */
-import { auth as googleAuth, sheets, type sheets_v4 } from '@googleapis/sheets';
+import type { sheets_v4 } from '@googleapis/sheets';
+
+/** The library's module, loaded when a client is created. */
+type SheetsLib = typeof import('@googleapis/sheets');
 
 /** Scope asked for in self-signed service-account tokens. */
 export const SHEETS_SCOPE = 'https://www.googleapis.com/auth/spreadsheets';
@@ -57,7 +60,7 @@ export interface SheetsApi {
   spreadsheet(signal: AbortSignal): Promise<{ title: string; sheets: string[] }>;
 }
 
-function authClient(spec: SheetsAuth) {
+function authClient(googleAuth: SheetsLib['auth'], spec: SheetsAuth) {
   switch (spec.kind) {
     case 'serviceAccount': {
       const jwt = new googleAuth.JWT({ email: spec.email, key: spec.privateKey, keyId: spec.keyId, scopes: [SHEETS_SCOPE] });
@@ -101,10 +104,12 @@ function toApiError(error: unknown, signal: AbortSignal): SheetsApiError {
 }
 
 /** Build the client for one spreadsheet. No network I/O until a call is made. */
-export function createSheetsApi(options: { apiUrl: string; spreadsheetId: string; auth: SheetsAuth }): SheetsApi {
+export async function createSheetsApi(options: { apiUrl: string; spreadsheetId: string; auth: SheetsAuth }): Promise<SheetsApi> {
+  // Loaded here, not at module load: @googleapis/sheets costs memory at start even when no google_sheets connector is configured.
+  const { auth: googleAuth, sheets } = await import('@googleapis/sheets');
   const api: sheets_v4.Sheets = sheets({
     version: 'v4',
-    auth: authClient(options.auth),
+    auth: authClient(googleAuth, options.auth),
     rootUrl: options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/`,
     retry: false,
   });

@@ -3,8 +3,7 @@
  * "send these records, tell me where each one landed". Replacing kafkajs means rewriting this file
  * and nothing else (keep the Java-compatible murmur2 partitioning, or keys move partitions).
  */
-import { CompressionTypes, Kafka, Partitioners, logLevel as KafkaLogLevel } from 'kafkajs';
-import type { Admin, KafkaConfig, LogEntry, PartitionMetadata, Producer, SASLOptions } from 'kafkajs';
+import type { Admin, CompressionTypes, ICustomPartitioner, Kafka, KafkaConfig, LogEntry, PartitionMetadata, Producer, SASLOptions, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { ConnectorLogger } from '../../src/sdk/index.ts';
 
 /** One record to produce. The client picks its partition. */
@@ -102,17 +101,26 @@ export function normalizeError(error: unknown): KafkaClientError {
   return new KafkaClientError('Error', true, String(error));
 }
 
-function toKafkaLogLevel(level: KafkaLogLevel, entry: LogEntry, log: ConnectorLogger): void {
+function toKafkaLogLevel(level: KafkaLogLevel, warn: KafkaLogLevel, entry: LogEntry, log: ConnectorLogger): void {
   // Only the message, namespace, broker and error text: never the SASL block or connection options.
   const fields = { namespace: entry.namespace, broker: entry.log['broker'], error: entry.log['error'] };
   const message = `kafkajs: ${entry.log.message}`;
-  if (level <= KafkaLogLevel.WARN) log.warn(fields, message);
+  if (level <= warn) log.warn(fields, message);
   else log.debug(fields, message);
+}
+
+/** What the client takes from kafkajs once it is loaded. */
+interface KafkaKit {
+  readonly kafka: Kafka;
+  readonly createPartitioner: ICustomPartitioner;
+  readonly partitioner: ReturnType<ICustomPartitioner>;
+  readonly compression: CompressionTypes;
 }
 
 interface Connection {
   readonly producer: Producer;
   readonly admin: Admin;
+  readonly kit: KafkaKit;
 }
 
 interface CachedTopic {
@@ -128,8 +136,6 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     connectionTimeout: options.connectionTimeoutMs,
     requestTimeout: options.requestTimeoutMs,
     retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 1_000 },
-    logLevel: KafkaLogLevel.WARN,
-    logCreator: () => (entry) => toKafkaLogLevel(entry.level, entry, options.log),
   };
   if (options.ssl !== false) {
     config.ssl = options.ssl === true ? true : {
@@ -141,32 +147,37 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     };
   }
   if (options.sasl) config.sasl = { ...options.sasl } as SASLOptions;
-  const compression = options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
-  const partitioner = Partitioners.DefaultPartitioner();
+  // Loaded here, not at module load: kafkajs costs memory at start even when no kafka connector is configured.
+  const kit: Promise<KafkaKit> = import('kafkajs').then(({ CompressionTypes, Kafka, Partitioners, logLevel }) => ({
+    kafka: new Kafka({ ...config, logLevel: logLevel.WARN, logCreator: () => (entry) => toKafkaLogLevel(entry.level, logLevel.WARN, entry, options.log) }),
+    createPartitioner: Partitioners.DefaultPartitioner,
+    partitioner: Partitioners.DefaultPartitioner(),
+    compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+  }));
+  kit.catch(() => undefined); // a failed load is reported by the first send or ping (through connect)
   const topics = new Map<string, CachedTopic>();
   const fetching = new Map<string, Promise<PartitionMetadata[]>>();
-  let kafka: Kafka | undefined;
   let connection: Promise<Connection> | undefined;
 
   function connect(): Promise<Connection> {
     connection ??= (async () => {
-      kafka ??= new Kafka(config);
-      const producer = kafka.producer({
+      const loaded = await kit;
+      const producer = loaded.kafka.producer({
         idempotent: options.acks === -1,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: options.allowAutoTopicCreation,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: loaded.createPartitioner,
         metadataMaxAge: options.metadataMaxAgeMs,
         retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 1_000 },
       });
-      const admin = kafka.admin({ retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 1_000 } });
+      const admin = loaded.kafka.admin({ retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 1_000 } });
       try {
         await Promise.all([producer.connect(), admin.connect()]);
       } catch (error) {
         await Promise.allSettled([producer.disconnect(), admin.disconnect()]);
         throw error;
       }
-      return { producer, admin };
+      return { producer, admin, kit: loaded };
     })();
     const current = connection;
     current.catch(() => {
@@ -248,10 +259,12 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
           return;
         }
         const message = { key: record.key, value: record.value, headers: { ...record.headers } };
-        const partition = partitioner({ topic: record.topic, partitionMetadata: partitions, message });
+        const partition = c.kit.partitioner({ topic: record.topic, partitionMetadata: partitions, message });
         let byPartition = groups.get(record.topic);
         if (!byPartition) groups.set(record.topic, (byPartition = new Map()));
-        byPartition.set(partition, [...(byPartition.get(partition) ?? []), index]);
+        const indexes = byPartition.get(partition);
+        if (indexes) indexes.push(index);
+        else byPartition.set(partition, [index]);
         messages.set(record.topic, [...(messages.get(record.topic) ?? []), { ...message, partition }]);
       });
       if (messages.size > 0) {
@@ -259,7 +272,7 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
           const response = await c.producer.sendBatch({
             acks: options.acks,
             timeout: options.requestTimeoutMs,
-            compression,
+            compression: c.kit.compression,
             topicMessages: [...messages].map(([topic, list]) => ({ topic, messages: list })),
           });
           for (const { topicName, partition, baseOffset } of response) {

@@ -1,7 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import {
-  LogLevel, WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError, WebClient, type Logger,
-} from '@slack/web-api';
+import type { LogLevel, Logger } from '@slack/web-api';
 import type { ConnectorLogger } from '../../src/sdk/index.ts';
 import type { PostMessageArgs } from './message.ts';
 
@@ -68,9 +66,12 @@ export interface SlackApi {
   authTest(signal: AbortSignal): Promise<{ team?: string | undefined; user?: string | undefined }>;
 }
 
+/** The library's module, loaded when a client is created. */
+type SlackLib = typeof import('@slack/web-api');
+
 /** A Slack Logger that passes only warnings and errors on, as text, and never request bodies. */
-function quietLogger(log: ConnectorLogger): Logger {
-  let level = LogLevel.WARN;
+function quietLogger(log: ConnectorLogger, warn: LogLevel): Logger {
+  let level = warn;
   return {
     debug() {},
     info() {},
@@ -90,9 +91,11 @@ function quietLogger(log: ConnectorLogger): Logger {
 
 const MAX_BODY_DETAIL = 200;
 
-export function createSlackApi(options: SlackClientOptions): SlackApi {
+export async function createSlackApi(options: SlackClientOptions): Promise<SlackApi> {
+  // Loaded here, not at module load: @slack/web-api costs memory at start even when no slack connector is configured.
+  const lib = await import('@slack/web-api');
   const callSignal = new AsyncLocalStorage<AbortSignal>();
-  const web = new WebClient(options.token, {
+  const web = new lib.WebClient(options.token, {
     slackApiUrl: options.apiUrl,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
@@ -101,7 +104,7 @@ export function createSlackApi(options: SlackClientOptions): SlackApi {
     maxRequestConcurrency: 10_000,
     // A safety net only: each call is also bound to its delivery's deadline.
     timeout: 60_000,
-    logger: quietLogger(options.log),
+    logger: quietLogger(options.log, lib.LogLevel.WARN),
     fetch: (input, init) => {
       const signal = callSignal.getStore();
       const signals = [init?.signal, signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
@@ -114,7 +117,7 @@ export function createSlackApi(options: SlackClientOptions): SlackApi {
     try {
       return await callSignal.run(signal, run);
     } catch (error) {
-      throw new SlackCallError(signal.aborted ? { kind: 'aborted' } : toFailure(error));
+      throw new SlackCallError(signal.aborted ? { kind: 'aborted' } : toFailure(lib, error));
     }
   }
 
@@ -141,7 +144,8 @@ export function createSlackApi(options: SlackClientOptions): SlackApi {
 }
 
 /** Map what WebClient throws to a SlackFailure. */
-function toFailure(error: unknown): SlackFailure {
+function toFailure(lib: SlackLib, error: unknown): SlackFailure {
+  const { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } = lib;
   if (error instanceof WebAPIRateLimitedError) return { kind: 'rate_limited', retryAfterMs: Math.max(0, error.retryAfter) * 1000 };
   if (error instanceof WebAPIPlatformError) {
     const needed = (error.data as { needed?: unknown }).needed;

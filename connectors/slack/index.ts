@@ -47,8 +47,8 @@ export default defineConnector({
   // at Slack's pace of about one message per second; each channel is also held to
   // `channelRatePerSec` inside the connector, for instances whose routes fan out to many channels.
   delivery: { maxBatch: 1, maxInFlight: 4, ratePerSec: 1, timeoutMs: 10_000, orderBy: 'chat' },
-  create(config, ctx) {
-    const api = createSlackApi({ token: config.token, apiUrl: config.apiUrl, log: ctx.log });
+  async create(config, ctx) {
+    const api = await createSlackApi({ token: config.token, apiUrl: config.apiUrl, log: ctx.log });
     const slack = new SlackConnector(config, api, new ThreadMap(ctx.state));
     return {
       preview: (delivery) => slack.preview(delivery as Delivery<SlackParamsOutput | undefined>),

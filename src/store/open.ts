@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { PostgresStore } from './postgres/postgres-store.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
@@ -17,6 +16,10 @@ export async function openStore(url: string): Promise<Store> {
     const busy = Number(params.get('busyTimeoutMs') ?? 2000);
     return new SqliteStore({ path: path === ':memory:' ? path : resolve(path), synchronous, busyTimeoutMs: Number.isFinite(busy) ? busy : 2000 });
   }
-  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return PostgresStore.open({ url });
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    // Loaded here, not at module load: pg costs memory at start even when the store is SQLite.
+    const { PostgresStore } = await import('./postgres/postgres-store.ts');
+    return PostgresStore.open({ url });
+  }
   throw new Error(`unknown store "${url.split(':')[0]}": use sqlite:<path> or postgres://user@host/db`);
 }
