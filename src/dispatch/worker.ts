@@ -191,6 +191,8 @@ export class ConnectorWorker {
               now,
               leaseMs: policy.timeoutMs + LEASE_MARGIN_MS,
               orderByChat: policy.orderBy === 'chat',
+              // Several deliveries of one chat only when the whole claim is one batch, sent in order.
+              maxPerChat: limit <= policy.maxBatch ? policy.maxBatch : 1,
               ratePerSec: policy.ratePerSec,
             });
           }

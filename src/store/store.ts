@@ -128,8 +128,14 @@ export interface ClaimRequest {
   readonly limit: number;
   readonly now: number;
   readonly leaseMs: number;
-  /** Keep per-chat order: at most one delivery per chat in flight, none overtaking an earlier one. */
+  /** Keep per-chat order: no delivery taken while an earlier one of its chat is unfinished and not taken with it. */
   readonly orderByChat: boolean;
+  /**
+   * With orderByChat: how many deliveries of one chat this claim may take, oldest first (default 1).
+   * More than one only when the whole claim goes to the connector as one batch, in order. A store
+   * may take fewer (a shared one takes one, as its concurrent claims could not keep order otherwise).
+   */
+  readonly maxPerChat?: number;
   /** The connector's rate, enforced across every instance sharing the store (0: unlimited). */
   readonly ratePerSec?: number;
 }

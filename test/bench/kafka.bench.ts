@@ -34,7 +34,10 @@ async function main(): Promise<void> {
   for (let start = 0; start < EVENTS; start += 1_000) {
     await store.appendWebhooks(Array.from({ length: Math.min(1_000, EVENTS - start) }, (_, i) => {
       const n = start + i;
-      return { body: sampleBody(`${n % CHATS}@c.us`), receivedAt: now, events: [{ id: `evt_kafka_${n}`, event: 'message:in:new', itemIndex: 0, chatId: `${n % CHATS}@c.us` }] };
+      const chat = `${n % CHATS}@c.us`;
+      // As ingest stores them when the connector has no room: routed, one pending delivery each.
+      const plan = [{ connector: 'events', route: 'all', chatKey: chat }];
+      return { body: sampleBody(chat), receivedAt: now, events: [{ id: `evt_kafka_${n}`, event: 'message:in:new', itemIndex: 0, chatId: chat, plan }] };
     }));
   }
   await store.close();
@@ -47,7 +50,7 @@ connectors:
     type: kafka
     brokers: [127.0.0.1:${brokerPort}]
     topic: wa.events
-${process.env.BENCH_KAFKA_BATCH ? `    delivery: { maxBatch: ${process.env.BENCH_KAFKA_BATCH} }\n` : ''}routes:
+${process.env.BENCH_KAFKA_BATCH ? `    delivery: { maxBatch: ${process.env.BENCH_KAFKA_BATCH}${process.env.BENCH_KAFKA_INFLIGHT ? `, maxInFlight: ${process.env.BENCH_KAFKA_INFLIGHT}` : ""} }\n` : ''}routes:
   - name: all
     to: [events]
 `);

@@ -83,7 +83,11 @@ routes:
       for (const call of sink.calls) if (sink.applied.has(call.key)) ids.add(sink.messageIdOf(call) ?? '');
       return ids;
     };
-    await until(() => [...acknowledged].every((id) => deliveredIds().has(id)), 'every acknowledged event at the sink', 60_000, 200);
+    // One set per poll: building it parses every call's body, and the sink shares this event loop.
+    await until(() => {
+      const delivered = deliveredIds();
+      return [...acknowledged].every((id) => delivered.has(id));
+    }, 'every acknowledged event at the sink', 60_000, 200);
     // Let any redelivery of work that was in flight at the last kill land too, then count.
     await sleep(1_000);
 

@@ -108,7 +108,11 @@ routes:
 
     router = await startRouterChild(file, { LOG_LEVEL: 'info' });
     const deliveredIds = (): Set<string> => new Set(sink.calls.filter((call) => sink.applied.has(call.key)).map((call) => sink.messageIdOf(call) ?? ''));
-    await until(() => [...acknowledged].every((id) => deliveredIds().has(id)), 'every acknowledged event delivered after the restart', 30_000, 100);
+    // One set per poll: building it parses every call's body, and the sink shares this event loop.
+    await until(() => {
+      const delivered = deliveredIds();
+      return [...acknowledged].every((id) => delivered.has(id));
+    }, 'every acknowledged event delivered after the restart', 30_000, 100);
     console.log(
       `acknowledged ${acknowledged.size} (incl. ${SLOW} requests in flight at SIGTERM: ${JSON.stringify(slowStatuses)}); new connection after SIGTERM: ${fresh}; ` +
         `client requests cut or refused after SIGTERM ${refusedAfterTerm}, other statuses ${otherStatus}; exit code ${code}; ` +

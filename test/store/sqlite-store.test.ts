@@ -45,3 +45,16 @@ test('sqlite: at start-up every lease of the previous process is released', asyn
   assert.equal((await store.claimDue({ connector: 'sink', limit: 1, now: 2, leaseMs: 60_000, orderByChat: false })).length, 1);
   await store.close();
 });
+
+test('sqlite: a claim keeping per-chat order takes up to maxPerChat of one chat, oldest first', async () => {
+  const store = new SqliteStore({ path: join(dir, 'per-chat.db') });
+  const body = '[]';
+  await store.appendWebhooks([{
+    body, receivedAt: 1, events: ['a1', 'b1', 'a2', 'a3'].map((id, itemIndex) => ({
+      id, event: 'e', itemIndex, chatId: id[0], plan: [{ connector: 'k', route: 'r', chatKey: id[0] }],
+    })),
+  }]);
+  const claimed = await store.claimDue({ connector: 'k', limit: 10, now: 1, leaseMs: 1_000, orderByChat: true, maxPerChat: 2 });
+  assert.deepEqual(claimed.map((d) => d.eventId), ['a1', 'b1', 'a2']);
+  await store.close();
+});

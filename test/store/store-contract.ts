@@ -135,6 +135,26 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(next.map((d) => d.eventId), ['a1']);
     }));
 
+  test(`${name}: per-chat order with several per chat in one claim: each chat's share is its oldest, in order`, () =>
+    withStore(async (store) => {
+      await store.appendWebhooks([webhook(['a1', 'a2', 'a3'], 1_000, 'A'), webhook(['b1', 'b2'], 1_000, 'B'), webhook(['c1'], 1_000, 'C')]);
+      const events = await store.takeUnrouted(10);
+      const chatOf = new Map(events.map((event) => [event.seq, event.id[0]!]));
+      await routeAll(store, 'sink', 1_000, (seq) => chatOf.get(seq)!, events);
+      const pendingOf = { a: ['a1', 'a2', 'a3'], b: ['b1', 'b2'], c: ['c1'] } as Record<string, string[]>;
+      const first = await store.claimDue({ connector: 'sink', limit: 10, now: 1_000, leaseMs: 10_000, orderByChat: true, maxPerChat: 2 });
+      const ids = first.map((d) => d.eventId);
+      for (const chat of ['a', 'b', 'c']) {
+        const mine = ids.filter((id) => id.startsWith(chat));
+        assert.ok(mine.length >= 1 && mine.length <= 2, `chat ${chat}: one or two taken (${ids.join(',')})`);
+        assert.deepEqual(mine, pendingOf[chat]!.slice(0, mine.length), `chat ${chat}: its oldest, in order`);
+      }
+      assert.deepEqual([...ids].sort((x, y) => Number(first.find((d) => d.eventId === x)!.id) - Number(first.find((d) => d.eventId === y)!.id)), ids, 'oldest first');
+      // While they are leased, nothing more of those chats is taken.
+      const rest = await store.claimDue({ connector: 'sink', limit: 10, now: 2_000, leaseMs: 10_000, orderByChat: true, maxPerChat: 2 });
+      assert.deepEqual(rest, []);
+    }));
+
   test(`${name}: dead letters are listed and replayed; replaying events re-plans deliveries`, () =>
     withStore(async (store) => {
       await store.appendWebhooks([webhook(['a', 'b'], 1_000), webhook(['c'], 50_000)]);

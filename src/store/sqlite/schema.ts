@@ -67,4 +67,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_contact_phone ON events(contact_phone, seq) WHERE contact_phone IS NOT NULL;
   CREATE INDEX attempts_started ON attempts(started_at);
   `,
+  // Claims keeping per-chat order walk the pending deliveries of a connector in id order (the
+  // NOT EXISTS per candidate of the old query sorted every pending row on each claim).
+  `
+  DROP INDEX deliveries_chat;
+  CREATE INDEX deliveries_pending ON deliveries(connector, id) WHERE status = 'pending';
+  `,
 ];

@@ -119,14 +119,47 @@ export class SqliteStore implements Store {
 
   claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
     return this.write(() => {
-      const query = request.orderByChat ? this.sql.dueOrdered : this.sql.due;
-      const rows = query.all(request.connector, request.now, request.now, request.limit) as ClaimRow[];
-      const leaseUntil = request.now + request.leaseMs;
-      return rows.map((row) => {
-        this.sql.lease.run(leaseUntil, request.now, row.id);
-        return toClaimed(row);
-      });
+      const ids = request.orderByChat
+        ? this.orderedDueIds(request)
+        : (this.sql.dueIds.all(request.connector, request.now, request.now, request.limit) as { id: number }[]).map((row) => row.id);
+      if (ids.length === 0) return [];
+      const list = JSON.stringify(ids);
+      const rows = this.sql.claimedRows.all(list) as ClaimRow[];
+      this.sql.lease.run(request.now + request.leaseMs, request.now, list);
+      return rows.map(toClaimed);
     });
+  }
+
+  /**
+   * Walk the connector's pending deliveries oldest first: one that is leased or not due blocks its
+   * chat, so nothing later of that chat is taken; the others are taken, up to maxPerChat per chat.
+   * The walk is bounded, so a long blocked backlog costs a claim milliseconds, not a table scan.
+   */
+  private orderedDueIds(request: ClaimRequest): number[] {
+    const maxPerChat = Math.max(1, request.maxPerChat ?? 1);
+    const scanLimit = request.limit * 20 + 1_000;
+    const taken: number[] = [];
+    const blocked = new Set<string>();
+    const perChat = new Map<string, number>();
+    let scanned = 0;
+    for (const row of this.sql.pendingInOrder.iterate(request.connector) as IterableIterator<[number, string | null, number, number | null]>) {
+      const [id, chat, nextAt, leaseUntil] = row;
+      const ready = nextAt <= request.now && (leaseUntil === null || leaseUntil <= request.now);
+      if (chat === null) {
+        if (ready) taken.push(id);
+      } else if (!blocked.has(chat)) {
+        if (!ready) {
+          blocked.add(chat);
+        } else {
+          taken.push(id);
+          const count = (perChat.get(chat) ?? 0) + 1;
+          perChat.set(chat, count);
+          if (count >= maxPerChat) blocked.add(chat);
+        }
+      }
+      if (taken.length >= request.limit || ++scanned >= scanLimit) break;
+    }
+    return taken;
   }
 
   recordResults(results: readonly AttemptResult[]): Promise<void> {

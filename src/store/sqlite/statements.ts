@@ -32,15 +32,15 @@ const SQL = {
       status = 'pending', attempts = 0, next_at = excluded.next_at, lease_until = NULL, last_error = NULL,
       route = excluded.route, params = excluded.params, chat_key = excluded.chat_key, updated_at = excluded.updated_at`,
   markRouted: `UPDATE events SET routed_at = ? WHERE seq = ?`,
-  due: `SELECT ${CLAIM_COLUMNS} WHERE ${DUE} ORDER BY d.next_at, d.id LIMIT ?`,
-  // Per-chat order: only the earliest unfinished delivery of each chat may be taken.
-  dueOrdered: `
-    SELECT ${CLAIM_COLUMNS} WHERE ${DUE}
-    AND NOT EXISTS (
-      SELECT 1 FROM deliveries p
-      WHERE p.connector = d.connector AND p.status = 'pending' AND p.chat_key = d.chat_key AND p.id < d.id)
-    ORDER BY d.id LIMIT ?`,
-  lease: `UPDATE deliveries SET lease_until = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?`,
+  dueIds: `SELECT d.id FROM deliveries d WHERE ${DUE} ORDER BY d.next_at, d.id LIMIT ?`,
+  // Per-chat order: the claim walks these in id order and takes what no earlier delivery blocks (raw rows).
+  pendingInOrder: `
+    SELECT id, chat_key, next_at, lease_until FROM deliveries
+    WHERE connector = ? AND status = 'pending' ORDER BY id`,
+  claimedRows: `SELECT ${CLAIM_COLUMNS} WHERE d.id IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
+  lease: `
+    UPDATE deliveries SET lease_until = ?, attempts = attempts + 1, updated_at = ?
+    WHERE id IN (SELECT value FROM json_each(?))`,
   updateDelivery: `
     UPDATE deliveries SET status = ?, next_at = COALESCE(?, next_at), last_error = ?, ref = ?, lease_until = NULL, updated_at = ?
     WHERE id = ?`,
@@ -97,7 +97,15 @@ const SQL = {
 
 export type Statements = { readonly [K in keyof typeof SQL]: Statement };
 
+/** Statements read as arrays rather than objects (walked row by row, in a hot path). */
+const RAW: ReadonlySet<keyof typeof SQL> = new Set(['pendingInOrder']);
+
 /** Prepare every statement once. */
 export function prepareStatements(db: Database): Statements {
-  return Object.fromEntries(Object.entries(SQL).map(([name, text]) => [name, db.prepare(text)])) as unknown as Statements;
+  return Object.fromEntries(
+    Object.entries(SQL).map(([name, text]) => {
+      const statement = db.prepare(text);
+      return [name, RAW.has(name as keyof typeof SQL) ? statement.raw(true) : statement];
+    }),
+  ) as unknown as Statements;
 }
