@@ -55,6 +55,13 @@ export class ConnectorWorker {
   private handed: ClaimedDelivery[] = [];
   private handedHead = 0;
   private lastStoreClaim = 0;
+  /**
+   * Cleared when a claim left nothing due behind; set by every wake-up from outside and by retries.
+   * Spares the hot path of handed deliveries a claim and a query per finished delivery.
+   */
+  private storeMayHaveWork = true;
+  /** Counts reasons to look in the store, so a claim that raced with one does not clear the flag. */
+  private storeWakes = 0;
   private readonly handoffLimit: number;
 
   constructor(private readonly deps: WorkerDeps) {
@@ -83,7 +90,7 @@ export class ConnectorWorker {
     const policy = this.deps.instance.policy;
     if (this.stopped || policy.orderBy === 'chat' || policy.ratePerSec > 0) return;
     for (const delivery of deliveries) this.handed.push(delivery);
-    this.wake();
+    this.poke();
   }
 
   /** Take the handed deliveries not sent yet (at a reload, for the worker that replaces this one). */
@@ -124,7 +131,15 @@ export class ConnectorWorker {
     return this.paused;
   }
 
+  /** The store may hold due work for this connector (deliveries planned, a replay, a poll, a retry coming due). */
   wake(): void {
+    this.storeMayHaveWork = true;
+    this.storeWakes++;
+    this.poke();
+  }
+
+  /** Look for work in memory, and in the store only if it may have some. */
+  private poke(): void {
     if (this.stopped) return;
     if (this.pumping) {
       this.again = true;
@@ -163,7 +178,6 @@ export class ConnectorWorker {
 
   private async pump(): Promise<void> {
     this.pumping = true;
-    clearTimeout(this.timer);
     const { instance, store } = this.deps;
     const policy = instance.policy;
     try {
@@ -181,10 +195,14 @@ export class ConnectorWorker {
           const slots = Math.min(policy.maxInFlight - this.inFlight, callTokens);
           const limit = Math.min(slots * policy.maxBatch, tokens);
           let claimed: ClaimedDelivery[] = [];
-          const storeTurn = now - this.lastStoreClaim >= STORE_CLAIM_EVERY_MS;
+          // Handed deliveries first, but now and then the store, so its due work is not starved.
+          const storeTurn = this.storeMayHaveWork && now - this.lastStoreClaim >= STORE_CLAIM_EVERY_MS;
           if (!storeTurn) claimed = this.nextHanded(limit, now);
+          if (claimed.length === 0 && !this.storeMayHaveWork) break; // the timer set by the last claim stands
           if (claimed.length === 0) {
+            clearTimeout(this.timer);
             this.lastStoreClaim = now;
+            const wakesBefore = this.storeWakes;
             claimed = await store.claimDue({
               connector: instance.name,
               limit,
@@ -195,13 +213,20 @@ export class ConnectorWorker {
               maxPerChat: limit <= policy.maxBatch ? policy.maxBatch : 1,
               ratePerSec: policy.ratePerSec,
             });
+            if (claimed.length < limit && policy.ratePerSec > 0) {
+              // A shared store's cluster-wide rate may have held some back: look again at the rate's pace.
+              this.schedule(Math.ceil(1_000 / policy.ratePerSec));
+            } else if (claimed.length < limit) {
+              // Everything due was taken; what is left is in flight, waiting for its time, or (per-chat
+              // order) behind a delivery in flight, whose end wakes this worker. Sleep until the next
+              // time, or the idle poll (leases of dead instances end, other processes replay).
+              if (this.storeWakes === wakesBefore) this.storeMayHaveWork = false;
+              const next = await store.nextDueAt(instance.name, now);
+              this.schedule(next === undefined ? IDLE_POLL_MS : next - Date.now());
+            }
           }
           if (claimed.length === 0 && storeTurn) claimed = this.nextHanded(limit, Date.now());
-          if (claimed.length === 0) {
-            const next = await store.nextDueAt(instance.name);
-            this.schedule(next === undefined ? IDLE_POLL_MS : next - Date.now());
-            break;
-          }
+          if (claimed.length === 0) break;
           this.bucket.take(claimed.length);
           for (let start = 0; start < claimed.length; start += policy.maxBatch) {
             this.calls.take(1);
@@ -224,7 +249,9 @@ export class ConnectorWorker {
       .finally(() => {
         this.inFlight--;
         this.running.delete(run);
-        this.wake();
+        // With per-chat order, the end of a delivery may unblock the next of its chat in the store.
+        if (this.deps.instance.policy.orderBy === 'chat') this.wake();
+        else this.poke();
       });
     this.running.add(run);
   }
@@ -271,7 +298,13 @@ export class ConnectorWorker {
         this.logResult(result, item);
       });
     }
-    await this.deps.store.recordResults(results);
+    // With one lane (maxInFlight 1) the next batch waits for this write: commit it at once.
+    await this.deps.store.recordResults(results, { urgent: this.deps.instance.policy.maxInFlight === 1 });
+    if (results.some((result) => result.status === 'pending')) {
+      // A retry comes due later: the next claim's query schedules the timer for it.
+      this.storeMayHaveWork = true;
+      this.storeWakes++;
+    }
     results.forEach((result, index) => this.deps.onResult?.(result, resultItems[index]!));
   }
 

@@ -23,10 +23,16 @@ export interface Store {
   planDeliveries(plans: readonly RoutingPlan[], now: number): Promise<void>;
   /** Lease up to `limit` due deliveries of one connector. */
   claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]>;
-  /** Write the results of attempts and release their leases. */
-  recordResults(results: readonly AttemptResult[]): Promise<void>;
-  /** The earliest `next_at` of a pending, unleased delivery of this connector (undefined if none). */
-  nextDueAt(connector: string): Promise<number | undefined>;
+  /**
+   * Write the results of attempts and release their leases. Not `urgent`: a store may hold the
+   * write back a few milliseconds to commit it with others (nothing waits on it but bookkeeping).
+   */
+  recordResults(results: readonly AttemptResult[], options?: { readonly urgent?: boolean }): Promise<void>;
+  /**
+   * The earliest `next_at` of a pending, unleased delivery of this connector (undefined if none);
+   * with `after`, the earliest one later than that (a due one that a claim left is blocked by order).
+   */
+  nextDueAt(connector: string, after?: number): Promise<number | undefined>;
   /**
    * Make work left in flight by a previous run available again, at start-up. A store owned by one
    * instance (SQLite) releases every lease; a shared one (PostgreSQL) lets leases expire, since

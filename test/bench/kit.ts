@@ -8,6 +8,9 @@ if (!sample.includes(ID)) throw new Error('sample changed: cannot vary the messa
 
 export const SECRET = 'bench-secret-0123456789';
 
+/** The Node settings the container runs the router with (Dockerfile ENV): benchmarks run it the same way. */
+export const SHIPPED_ENV = { NODE_OPTIONS: '--max-old-space-size=160' };
+
 let counter = 0;
 const CHAT = '"id": "1234567890@c.us"';
 if (!sample.includes(CHAT)) throw new Error('sample changed: cannot vary the chat id');
@@ -67,7 +70,7 @@ export async function drain(sink: ChildProcess, maxSeconds = 120): Promise<void>
 }
 
 /**
- * Post webhooks at a fixed rate (a tick every 10 ms sends what the elapsed time calls for) over keep-alive connections, and
+ * Post webhooks at a fixed rate (a tick every millisecond sends what the elapsed time calls for, so arrivals are spread as evenly as timers allow) over keep-alive connections, and
  * measure each one's acknowledgement time. The body's send time is taken right before it is
  * written, so the sink's end-to-end latency is POST → arrival (a generator that prepares bodies
  * ahead of its send slot would inflate it).
@@ -113,7 +116,7 @@ export async function fixedRate(url: string, rate: number, seconds: number): Pro
         pending.add(done);
         void done.then(() => pending.delete(done));
       }
-    }, 10);
+    }, 1);
   });
   await Promise.all(pending);
   agent.destroy();

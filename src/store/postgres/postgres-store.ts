@@ -287,10 +287,10 @@ export class PostgresStore implements Store {
     });
   }
 
-  async nextDueAt(connector: string): Promise<number | undefined> {
+  async nextDueAt(connector: string, after?: number): Promise<number | undefined> {
     const { rows } = await this.query<{ next: string | null }>(
-      `SELECT min(next_at) AS next FROM deliveries WHERE connector = $1 AND status = 'pending' AND lease_until IS NULL`,
-      [connector],
+      `SELECT min(next_at) AS next FROM deliveries WHERE connector = $1 AND status = 'pending' AND lease_until IS NULL AND next_at > $2`,
+      [connector, after ?? -1],
       this.fast,
     );
     return rows[0]?.next == null ? undefined : Number(rows[0].next);

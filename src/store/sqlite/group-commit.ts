@@ -1,5 +1,8 @@
 import type { Database } from 'better-sqlite3';
 
+/** How long a lazy write waits for company before committing alone. */
+const LAZY_MS = 10;
+
 interface PendingWrite {
   run(): unknown;
   durable: boolean;
@@ -19,38 +22,62 @@ interface PendingWrite {
  * bookkeeping of routing and delivery can be redone after a crash (at-least-once). A group with
  * no durable write commits with synchronous=NORMAL (no fsync in WAL mode); the next durable
  * commit's fsync makes the whole WAL, those frames included, durable.
+ *
+ * Given `sync` (WalSync), every group commits with synchronous=NORMAL and durable writes resolve
+ * only once an fdatasync of the WAL, run off the event loop, has covered their commit.
  */
 export class GroupCommit {
   private queue: PendingWrite[] = [];
   private scheduled = false;
+  private lazyTimer: NodeJS.Timeout | undefined;
   private synchronous: 'FULL' | 'NORMAL' | undefined;
 
-  /** @param durableMode the synchronous level of durable commits (FULL, or NORMAL when configured so). */
-  constructor(private readonly db: Database, private readonly durableMode: 'FULL' | 'NORMAL' = 'FULL') {}
+  /**
+   * @param durableMode the synchronous level of durable commits (FULL, or NORMAL when configured so).
+   * @param sync with FULL: makes committed WAL frames durable off the event loop (see WalSync).
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly durableMode: 'FULL' | 'NORMAL' = 'FULL',
+    private readonly sync?: () => Promise<void>,
+  ) {}
 
   /**
    * Run `write` inside the next group transaction; resolves with its result once committed.
    * `durable`: the commit must reach the disk (fsync) before the promise resolves.
+   * `lazy`: nobody waits on it soon (delivery results): it rides along with the next group, or
+   * commits within LAZY_MS. Each commit writes every page it touched, so fewer commits write less.
    */
-  write<T>(write: () => T, durable = false): Promise<T> {
+  write<T>(write: () => T, durable = false, lazy = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run: write, durable, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      if (lazy && !durable) this.scheduleLater();
+      else this.scheduleNow();
     });
+  }
+
+  private scheduleNow(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private scheduleLater(): void {
+    if (this.scheduled || this.lazyTimer) return;
+    this.lazyTimer = setTimeout(() => this.flush(), LAZY_MS);
   }
 
   /** Run what is queued now (also used at close). */
   flush(): void {
     this.scheduled = false;
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
     const group = this.queue;
     this.queue = [];
     if (group.length === 0) return;
     let values: unknown[];
     try {
-      this.setSynchronous(group.some((pending) => pending.durable) ? this.durableMode : 'NORMAL');
+      this.setSynchronous(this.modeFor(group.some((pending) => pending.durable)));
       values = this.db.transaction(() => group.map((pending) => pending.run()))();
     } catch (error) {
       // The whole group was rolled back. If the store itself failed (disk full, locked), every
@@ -62,16 +89,38 @@ export class GroupCommit {
       }
       return;
     }
-    group.forEach((pending, index) => pending.resolve(values[index]));
+    this.settle(group, values);
   }
 
   private runAlone(pending: PendingWrite): void {
+    let value: unknown;
     try {
-      this.setSynchronous(pending.durable ? this.durableMode : 'NORMAL');
-      pending.resolve(this.db.transaction(pending.run)());
+      this.setSynchronous(this.modeFor(pending.durable));
+      value = this.db.transaction(pending.run)();
     } catch (error) {
       pending.reject(error);
+      return;
     }
+    this.settle([pending], [value]);
+  }
+
+  /** SQLite syncs at commit only when durability is asked for and no WalSync does it for us. */
+  private modeFor(durable: boolean): 'FULL' | 'NORMAL' {
+    return durable && !this.sync ? this.durableMode : 'NORMAL';
+  }
+
+  /** Resolve committed writes: durable ones after the WAL sync that follows their commit. */
+  private settle(group: readonly PendingWrite[], values: readonly unknown[]): void {
+    const waiting: number[] = [];
+    group.forEach((pending, index) => {
+      if (pending.durable && this.sync && this.durableMode === 'FULL') waiting.push(index);
+      else pending.resolve(values[index]);
+    });
+    if (waiting.length === 0) return;
+    this.sync!().then(
+      () => waiting.forEach((index) => group[index]!.resolve(values[index])),
+      (error: unknown) => waiting.forEach((index) => group[index]!.reject(error)),
+    );
   }
 
   private setSynchronous(mode: 'FULL' | 'NORMAL'): void {

@@ -8,6 +8,8 @@ import type {
 import { StoreUnavailableError, phoneKey } from '../store.ts';
 import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
 import { GroupCommit } from './group-commit.ts';
+import { Checkpointer } from './checkpointer.ts';
+import { WalSync } from './wal-sync.ts';
 import { MIGRATIONS } from './schema.ts';
 import { prepareStatements, type Statements } from './statements.ts';
 
@@ -24,6 +26,10 @@ export interface SqliteOptions {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly commits: GroupCommit;
+  /** Durable commits are synced off the event loop (see WalSync); none for ":memory:". */
+  private readonly wal: WalSync | undefined;
+  /** Checkpoints the WAL on a worker thread (see Checkpointer); none for ":memory:". */
+  private readonly checkpointer: Checkpointer | undefined;
   private readonly sql: Statements;
   private closed = false;
   /** Search statements by the shape of their WHERE clause (a few shapes in practice). */
@@ -38,7 +44,21 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.migrate();
     this.sql = prepareStatements(this.db);
-    this.commits = new GroupCommit(this.db, options.synchronous === 'normal' ? 'NORMAL' : 'FULL');
+    if (options.path !== ':memory:') {
+      this.wal = new WalSync(`${options.path}-wal`);
+      this.db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new Checkpointer(options.path, 1_000, () => {
+        // Without its checkpoints the WAL would grow without end: let SQLite checkpoint again.
+        this.db.pragma('wal_autocheckpoint = 1000');
+      });
+    }
+    const wal = this.wal;
+    const sync = wal
+      ? () => wal.sync().catch((error: unknown) => {
+          throw new StoreUnavailableError(`could not make the write durable (fdatasync of the WAL): ${error instanceof Error ? error.message : String(error)}`);
+        })
+      : undefined;
+    this.commits = new GroupCommit(this.db, options.synchronous === 'normal' ? 'NORMAL' : 'FULL', sync);
   }
 
   private migrate(): void {
@@ -51,10 +71,10 @@ export class SqliteStore implements Store {
     }
   }
 
-  private async write<T>(run: () => T, durable = false): Promise<T> {
+  private async write<T>(run: () => T, durable = false, lazy = false): Promise<T> {
     if (this.closed) throw new StoreUnavailableError('store is closed');
     try {
-      return await this.commits.write(run, durable);
+      return await this.commits.write(run, durable, lazy);
     } catch (error) {
       throw asUnavailable(error);
     }
@@ -162,19 +182,19 @@ export class SqliteStore implements Store {
     return taken;
   }
 
-  recordResults(results: readonly AttemptResult[]): Promise<void> {
+  recordResults(results: readonly AttemptResult[], options: { readonly urgent?: boolean } = {}): Promise<void> {
     return this.write(() => {
       for (const result of results) {
         const id = Number(result.id);
         this.sql.updateDelivery.run(result.status, result.nextAt ?? null, result.error ?? null, result.ref ?? null, result.startedAt + result.durationMs, id);
         this.sql.insertAttempt.run(id, result.attempt, result.startedAt, result.durationMs, result.outcome, result.error ?? null, result.ref ?? null);
       }
-    });
+    }, false, !options.urgent);
   }
 
-  nextDueAt(connector: string): Promise<number | undefined> {
+  nextDueAt(connector: string, after?: number): Promise<number | undefined> {
     return this.read(() => {
-      const row = this.sql.nextDue.get(connector) as { next: number | null } | undefined;
+      const row = this.sql.nextDue.get(connector, after ?? -1) as { next: number | null } | undefined;
       return row?.next ?? undefined;
     });
   }
@@ -314,6 +334,8 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.commits.flush();
     this.closed = true;
+    await this.wal?.close();
+    await this.checkpointer?.stop();
     this.db.close();
   }
 }

@@ -45,7 +45,7 @@ const SQL = {
     UPDATE deliveries SET status = ?, next_at = COALESCE(?, next_at), last_error = ?, ref = ?, lease_until = NULL, updated_at = ?
     WHERE id = ?`,
   insertAttempt: `INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, error, ref) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-  nextDue: `SELECT MIN(next_at) AS next FROM deliveries WHERE connector = ? AND status = 'pending' AND lease_until IS NULL`,
+  nextDue: `SELECT MIN(next_at) AS next FROM deliveries WHERE connector = ? AND status = 'pending' AND lease_until IS NULL AND next_at > ?`,
   releaseLeases: `UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL`,
   listDeliveries: `
     SELECT d.id, e.id AS event_id, e.event, e.received_at, d.connector, d.route, d.status, d.attempts,
