@@ -1,7 +1,8 @@
 // Kafka case of `npm run bench`: 50,000 events stored first, then a router (production build)
 // starts and routes them all to one topic on the test broker (a process of its own). Prints the
 // drain rate (events/s) from the first to the last record and the batch sizes used. Target:
-// >= 20,000 events/s, so Kafka is never the bottleneck behind ingest. BENCH_KAFKA_EVENTS sets the count.
+// >= 20,000 events/s, so Kafka is never the bottleneck behind ingest. BENCH_KAFKA_EVENTS sets the count;
+// BENCH_KAFKA_BATCH (and BENCH_KAFKA_INFLIGHT) override maxBatch (and maxInFlight) to compare.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   const brokerPort = await portOf(broker);
   if (process.env.BENCH_DEBUG) console.error('broker', brokerPort);
 
-  // Store the events first, as if they had been acknowledged while the connector was down.
+  // Store the events first, as ingest does while the connector cannot keep up or is down.
   const store = new SqliteStore({ path: join(dir, 'bench.db') });
   const now = Date.now();
   for (let start = 0; start < EVENTS; start += 1_000) {
