@@ -1,5 +1,5 @@
-// Kafka case of `npm run bench`: 50,000 events stored first, then a router (production build)
-// starts and routes them all to one topic on the test broker (a process of its own). Prints the
+// Kafka case of `npm run bench`: 50,000 events stored first with a pending delivery each, then a router (production build)
+// starts and delivers them all to one topic on the test broker (a process of its own). Prints the
 // drain rate (events/s) from the first to the last record and the batch sizes used. Target:
 // >= 20,000 events/s, so Kafka is never the bottleneck behind ingest. BENCH_KAFKA_EVENTS sets the count;
 // BENCH_KAFKA_BATCH (and BENCH_KAFKA_INFLIGHT) override maxBatch (and maxInFlight) to compare.
