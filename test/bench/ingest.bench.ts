@@ -4,7 +4,8 @@
 // generator, send time taken as each body is written), and the
 // router's peak RSS. The router runs from the production build (npm run build, node dist/...),
 // as it ships. Prints numbers; asserts nothing. BENCH_SECONDS sets the length (default 10);
-// for diagnosis, BENCH_SYNC=normal uses synchronous=NORMAL and BENCH_NO_ROUTE=1 measures ingest alone.
+// for diagnosis, BENCH_SYNC=normal uses synchronous=NORMAL, BENCH_NO_ROUTE=1 measures ingest alone and
+// BENCH_PROFILE_DIR=dir writes the router's CPU profile there.
 import autocannon from 'autocannon';
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,7 +50,8 @@ async function main(): Promise<void> {
   const config = join(dir, 'wa-router.yaml');
   const store = `sqlite:${join(dir, 'bench.db')}${process.env.BENCH_SYNC ? `?synchronous=${process.env.BENCH_SYNC}` : ''}`;
   writeFileSync(config, sinkRouterConfig(store, sinkPort, { noRoute: Boolean(process.env.BENCH_NO_ROUTE) }));
-  const router = spawn(process.execPath, ['dist/src/cli.js', 'serve', '--config', config], {
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const router = spawn(process.execPath, [...profile, 'dist/src/cli.js', 'serve', '--config', config], {
     cwd: root, env: { ...process.env, ...SHIPPED_ENV, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const routerPort = await portOf(router);
