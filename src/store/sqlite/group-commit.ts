@@ -31,6 +31,13 @@ export class GroupCommit {
   private scheduled = false;
   private lazyTimer: NodeJS.Timeout | undefined;
   private synchronous: 'FULL' | 'NORMAL' | undefined;
+  /**
+   * WAL syncs asked for and not finished. While one runs, durable writes wait for it to end and
+   * then commit together: they could not be acknowledged before the next sync anyway, and one
+   * commit for many writes puts each touched page into the WAL once instead of once per write.
+   */
+  private syncing = 0;
+  private heldForSync = false;
 
   /**
    * @param durableMode the synchronous level of durable commits (FULL, or NORMAL when configured so).
@@ -52,6 +59,7 @@ export class GroupCommit {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ run: write, durable, resolve: resolve as (value: unknown) => void, reject });
       if (lazy && !durable) this.scheduleLater();
+      else if (durable && this.syncing > 0) this.heldForSync = true;
       else this.scheduleNow();
     });
   }
@@ -117,9 +125,23 @@ export class GroupCommit {
       else pending.resolve(values[index]);
     });
     if (waiting.length === 0) return;
+    this.syncing++;
+    const synced = () => {
+      this.syncing--;
+      if (this.syncing === 0 && this.heldForSync) {
+        this.heldForSync = false;
+        this.scheduleNow();
+      }
+    };
     this.sync!().then(
-      () => waiting.forEach((index) => group[index]!.resolve(values[index])),
-      (error: unknown) => waiting.forEach((index) => group[index]!.reject(error)),
+      () => {
+        synced();
+        waiting.forEach((index) => group[index]!.resolve(values[index]));
+      },
+      (error: unknown) => {
+        synced();
+        waiting.forEach((index) => group[index]!.reject(error));
+      },
     );
   }
 
