@@ -22,9 +22,7 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 RUN cd node_modules/better-sqlite3 && rm -rf deps src && find build -mindepth 1 ! -path build/Release ! -path build/Release/better_sqlite3.node -prune -exec rm -rf {} +
 
 FROM node:20-bookworm-slim
-# The router's live heap is 30-60 MB; without a cap V8 lets it grow past 200 MB between
-# collections on a large host. Raise it for very large maxBatch x maxInFlight settings.
-ENV NODE_ENV=production WA_ROUTER_CONFIG=/app/config/wa-router.yaml NODE_OPTIONS=--max-old-space-size=160
+ENV NODE_ENV=production WA_ROUTER_CONFIG=/app/config/wa-router.yaml
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

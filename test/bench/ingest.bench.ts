@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SECRET, SHIPPED_ENV, drain, fixedRate, percentile, portOf, sampleBody, sinkReport, sinkRouterConfig, stop } from './kit.ts';
+import { SECRET, drain, fixedRate, percentile, portOf, sampleBody, sinkReport, sinkRouterConfig, stop } from './kit.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   writeFileSync(config, sinkRouterConfig(store, sinkPort, { noRoute: Boolean(process.env.BENCH_NO_ROUTE) }));
   const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const router = spawn(process.execPath, [...profile, 'dist/src/cli.js', 'serve', '--config', config], {
-    cwd: root, env: { ...process.env, ...SHIPPED_ENV, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: root, env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'],
   });
   const routerPort = await portOf(router);
   const url = `http://127.0.0.1:${routerPort}/webhooks/wassenger?key=${SECRET}`;

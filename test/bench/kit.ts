@@ -8,9 +8,6 @@ if (!sample.includes(ID)) throw new Error('sample changed: cannot vary the messa
 
 export const SECRET = 'bench-secret-0123456789';
 
-/** The Node settings the container runs the router with (Dockerfile ENV): benchmarks run it the same way. */
-export const SHIPPED_ENV = { NODE_OPTIONS: '--max-old-space-size=160' };
-
 let counter = 0;
 const CHAT = '"id": "1234567890@c.us"';
 if (!sample.includes(CHAT)) throw new Error('sample changed: cannot vary the chat id');
