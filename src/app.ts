@@ -72,6 +72,7 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
     onLeased: (deliveries) => dispatcher.handOff(deliveries),
     onPlanned: (connectors) => dispatcher.wake(connectors),
     onUnmatched: () => metrics.unmatched.inc(),
+    log: log.child({ stage: 'routing' }),
   });
 
   const app = createHttpApp({

@@ -1,6 +1,7 @@
 import type { CompiledRoute } from '../config/load.ts';
 import type { RoutedEvent } from '../domain/event.ts';
 import { planEvent } from '../routing/plan.ts';
+import type { Logger } from '../observability/logger.ts';
 import type { ClaimedDelivery, NewDelivery, NewEvent, Store } from '../store/store.ts';
 import { normalizeItem } from '../wassenger/normalize.ts';
 import { parseWebhookBody } from '../wassenger/payload.ts';
@@ -31,6 +32,8 @@ export interface IngestOptions {
   readonly onPlanned: (connectors: ReadonlySet<string>) => void;
   /** An event matched no route. */
   readonly onUnmatched?: (event: RoutedEvent) => void;
+  /** Routing decisions at debug level, and routes that failed on an event. */
+  readonly log?: Logger;
 }
 
 /**
@@ -55,15 +58,25 @@ export function createIngest(options: IngestOptions) {
     const normalized = parsed.items.map((item) => normalizeItem(item, receivedAt));
     const pendingFor = new Set<string>();
     const unmatched: RoutedEvent[] = [];
+    const debug = options.log?.isLevelEnabled('debug') ?? false;
     const events = normalized.map((event, itemIndex): NewEvent => {
-      const plan = planEvent(event, routes);
+      const stored = { id: event.id, event: event.event, itemIndex, chatId: event.chat?.id, contactPhone: event.contact?.phone };
+      let plan: ReturnType<typeof planEvent>;
+      try {
+        plan = planEvent(event, routes);
+      } catch (error) {
+        // Never refuse a webhook for a route's fault: store it unrouted; the routing stage retries and logs it.
+        options.log?.error({ eventId: event.id, err: error }, 'Routing failed at ingest; the event is stored unrouted.');
+        return stored;
+      }
       if (plan.matched.length === 0) unmatched.push(event);
+      if (debug) options.log!.debug({ eventId: event.id, event: event.event, routes: plan.matched }, plan.matched.length === 0 ? 'Event matched no route.' : 'Event routed.');
       const deliveries = plan.deliveries.map((delivery): NewDelivery => {
         const leaseUntil = options.leaseFor(delivery.connector, now);
         if (leaseUntil === undefined) pendingFor.add(delivery.connector);
         return leaseUntil === undefined ? delivery : { ...delivery, leaseUntil };
       });
-      return { id: event.id, event: event.event, itemIndex, chatId: event.chat?.id, contactPhone: event.contact?.phone, plan: deliveries };
+      return { ...stored, plan: deliveries };
     });
     const [result] = await store.appendWebhooks([{ body: rawBody, receivedAt: now, events }]);
     if (result!.duplicates === 0) for (const event of unmatched) options.onUnmatched?.(event);
