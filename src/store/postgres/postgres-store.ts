@@ -37,6 +37,8 @@ export class PostgresStore implements Store {
   private readonly schema: string | undefined;
   /** NOTIFY channels are database-wide: name them after the schema, so clusters do not wake each other. */
   private readonly eventsChannel: string;
+  private pendingResults: { results: readonly AttemptResult[]; resolve(): void; reject(error: unknown): void }[] = [];
+  private writingResults = false;
   private readonly deliveriesChannel: string;
   private closed = false;
 
@@ -264,8 +266,34 @@ export class PostgresStore implements Store {
     return take;
   }
 
-  async recordResults(results: readonly AttemptResult[]): Promise<void> {
-    if (results.length === 0) return;
+  /**
+   * Results wait while a write of earlier results is in flight, then go together: one transaction
+   * for many deliveries instead of one each (each held a pool connection and a delivery slot).
+   */
+  recordResults(results: readonly AttemptResult[]): Promise<void> {
+    if (results.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.pendingResults.push({ results, resolve, reject });
+      if (!this.writingResults) void this.writeResults();
+    });
+  }
+
+  private async writeResults(): Promise<void> {
+    this.writingResults = true;
+    while (this.pendingResults.length > 0) {
+      const batch = this.pendingResults;
+      this.pendingResults = [];
+      try {
+        await this.writeResultRows(batch.flatMap((entry) => entry.results));
+        for (const entry of batch) entry.resolve();
+      } catch (error) {
+        for (const entry of batch) entry.reject(error);
+      }
+    }
+    this.writingResults = false;
+  }
+
+  private async writeResultRows(results: readonly AttemptResult[]): Promise<void> {
     const rows = results.map((r) => ({
       id: Number(r.id), attempt: r.attempt, started_at: r.startedAt, duration_ms: r.durationMs, outcome: r.outcome, status: r.status,
       next_at: r.nextAt ?? null, error: r.error ?? null, ref: r.ref ?? null, updated_at: r.startedAt + r.durationMs,
