@@ -27,7 +27,12 @@ export interface DeliveryPolicy {
   /** First backoff step; the n-th retry waits a random time in [0, min(maxBackoffMs, base·2^(n-1))]. */
   readonly backoffBaseMs: number;
   readonly maxBackoffMs: number;
-  /** `chat`: no two deliveries of one chat in flight at once, and none overtakes an earlier one. */
+  /**
+   * `chat`: no delivery of a chat overtakes an earlier one. Deliveries of one chat are in flight
+   * only together, in one batch, in order (a claim that is one whole batch, as with maxInFlight 1,
+   * may take several of a chat); a connector keeping order must then answer them alike, or retry
+   * the later ones with an earlier one (Kafka does: a partition's records succeed or fail together).
+   */
   readonly orderBy: 'none' | 'chat';
 }
 
