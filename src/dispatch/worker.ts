@@ -213,8 +213,9 @@ export class ConnectorWorker {
               maxPerChat: limit <= policy.maxBatch ? policy.maxBatch : 1,
               ratePerSec: policy.ratePerSec,
             });
-            if (claimed.length < limit && policy.ratePerSec > 0) {
-              // A shared store's cluster-wide rate may have held some back: look again at the rate's pace.
+            if (claimed.length > 0 && claimed.length < limit && policy.ratePerSec > 0) {
+              // A shared store's cluster-wide rate may have held some back: look again at the rate's pace
+              // (an empty claim sleeps as below: no busy polling of an idle store at a high rate).
               this.schedule(Math.ceil(1_000 / policy.ratePerSec));
             } else if (claimed.length < limit) {
               // Everything due was taken; what is left is in flight, waiting for its time, or (per-chat
