@@ -1,6 +1,6 @@
 import type { CompiledRoute } from '../config/load.ts';
 import type { RoutedEvent } from '../domain/event.ts';
-import { planEvent } from '../routing/plan.ts';
+import { logPlan, planEvent } from '../routing/plan.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ClaimedDelivery, NewDelivery, NewEvent, Store } from '../store/store.ts';
 import { normalizeItem } from '../wassenger/normalize.ts';
@@ -70,7 +70,7 @@ export function createIngest(options: IngestOptions) {
         return stored;
       }
       if (plan.matched.length === 0) unmatched.push(event);
-      if (debug) options.log!.debug({ eventId: event.id, event: event.event, routes: plan.matched }, plan.matched.length === 0 ? 'Event matched no route.' : 'Event routed.');
+      if (debug) logPlan(options.log!, event, plan);
       const deliveries = plan.deliveries.map((delivery): NewDelivery => {
         const leaseUntil = options.leaseFor(delivery.connector, now);
         if (leaseUntil === undefined) pendingFor.add(delivery.connector);

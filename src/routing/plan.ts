@@ -25,3 +25,8 @@ export function planEvent(event: RoutedEvent, routes: readonly CompiledRoute[]):
   }
   return { matched, deliveries };
 }
+
+/** The debug line of a routing decision, the same from ingest and from the routing stage. */
+export function logPlan(log: { debug(fields: object, message: string): void }, event: RoutedEvent, plan: EventPlan): void {
+  log.debug({ eventId: event.id, event: event.event, routes: plan.matched }, plan.matched.length === 0 ? 'Event matched no route.' : 'Event routed.');
+}

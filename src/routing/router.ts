@@ -2,7 +2,7 @@ import type { RouterConfig } from '../config/load.ts';
 import { rehydrate } from '../ingest/rehydrate.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RoutingPlan, Store } from '../store/store.ts';
-import { planEvent } from './plan.ts';
+import { logPlan, planEvent } from './plan.ts';
 import type { RoutedEvent } from '../domain/event.ts';
 import type { LruCache } from '../util/lru.ts';
 
@@ -10,18 +10,12 @@ const BATCH = 500;
 /** Poll now and then even without a wake-up, so replays asked for by the CLI are picked up. */
 const IDLE_POLL_MS = 1_000;
 
-export interface RouterStats {
-  routed: number;
-  unmatched: number;
-}
-
 /**
  * The routing stage: takes unrouted events from the store, evaluates the routes and records one
  * delivery per (event, connector), marking the events routed in the same transaction. Runs off
  * the request path; a crash before planning is recovered because events stay unrouted.
  */
 export class RoutingLoop {
-  readonly stats: RouterStats = { routed: 0, unmatched: 0 };
   private running = false;
   private wakeUp: (() => void) | undefined;
   private pending = false;
@@ -100,13 +94,8 @@ export class RoutingLoop {
         }
         const plan = planEvent(event, config.routes);
         deliveries = plan.deliveries;
-        if (plan.matched.length === 0) {
-          this.stats.unmatched++;
-          this.onUnmatched();
-          this.log.debug({ eventId: stored.id, event: stored.event }, 'Event matched no route.');
-        } else {
-          this.log.debug({ eventId: stored.id, routes: plan.matched }, 'Event routed.');
-        }
+        if (plan.matched.length === 0) this.onUnmatched();
+        logPlan(this.log, event, plan);
       } catch (error) {
         this.log.error({ eventId: stored.id, err: error }, 'Stored event could not be read; it is not routed.');
       }
@@ -114,7 +103,6 @@ export class RoutingLoop {
       plans.push({ eventSeq: stored.seq, deliveries });
     }
     await this.store.planDeliveries(plans, Date.now());
-    this.stats.routed += events.length;
     if (touched.size > 0) this.onPlanned(touched);
     return true;
   }

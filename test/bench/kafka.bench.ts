@@ -44,6 +44,11 @@ async function main(): Promise<void> {
   await store.close();
   if (process.env.BENCH_DEBUG) console.error('stored');
 
+  const overrides = [
+    process.env.BENCH_KAFKA_BATCH ? `maxBatch: ${process.env.BENCH_KAFKA_BATCH}` : '',
+    process.env.BENCH_KAFKA_INFLIGHT ? `maxInFlight: ${process.env.BENCH_KAFKA_INFLIGHT}` : '',
+  ].filter(Boolean);
+  const deliveryOverride = overrides.length > 0 ? `    delivery: { ${overrides.join(', ')} }\n` : '';
   writeFileSync(join(dir, 'wa-router.yaml'), `server: { port: 0, host: 127.0.0.1, secret: "\${WA_ROUTER_SECRET}" }
 store: sqlite:${join(dir, 'bench.db')}
 connectors:
@@ -51,7 +56,7 @@ connectors:
     type: kafka
     brokers: [127.0.0.1:${brokerPort}]
     topic: wa.events
-${process.env.BENCH_KAFKA_BATCH ? `    delivery: { maxBatch: ${process.env.BENCH_KAFKA_BATCH}${process.env.BENCH_KAFKA_INFLIGHT ? `, maxInFlight: ${process.env.BENCH_KAFKA_INFLIGHT}` : ""} }\n` : ''}routes:
+${deliveryOverride}routes:
   - name: all
     to: [events]
 `);

@@ -41,7 +41,8 @@ export class GroupCommit {
 
   /**
    * @param durableMode the synchronous level of durable commits (FULL, or NORMAL when configured so).
-   * @param sync with FULL: makes committed WAL frames durable off the event loop (see WalSync).
+   * @param sync makes committed WAL frames durable off the event loop (see WalSync); durable
+   *   writes then commit with NORMAL and wait for it (given only with durableMode FULL).
    */
   constructor(
     private readonly db: Database,
@@ -121,7 +122,7 @@ export class GroupCommit {
   private settle(group: readonly PendingWrite[], values: readonly unknown[]): void {
     const waiting: number[] = [];
     group.forEach((pending, index) => {
-      if (pending.durable && this.sync && this.durableMode === 'FULL') waiting.push(index);
+      if (pending.durable && this.sync) waiting.push(index);
       else pending.resolve(values[index]);
     });
     if (waiting.length === 0) return;

@@ -26,7 +26,7 @@ export interface SqliteOptions {
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly commits: GroupCommit;
-  /** Durable commits are synced off the event loop (see WalSync); none for ":memory:". */
+  /** Durable commits are synced off the event loop (see WalSync); none for ":memory:" or synchronous=normal. */
   private readonly wal: WalSync | undefined;
   /** Checkpoints the WAL on a worker thread (see Checkpointer); none for ":memory:". */
   private readonly checkpointer: Checkpointer | undefined;
@@ -45,7 +45,8 @@ export class SqliteStore implements Store {
     this.migrate();
     this.sql = prepareStatements(this.db);
     if (options.path !== ':memory:') {
-      this.wal = new WalSync(`${options.path}-wal`);
+      // Durable commits wait for an fdatasync of the WAL, unless configured to skip fsyncs.
+      if (options.synchronous !== 'normal') this.wal = new WalSync(`${options.path}-wal`);
       this.db.pragma('wal_autocheckpoint = 0');
       this.checkpointer = new Checkpointer(options.path, 1_000, () => {
         // Without its checkpoints the WAL would grow without end: let SQLite checkpoint again.
