@@ -1,10 +1,11 @@
 // Kafka case of `npm run bench`: 50,000 events stored first with a pending delivery each, then a router (production build)
 // starts and delivers them all to one topic on the test broker (a process of its own). Prints the
-// drain rate (events/s) from the first to the last record and the batch sizes used. Target:
+// drain rate (events/s) from the first to the last record and the batch sizes used, against a
+// baseline run first in the same process tree: kafkajs alone producing the same records. Target:
 // >= 20,000 events/s, so Kafka is never the bottleneck behind ingest. BENCH_KAFKA_EVENTS sets the count;
 // BENCH_KAFKA_BATCH (and BENCH_KAFKA_INFLIGHT) override maxBatch (and maxInFlight) to compare.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,21 +14,38 @@ import { SECRET, portOf, sampleBody, stop } from './kit.ts';
 
 const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 50_000);
 const CHATS = 1_000;
+const batchSize = Number(process.env.BENCH_KAFKA_BATCH ?? 100);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-function brokerCount(broker: ChildProcess): Promise<{ records: number; produces: number }> {
+interface BrokerCount { records: number; baseline: number; produces: number }
+
+function brokerCount(broker: ChildProcess): Promise<BrokerCount> {
   return new Promise((resolve) => {
-    broker.once('message', (message) => resolve(message as { records: number; produces: number }));
+    broker.once('message', (message) => resolve(message as BrokerCount));
     broker.send('count');
   });
+}
+
+/** CPU time (user + system) a process has used so far, from /proc. */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / 100); // clock ticks of 10 ms (USER_HZ)
 }
 
 async function main(): Promise<void> {
   if (!process.env.BENCH_SKIP_BUILD) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), 'wa-router-kafka-bench-'));
-  const broker = fork(join(root, 'test/bench/kafka-broker-server.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const broker = fork(join(root, 'test/bench/kafka-broker-server.ts'), [], { execArgv: [...profile, '--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const brokerPort = await portOf(broker);
   if (process.env.BENCH_DEBUG) console.error('broker', brokerPort);
+
+  // (a) Baseline: kafkajs alone producing the same records to the same broker, in its own process.
+  const brokerCpuBefore = cpuMsOf(broker.pid!);
+  const baselineOut = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/kafka-baseline.ts', String(brokerPort), String(EVENTS), String(batchSize), 'wa.baseline'], { cwd: root, encoding: 'utf8' });
+  const baseline = JSON.parse(baselineOut.trim().split('\n').pop()!) as { records: number; ms: number; cpuMs: number };
+  const baselineBrokerCpuMs = cpuMsOf(broker.pid!) - brokerCpuBefore;
+  const baselineProduces = (await brokerCount(broker)).produces;
 
   // Store the events first, as ingest does while the connector cannot keep up or is down.
   const store = new SqliteStore({ path: join(dir, 'bench.db') });
@@ -61,7 +79,6 @@ ${deliveryOverride}routes:
     to: [events]
 `);
   const started = Date.now();
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
   const router = spawn(process.execPath, [...profile, 'dist/src/cli.js', 'serve', '--config', join(dir, 'wa-router.yaml')], {
     cwd: root,
     env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' },
@@ -71,7 +88,8 @@ ${deliveryOverride}routes:
   if (process.env.BENCH_DEBUG) router.stdout!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   if (process.env.BENCH_DEBUG) console.error('router up');
   let first = 0;
-  let count = { records: 0, produces: 0 };
+  let count: BrokerCount = { records: 0, baseline: 0, produces: 0 };
+  const brokerCpuStart = cpuMsOf(broker.pid!);
   while (count.records < EVENTS && Date.now() - started < 300_000) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     count = await brokerCount(broker);
@@ -79,12 +97,18 @@ ${deliveryOverride}routes:
     if (process.env.BENCH_DEBUG) console.error(count);
   }
   const last = Date.now();
+  const routerCpuMs = cpuMsOf(router.pid!);
+  const brokerCpuMs = cpuMsOf(broker.pid!) - brokerCpuStart;
   await stop(router);
   await stop(broker);
   rmSync(dir, { recursive: true, force: true });
+  const rate = count.records / ((last - first) / 1000);
+  const baseRate = baseline.records / (baseline.ms / 1000);
+  const perRecord = (ms: number, records: number) => `${Math.round((ms * 1000) / Math.max(1, records))} µs`;
   console.log(`\nKafka: ${count.records}/${EVENTS} stored events drained to one topic (6 partitions, ${CHATS} chats)`);
-  console.log(`  drain rate ${Math.round(count.records / ((last - first) / 1000))} events/s (first to last record, ±50 ms), ${((last - started) / 1000).toFixed(1)} s from router start`);
-  console.log(`  ${count.produces} produce requests, ${(count.records / Math.max(1, count.produces)).toFixed(1)} records per batch on average   (target >= 20,000 events/s)`);
+  console.log(`  (a) kafkajs alone, same records, values built in advance: ${Math.round(baseRate)} records/s; CPU per record: client ${perRecord(baseline.cpuMs, baseline.records)}, broker ${perRecord(baselineBrokerCpuMs, baseline.records)}`);
+  console.log(`  (b) router, from the store: ${Math.round(rate)} events/s (first to last record, ±50 ms), ${((last - started) / 1000).toFixed(1)} s from router start; CPU per event: router ${perRecord(routerCpuMs, count.records)} (start-up included), broker ${perRecord(brokerCpuMs, count.records)}`);
+  console.log(`  ratio b/a ${(rate / baseRate).toFixed(2)}; ${count.produces - baselineProduces} produce requests, ${(count.records / Math.max(1, count.produces - baselineProduces)).toFixed(1)} records per batch on average   (target >= 20,000 events/s)`);
 }
 
 main().catch((error: unknown) => {

@@ -115,6 +115,13 @@ export class TopicStore {
     return this.topics.get(name)?.[index];
   }
 
+  /** How many records a topic holds (0 for an unknown topic), without copying them. */
+  count(name: string): number {
+    let total = 0;
+    for (const log of this.topics.get(name) ?? []) total += log.records.length;
+    return total;
+  }
+
   /**
    * Records of a topic, optionally of one partition, ordered by partition then offset.
    * An unknown topic gives an empty list so tests can poll before it exists.
