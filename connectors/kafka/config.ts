@@ -53,7 +53,13 @@ export const KafkaConfig = z
     maxMessageBytes: z.number().int().positive().default(1_000_000).describe('A record larger than this fails with MESSAGE_TOO_LARGE before sending (keep it at or under the topic\'s max.message.bytes).'),
     metadataMaxAgeMs: z.number().int().positive().default(300_000).describe('Partition counts are re-read at least this often.'),
   })
-  .strict();
+  .strict()
+  .superRefine((config, ctx) => {
+    // kafkajs refuses every send of an idempotent producer without retries: each delivery would be a dead letter.
+    if (config.acks !== 1 && config.retries === 0) {
+      ctx.addIssue({ code: 'custom', path: ['retries'], message: 'must be at least 1 with acks: all (the idempotent producer retries with the same sequence numbers); use acks: 1 for none' });
+    }
+  });
 
 export type KafkaConfigInput = z.input<typeof KafkaConfig>;
 export type KafkaConfigOutput = z.output<typeof KafkaConfig>;

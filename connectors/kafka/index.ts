@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { defineConnector } from '../../src/sdk/index.ts';
 import { KafkaConfig, type KafkaConfigOutput } from './config.ts';
 import { KafkaConnector } from './connector.ts';
-import { createKafkaClient, type TlsOptions } from './producer.ts';
+import type { TlsOptions } from './producer.ts';
+import { createThreadedKafkaClient } from './threaded-client.ts';
 
 /** TLS options with the *File fields read (relative to the config file's folder). */
 function tlsOptions(ssl: KafkaConfigOutput['ssl'], configDir: string): boolean | TlsOptions {
@@ -41,11 +42,12 @@ export default defineConnector({
       },
     },
   ],
-  // One send at a time keeps the idempotent producer's order; batches of 100 make few produce
-  // requests; per-chat ordering keeps one chat's events in order across retries.
-  delivery: { maxBatch: 100, maxInFlight: 1, timeoutMs: 30_000, orderBy: 'chat' },
+  // Batches of 100 make few produce requests; per-chat ordering keeps one chat's events in order
+  // across retries. The client sends one batch at a time (producer.ts); three in flight let the
+  // next batches be claimed and rendered while one is on the wire, and never hold the same chat.
+  delivery: { maxBatch: 100, maxInFlight: 3, timeoutMs: 30_000, orderBy: 'chat' },
   create(config, ctx) {
-    const client = createKafkaClient({
+    const client = createThreadedKafkaClient({
       brokers: config.brokers,
       clientId: config.clientId,
       ssl: tlsOptions(config.ssl, ctx.configDir),

@@ -136,6 +136,19 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     assert.equal(broker.records('t').length, 2, 'written once');
   });
 
+  test('batches delivered at once (maxInFlight > 1) are all written, in call order, also when kafkajs retries the first', async (t) => {
+    const broker = await brokerFor(t, { topics: { t: 1 }, autoCreateTopics: false });
+    const connector = await connectorFor(t, broker, { topic: 't', retries: 2 });
+    broker.failNext('Produce', 'NOT_LEADER_FOR_PARTITION', 1);
+    const first = Array.from({ length: 5 }, (_, n) => delivery(event(n, `a${n}`)));
+    const second = Array.from({ length: 5 }, (_, n) => delivery(event(10 + n, `b${n}`)));
+    const [one, two] = await Promise.all([deliver(connector, first), deliver(connector, second)]);
+    assert.ok([...one, ...two].every((o) => o.status === 'delivered'), JSON.stringify([...one, ...two]));
+    const order = broker.records('t').map((r) => JSON.parse(String(r.value)).id as string);
+    assert.deepEqual(order, [...first, ...second].map((d) => d.event.id));
+    assert.equal(produceRequests(broker), 3, 'the failed attempt, its retry, then the second batch');
+  });
+
   test('MESSAGE_TOO_LARGE from the broker → failed with the name; an oversized record fails alone before sending', async (t) => {
     const broker = await brokerFor(t, { topics: { t: 1 } });
     const connector = await connectorFor(t, broker, { topic: 't', maxMessageBytes: 5_000 });
@@ -161,6 +174,14 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     for (const topic of ['bad topic', '..', '', 'x'.repeat(250)]) {
       assert.equal(definition.config.safeParse({ brokers: broker.brokers, topic }).success, false, topic);
     }
+  });
+
+  test('retries: 0 is a config error with acks: all (kafkajs would refuse every send), fine with acks: 1', () => {
+    const parsed = definition.config.safeParse({ brokers: ['k:9092'], topic: 't', retries: 0 });
+    assert.equal(parsed.success, false);
+    assert.deepEqual(parsed.error?.issues.map((issue) => issue.path.join('.')), ['retries']);
+    assert.match(parsed.error?.issues[0]?.message ?? '', /at least 1 with acks: all/);
+    assert.equal(definition.config.safeParse({ brokers: ['k:9092'], topic: 't', retries: 0, acks: 1 }).success, true);
   });
 
   test('unknown topic: failed when auto-creation is off (other topics still sent); created and delivered when on', async (t) => {

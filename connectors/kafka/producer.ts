@@ -63,8 +63,9 @@ export interface KafkaClientOptions {
 export interface KafkaClient {
   /**
    * Produce every record with one `sendBatch` (records of unknown or unreadable topics are left out
-   * and get their error). Connects on first use. Offsets are exact: each record is sent with an
-   * explicit partition, so its offset is the partition's base offset plus its index there.
+   * and get their error), once the sends called before it have ended. Connects on first use.
+   * Offsets are exact: each record is sent with an explicit partition, so its offset is the
+   * partition's base offset plus its index there.
    */
   send(records: readonly OutgoingRecord[]): Promise<SendResult[]>;
   /** A metadata round trip: the given topics, or just the cluster when none. */
@@ -226,73 +227,89 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     return pending;
   }
 
-  return {
-    async send(records) {
-      const results: (SendResult | undefined)[] = new Array(records.length);
-      let c: Connection;
+  /** One send: partitions looked up, one sendBatch, one result per record. */
+  async function sendNow(records: readonly OutgoingRecord[]): Promise<SendResult[]> {
+    const results: (SendResult | undefined)[] = new Array(records.length);
+    let c: Connection;
+    try {
+      c = await connect();
+    } catch (error) {
+      const failure = { ok: false, error: normalizeError(error) } as const;
+      return records.map(() => failure);
+    }
+    // Partition counts per topic; a topic that cannot be read fails only its own records.
+    const names = [...new Set(records.map((r) => r.topic))];
+    const meta = new Map<string, PartitionMetadata[] | KafkaClientError>();
+    await Promise.all(names.map(async (topic) => {
       try {
-        c = await connect();
+        meta.set(topic, await partitionsOf(c, topic));
       } catch (error) {
-        const failure = { ok: false, error: normalizeError(error) } as const;
-        return records.map(() => failure);
+        const normalized = normalizeError(error);
+        if (normalized.type.startsWith('KafkaJSConnection')) reset();
+        meta.set(topic, normalized);
       }
-      // Partition counts per topic; a topic that cannot be read fails only its own records.
-      const names = [...new Set(records.map((r) => r.topic))];
-      const meta = new Map<string, PartitionMetadata[] | KafkaClientError>();
-      await Promise.all(names.map(async (topic) => {
-        try {
-          meta.set(topic, await partitionsOf(c, topic));
-        } catch (error) {
-          const normalized = normalizeError(error);
-          if (normalized.type.startsWith('KafkaJSConnection')) reset();
-          meta.set(topic, normalized);
-        }
-      }));
-      // Explicit partitions (kafkajs DefaultPartitioner = Java's murmur2) fix the grouping, so the
-      // response's base offset per partition gives each record's exact offset.
-      const groups = new Map<string, Map<number, number[]>>();
-      const messages = new Map<string, { key: string | null; value: string; headers: Record<string, string>; partition: number }[]>();
-      records.forEach((record, index) => {
-        const partitions = meta.get(record.topic)!;
-        if (partitions instanceof KafkaClientError) {
-          results[index] = { ok: false, error: partitions };
-          return;
-        }
-        const message = { key: record.key, value: record.value, headers: { ...record.headers } };
-        const partition = c.kit.partitioner({ topic: record.topic, partitionMetadata: partitions, message });
-        let byPartition = groups.get(record.topic);
-        if (!byPartition) groups.set(record.topic, (byPartition = new Map()));
-        const indexes = byPartition.get(partition);
-        if (indexes) indexes.push(index);
-        else byPartition.set(partition, [index]);
-        messages.set(record.topic, [...(messages.get(record.topic) ?? []), { ...message, partition }]);
-      });
-      if (messages.size > 0) {
-        try {
-          const response = await c.producer.sendBatch({
-            acks: options.acks,
-            timeout: options.requestTimeoutMs,
-            compression: c.kit.compression,
-            topicMessages: [...messages].map(([topic, list]) => ({ topic, messages: list })),
+    }));
+    // Explicit partitions (kafkajs DefaultPartitioner = Java's murmur2) fix the grouping, so the
+    // response's base offset per partition gives each record's exact offset.
+    const groups = new Map<string, Map<number, number[]>>();
+    const messages = new Map<string, { key: string | null; value: string; headers: Record<string, string>; partition: number }[]>();
+    records.forEach((record, index) => {
+      const partitions = meta.get(record.topic)!;
+      if (partitions instanceof KafkaClientError) {
+        results[index] = { ok: false, error: partitions };
+        return;
+      }
+      const message = { key: record.key, value: record.value, headers: { ...record.headers } };
+      const partition = c.kit.partitioner({ topic: record.topic, partitionMetadata: partitions, message });
+      let byPartition = groups.get(record.topic);
+      if (!byPartition) groups.set(record.topic, (byPartition = new Map()));
+      const indexes = byPartition.get(partition);
+      if (indexes) indexes.push(index);
+      else byPartition.set(partition, [index]);
+      const list = messages.get(record.topic);
+      if (list) list.push({ ...message, partition });
+      else messages.set(record.topic, [{ ...message, partition }]);
+    });
+    if (messages.size > 0) {
+      try {
+        const response = await c.producer.sendBatch({
+          acks: options.acks,
+          timeout: options.requestTimeoutMs,
+          compression: c.kit.compression,
+          topicMessages: [...messages].map(([topic, list]) => ({ topic, messages: list })),
+        });
+        for (const { topicName, partition, baseOffset } of response) {
+          const indexes = groups.get(topicName)?.get(partition) ?? [];
+          if (baseOffset === undefined || baseOffset === null) continue;
+          const base = BigInt(baseOffset);
+          indexes.forEach((recordIndex, n) => {
+            results[recordIndex] = { ok: true, partition, offset: String(base + BigInt(n)) };
           });
-          for (const { topicName, partition, baseOffset } of response) {
-            const indexes = groups.get(topicName)?.get(partition) ?? [];
-            if (baseOffset === undefined || baseOffset === null) continue;
-            const base = BigInt(baseOffset);
-            indexes.forEach((recordIndex, n) => {
-              results[recordIndex] = { ok: true, partition, offset: String(base + BigInt(n)) };
-            });
-          }
-          const missing = new KafkaClientError('NO_ACKNOWLEDGEMENT', true, 'the broker answered without this partition');
-          for (const byPartition of groups.values()) for (const indexes of byPartition.values()) for (const i of indexes) results[i] ??= { ok: false, error: missing };
-        } catch (error) {
-          const normalized = normalizeError(error);
-          if (STALE_METADATA.has(normalized.type)) for (const topic of messages.keys()) topics.delete(topic);
-          if (RESET_PRODUCER.has(normalized.type) || /disconnect/i.test(normalized.message)) reset();
-          for (const byPartition of groups.values()) for (const indexes of byPartition.values()) for (const i of indexes) results[i] = { ok: false, error: normalized };
         }
+        const missing = new KafkaClientError('NO_ACKNOWLEDGEMENT', true, 'the broker answered without this partition');
+        for (const byPartition of groups.values()) for (const indexes of byPartition.values()) for (const i of indexes) results[i] ??= { ok: false, error: missing };
+      } catch (error) {
+        const normalized = normalizeError(error);
+        if (STALE_METADATA.has(normalized.type)) for (const topic of messages.keys()) topics.delete(topic);
+        if (RESET_PRODUCER.has(normalized.type) || /disconnect/i.test(normalized.message)) reset();
+        for (const byPartition of groups.values()) for (const indexes of byPartition.values()) for (const i of indexes) results[i] = { ok: false, error: normalized };
       }
-      return results as SendResult[];
+    }
+    return results as SendResult[];
+  }
+
+  // One send at a time, kafkajs's own retries included. kafkajs's idempotent producer gives a failed
+  // attempt's sequence numbers back and frees its broker lock before retrying, so a second sendBatch
+  // waiting on that lock would go out with those numbers. Had the failed attempt in fact been
+  // written (a timeout), the broker would answer the second batch as its duplicate, and drop it.
+  // In this queue a later batch waits with its records ready and goes out once the one before is done.
+  let previous: Promise<unknown> = Promise.resolve();
+
+  return {
+    send(records) {
+      const turn = previous.then(() => sendNow(records));
+      previous = turn.catch(() => undefined);
+      return turn;
     },
 
     async ping(names) {
