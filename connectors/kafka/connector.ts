@@ -1,7 +1,7 @@
 import { delivered, failed, retry, type Connector, type Delivery, type Outcome } from '../../src/sdk/index.ts';
 import { classifyKafkaError } from './errors.ts';
 import type { KafkaClient, SendResult } from './producer.ts';
-import { RenderError, recordSize, renderRecord, type RecordPlan, type RecordTemplates } from './render.ts';
+import { RenderError, recordSizeOver, renderRecord, type RecordPlan, type RecordTemplates } from './render.ts';
 import { isLiteral } from './topic-name.ts';
 
 export interface KafkaConnectorOptions {
@@ -67,8 +67,8 @@ export class KafkaConnector implements Connector {
         outcomes[index] = this.outcomeOf(done, record.topic);
         return;
       }
-      const size = recordSize(record);
-      if (size > this.options.maxMessageBytes) {
+      const size = recordSizeOver(record, this.options.maxMessageBytes);
+      if (size !== undefined) {
         outcomes[index] = failed(`MESSAGE_TOO_LARGE: the record is ${size} bytes, over maxMessageBytes (${this.options.maxMessageBytes})`);
         return;
       }

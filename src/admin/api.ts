@@ -78,7 +78,7 @@ export function mountAdminApi(router: Router, deps: AdminDeps): void {
     let normalized: unknown;
     let normalizeError: string | undefined;
     try {
-      normalized = rehydrate(stored.body, stored.itemIndex, stored.receivedAt);
+      normalized = rehydrate(stored);
     } catch (error) {
       normalizeError = error instanceof Error ? error.message : String(error);
     }

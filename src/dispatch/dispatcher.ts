@@ -114,7 +114,7 @@ export class Dispatcher {
     if (claimed.event) return claimed.event;
     let event = this.options.events.get(claimed.eventId);
     if (!event) {
-      event = rehydrate(claimed.body, claimed.itemIndex, claimed.receivedAt);
+      event = rehydrate({ id: claimed.eventId, body: claimed.body, itemIndex: claimed.itemIndex, receivedAt: claimed.receivedAt });
       this.options.events.set(claimed.eventId, event);
     }
     return event;

@@ -89,7 +89,7 @@ export class RoutingLoop {
       try {
         let event = this.events?.get(stored.id);
         if (!event) {
-          event = rehydrate(stored.body, stored.itemIndex, stored.receivedAt);
+          event = rehydrate(stored);
           this.events?.set(stored.id, event);
         }
         const plan = planEvent(event, config.routes);

@@ -79,18 +79,91 @@ function compileWith(liquid: Liquid, source: string, keepTypes: boolean): Templa
     const single = keepTypes ? SINGLE_EXPRESSION.exec(source) : null;
     if (single) {
       const value = new Value(single[1]!.trim(), liquid);
-      const render = (scope: object): unknown => toValueSync(value.value(contextFor(liquid, scope), false));
+      const slow = (scope: object): unknown => toValueSync(value.value(contextFor(liquid, scope), false));
+      const path = pathOf(single[1]!.trim());
+      const render = path ? (scope: object): unknown => {
+        const found = readPath(scope, path);
+        return found === UNSURE ? slow(scope) : found;
+      } : slow;
       return { source, render, renderString: (scope) => asText(render(scope)) };
     }
     if (!source.includes('{{') && !source.includes('{%')) {
       return { source, render: () => source, renderString: () => source };
     }
     const parsed = liquid.parse(source);
-    const renderString = (scope: object): string => String(liquid.renderSync(parsed, scope));
+    const slow = (scope: object): string => String(liquid.renderSync(parsed, scope));
+    const pieces = liquid === plainEngine ? piecesOf(source) : undefined;
+    const renderString = pieces ? (scope: object): string => renderPieces(pieces, scope) ?? slow(scope) : slow;
     return { source, render: renderString, renderString };
   } catch (error) {
     throw new TemplateError(error instanceof Error ? error.message.split('\n')[0]! : String(error));
   }
+}
+
+// Fast path. Most templates are plain reads, `{{ chat.id }}` or `{{ device.id }}:{{ chat.id }}`,
+// rendered for every delivery; Liquid's general evaluator costs several microseconds each. These
+// are read directly, the way Liquid reads them (own properties only; absent → ""), and whenever a
+// value is one Liquid treats specially (a string's or array's properties, `size`/`first`/`last`,
+// an object or array written as text) the template goes to Liquid after all.
+
+/** Identifier segments only; Liquid's literals and special properties are left to Liquid. */
+const PLAIN_PATH = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const LIQUID_NAMES: ReadonlySet<string> = new Set(['true', 'false', 'nil', 'null', 'empty', 'blank', 'size', 'first', 'last']);
+/** readPath's answer when only Liquid can say. */
+const UNSURE: unique symbol = Symbol('unsure');
+
+function pathOf(expression: string): readonly string[] | undefined {
+  if (!PLAIN_PATH.test(expression)) return undefined;
+  const path = expression.split('.');
+  return path.some((name) => LIQUID_NAMES.has(name)) ? undefined : path;
+}
+
+function readPath(scope: object, path: readonly string[]): unknown {
+  let current: unknown = scope;
+  for (const name of path) {
+    if (current === undefined || current === null) return current;
+    if (typeof current !== 'object' || Array.isArray(current) || typeof (current as { toLiquid?: unknown }).toLiquid === 'function') return UNSURE;
+    current = Object.hasOwn(current, name) ? (current as Record<string, unknown>)[name] : undefined;
+    if (typeof current === 'function') return UNSURE;
+  }
+  return current;
+}
+
+type Piece = string | readonly string[];
+
+/** Literal text and plain paths, or undefined when the template needs Liquid (tags, filters, `{{-`). */
+function piecesOf(source: string): Piece[] | undefined {
+  const pieces: Piece[] = [];
+  let at = 0;
+  for (const match of source.matchAll(/\{\{([^{}]*)\}\}/g)) {
+    const inner = match[1]!;
+    const path = pathOf(inner.trim());
+    if (!path || inner.startsWith('-') || inner.endsWith('-')) return undefined;
+    if (match.index > at) pieces.push(source.slice(at, match.index));
+    pieces.push(path);
+    at = match.index + match[0].length;
+  }
+  if (at < source.length) pieces.push(source.slice(at));
+  // Braces left in the text (a tag, a nested or unclosed output) are Liquid's to read.
+  const literalOnly = pieces.every((piece) => typeof piece !== 'string' || !/\{\{|\}\}|\{%|%\}/.test(piece));
+  return literalOnly ? pieces : undefined;
+}
+
+/** The text, or undefined when a value is one Liquid writes its own way. */
+function renderPieces(pieces: readonly Piece[], scope: object): string | undefined {
+  let text = '';
+  for (const piece of pieces) {
+    if (typeof piece === 'string') {
+      text += piece;
+      continue;
+    }
+    const value = readPath(scope, piece);
+    if (value === undefined || value === null) continue;
+    if (typeof value === 'string') text += value;
+    else if (typeof value === 'number' || typeof value === 'boolean') text += String(value);
+    else return undefined;
+  }
+  return text;
 }
 
 /** A JSON-like tree (object, array, scalars) whose strings are templates. */

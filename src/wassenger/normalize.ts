@@ -37,12 +37,13 @@ type Parts = Pick<Mutable<RoutedEvent>, 'chat' | 'contact' | 'message'>;
 /**
  * Normalize one item returned by `parseWebhookBody`. Never throws for an item that passed it:
  * unknown events and missing optional parts give an event with fewer fields, not an error.
+ * `id` is the event's key when it is already known (a stored event); otherwise it is computed.
  */
-export function normalizeItem(item: WebhookItem, receivedAt: Date): RoutedEvent {
+export function normalizeItem(item: WebhookItem, receivedAt: Date, id?: string): RoutedEvent {
   if (Number.isNaN(receivedAt.getTime())) throw new RangeError('normalizeItem: receivedAt is an invalid Date');
   const parts = partsOf(item);
   const event: Mutable<RoutedEvent> = {
-    id: eventKey(item),
+    id: id ?? eventKey(item),
     event: item.event,
     receivedAt: receivedAt.toISOString(),
     device: deviceOf(item),

@@ -10,7 +10,7 @@ import { sampleBody } from './kit.ts';
 
 const [port, count, batch, topic] = [Number(process.argv[2]), Number(process.argv[3]), Number(process.argv[4]), process.argv[5]!];
 const CHATS = 1_000;
-const events = Array.from({ length: CHATS }, (_, n) => rehydrate(sampleBody(`${n}@c.us`), 0, Date.now()));
+const events = Array.from({ length: CHATS }, (_, n) => rehydrate({ id: `evt_base_${n}`, body: sampleBody(`${n}@c.us`), itemIndex: 0, receivedAt: Date.now() }));
 const values = events.map((event) => JSON.stringify(event));
 
 const kafka = new Kafka({ clientId: 'bench-baseline', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING });
