@@ -20,9 +20,13 @@ export interface HttpRequestInit {
 }
 
 // Keep-alive pools shared by every connector of the process: a delivery reuses a warm connection.
+// As many idle sockets are kept as may be busy: with fewer (it was 16), every request past that
+// number closed its socket when it ended and the next one opened a new connection (TLS included),
+// which at 32 requests in flight was most of them. Idle sockets close when the server ends them.
+const MAX_SOCKETS = 64;
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16 }),
+  'http:': new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS }),
 };
 
 /**

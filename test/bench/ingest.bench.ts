@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SECRET, drain, fixedRate, percentile, portOf, sampleBody, sinkReport, sinkRouterConfig, stop } from './kit.ts';
+import { SECRET, cpuMsOf, drain, fixedRate, percentile, portOf, sampleBody, sinkReport, sinkRouterConfig, stop } from './kit.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -40,7 +40,9 @@ async function main(): Promise<void> {
   const bare = spawn(process.execPath, ['test/bench/bare-koa.mjs'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const barePort = await portOf(bare);
   await load(`http://127.0.0.1:${barePort}/`, { connections: 32, duration: 2 });
+  const bareCpuBefore = cpuMsOf(bare.pid!);
   const a = await load(`http://127.0.0.1:${barePort}/`, { connections: 32, duration: seconds });
+  const bareCpuMs = cpuMsOf(bare.pid!) - bareCpuBefore;
   await stop(bare);
 
   // (b) the router: SQLite (synchronous=FULL) and one http route to a local sink
@@ -57,9 +59,11 @@ async function main(): Promise<void> {
   const routerPort = await portOf(router);
   const url = `http://127.0.0.1:${routerPort}/webhooks/wassenger?key=${SECRET}`;
   await load(url, { connections: 32, duration: 2 });
+  const routerCpuBefore = cpuMsOf(router.pid!);
   const b = await load(url, { connections: 32, duration: seconds });
   // Let the dispatcher drain the backlog of the throughput run, so the fixed-rate run starts empty.
   await drain(sink);
+  const routerCpuMs = cpuMsOf(router.pid!) - routerCpuBefore; // storing and delivering what (b) sent
 
   sink.send('reset');
   const fixed = await fixedRate(url, 1_000, seconds);
@@ -76,6 +80,9 @@ async function main(): Promise<void> {
   console.log(row('(a) bare Koa: read, JSON.parse, 200', a));
   console.log(row('(b) router: SQLite FULL + http route', b));
   console.log(`ratio b/a: ${(b.requests.average / a.requests.average).toFixed(2)}   (target >= 0.6)`);
+  const perRequest = (ms: number, r: autocannon.Result) => (ms * 1000) / Math.max(1, r.requests.total);
+  const [bareCpu, routerCpu] = [perRequest(bareCpuMs, a), perRequest(routerCpuMs, b)];
+  console.log(`CPU per request: bare Koa ${bareCpu.toFixed(0)} µs, router ${routerCpu.toFixed(0)} µs (stored, acknowledged and delivered; all threads): ${(routerCpu / bareCpu).toFixed(1)}×`);
   console.log(`\nat a fixed 1,000 events/s for ${seconds} s:`);
   console.log(`    acknowledged (POST → 200): p50 ${percentile(fixed.ackLatencies, 50).toFixed(1)} ms, p99 ${percentile(fixed.ackLatencies, 99).toFixed(1)} ms, ${fixed.acknowledged}/${fixed.sent} acknowledged`);
   console.log(`    end to end (POST → sink): p50 ${percentile(report.latencies, 50)} ms, p99 ${percentile(report.latencies, 99)} ms, delivered ${report.received}/${fixed.sent}`);

@@ -5,12 +5,12 @@
 // >= 20,000 events/s, so Kafka is never the bottleneck behind ingest. BENCH_KAFKA_EVENTS sets the count;
 // BENCH_KAFKA_BATCH (and BENCH_KAFKA_INFLIGHT) override maxBatch (and maxInFlight) to compare.
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { SECRET, portOf, sampleBody, stop } from './kit.ts';
+import { SECRET, cpuMsOf, portOf, sampleBody, stop } from './kit.ts';
 
 const EVENTS = Number(process.env.BENCH_KAFKA_EVENTS ?? 50_000);
 const CHATS = 1_000;
@@ -24,12 +24,6 @@ function brokerCount(broker: ChildProcess): Promise<BrokerCount> {
     broker.once('message', (message) => resolve(message as BrokerCount));
     broker.send('count');
   });
-}
-
-/** CPU time (user + system) a process has used so far, from /proc. */
-function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * (1000 / 100); // clock ticks of 10 ms (USER_HZ)
 }
 
 async function main(): Promise<void> {

@@ -35,6 +35,12 @@ export function portOf(child: ChildProcess): Promise<number> {
   });
 }
 
+/** CPU time (user + system, all threads) a process has used so far, from /proc. */
+export function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / 100); // clock ticks of 10 ms (USER_HZ)
+}
+
 export function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();

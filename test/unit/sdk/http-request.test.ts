@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { test } from 'node:test';
+import { httpRequest } from '../../../src/sdk/http-request.ts';
+
+test('32 requests in flight, twice over: the second wave reuses the first wave\'s connections', async (t) => {
+  let connections = 0;
+  let waiting: (() => void)[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    // Hold each wave until all 32 have arrived, so 32 sockets are busy at once.
+    waiting.push(() => res.end('{"ok":true}'));
+    if (waiting.length === 32) {
+      for (const answer of waiting) answer();
+      waiting = [];
+    }
+  });
+  server.on('connection', () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  server.keepAliveTimeout = 10_000;
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/in`;
+  const wave = () => Promise.all(Array.from({ length: 32 }, () => httpRequest(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })));
+  const first = await wave();
+  assert.ok(first.every((response) => response.status === 200));
+  assert.equal(connections, 32);
+  await new Promise((resolve) => setImmediate(resolve)); // sockets go back to the pool
+  const second = await wave();
+  assert.ok(second.every((response) => response.status === 200));
+  assert.equal(connections, 32, 'no new connection: every idle socket was kept');
+  server.closeAllConnections();
+});
