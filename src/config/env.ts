@@ -1,4 +1,4 @@
-import { visit, type Document } from 'yaml';
+import { Scalar, visit, type Document } from 'yaml';
 
 const REFERENCE = /\$(\$)?\{([A-Za-z_][A-Za-z0-9_]*)(:-([^}\n]*))?\}/g;
 const PLACEHOLDER = /WAENV[0-9]+_*Z/g;
@@ -41,16 +41,21 @@ export interface UnsetVariable {
 /**
  * Put the environment's values in place of the placeholders, in string scalars only, after
  * parsing: a value cannot change the document's structure. Returns the variables that are unset
- * (with where they are used) and every substituted value of 6 or more characters, which is secret from then on:
- * it is scrubbed from logs, errors and config dumps.
+ * (with where they are used), every substituted value of 6 or more characters, which is secret from then on:
+ * it is scrubbed from logs, errors and config dumps, and the unquoted scalars that were one reference alone.
  */
-export function interpolateEnv(doc: Document, references: ReadonlyMap<string, Reference>, env: NodeJS.ProcessEnv): { unset: UnsetVariable[]; secrets: string[] } {
+export function interpolateEnv(doc: Document, references: ReadonlyMap<string, Reference>, env: NodeJS.ProcessEnv): { unset: UnsetVariable[]; secrets: string[]; wholeValues: Set<Scalar> } {
   const unset: UnsetVariable[] = [];
   const secrets = new Set<string>();
-  if (references.size === 0) return { unset, secrets: [] };
+  const wholeValues = new Set<Scalar>();
+  if (references.size === 0) return { unset, secrets: [], wholeValues };
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value !== 'string' || !node.value.includes('WAENV')) return;
+      // `port: ${PORT}`: an unquoted scalar that is one reference and nothing else may become a number or
+      // boolean where the schema asks for one (see env-scalars.ts); a quoted one stays text.
+      const reference = references.get(node.value);
+      if (reference && !reference.literal && node.type === Scalar.PLAIN) wholeValues.add(node);
       node.value = node.value.replace(PLACEHOLDER, (placeholder) => {
         const reference = references.get(placeholder);
         if (!reference) return placeholder;
@@ -67,5 +72,5 @@ export function interpolateEnv(doc: Document, references: ReadonlyMap<string, Re
       });
     },
   });
-  return { unset, secrets: [...secrets] };
+  return { unset, secrets: [...secrets], wholeValues };
 }

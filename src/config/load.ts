@@ -11,6 +11,7 @@ import { WhenSchema } from '../rules/when-schema.ts';
 import type { ConnectorDefinition, DeliveryPolicy } from '../sdk/connector.ts';
 import { DEFAULT_DELIVERY_POLICY } from '../sdk/connector.ts';
 import { didYouMean } from '../util/suggest.ts';
+import { EnvScalars } from './env-scalars.ts';
 import { interpolateEnv, protectReferences } from './env.ts';
 import { formatPath, type ConfigIssue } from './issues.ts';
 import { positionAt, positionOf } from './positions.ts';
@@ -93,7 +94,8 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     issues.push({ file, line, col, path: formatPath(key === undefined ? at : [...at, key]), message });
   };
 
-  const { unset, secrets } = interpolateEnv(doc, references, options.env ?? process.env);
+  const { unset, secrets, wholeValues } = interpolateEnv(doc, references, options.env ?? process.env);
+  const env = new EnvScalars(doc, wholeValues);
   for (const variable of unset) {
     const { line, col } = positionAt(lines, variable.offset);
     issues.push({ file, line, col, path: '', message: `environment variable ${variable.name} is not set (use \${${variable.name}:-default} for a default)` });
@@ -104,7 +106,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     report([], 'the config must be a mapping with at least `server:` (see config/wa-router.yaml)');
     return { ok: false, issues };
   }
-  const parsed = ConfigSchema.safeParse(value, { reportInput: true });
+  const parsed = env.safeParse(ConfigSchema, value);
   if (!parsed.success) {
     for (const issue of schemaIssues(ConfigSchema, parsed.error)) report(issue.path, issue.message, issue.key);
   }
@@ -123,7 +125,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     }
   }
 
-  const connectors = validateConnectors(raw.connectors, registry, report);
+  const connectors = validateConnectors(raw.connectors, registry, env, report);
   const declared = new Map<string, ConnectorDefinition | undefined>();
   if (isPlainObject(raw.connectors)) {
     for (const [name, entry] of Object.entries(raw.connectors)) {
@@ -131,7 +133,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
       declared.set(name, type === undefined ? undefined : registry.get(type)?.definition);
     }
   }
-  const routes = validateRoutes(raw.routes, connectors, declared, report);
+  const routes = validateRoutes(raw.routes, connectors, declared, env, report);
   if (issues.length > 0 || !parsed.success) {
     // An unset variable leaves an empty value behind; what the schema says about that value
     // ("at least 8 characters", "Invalid URL") follows from it and would only mislead.
@@ -152,7 +154,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
 
 type Report = (at: readonly PropertyKey[], message: string, key?: string) => void;
 
-function validateConnectors(value: unknown, registry: ConnectorRegistry, report: Report): Map<string, ConnectorInstance> {
+function validateConnectors(value: unknown, registry: ConnectorRegistry, env: EnvScalars, report: Report): Map<string, ConnectorInstance> {
   const instances = new Map<string, ConnectorInstance>();
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return instances;
   for (const [name, entry] of Object.entries(value)) {
@@ -165,7 +167,7 @@ function validateConnectors(value: unknown, registry: ConnectorRegistry, report:
       continue;
     }
     const definition = registered.definition;
-    const parsed = definition.config.safeParse(rest, { reportInput: true });
+    const parsed = env.safeParse(definition.config, rest, ['connectors', name]);
     if (!parsed.success) {
       for (const issue of schemaIssues(definition.config, parsed.error)) report(['connectors', name, ...issue.path], issue.message, issue.key);
       continue;
@@ -186,6 +188,7 @@ function validateRoutes(
   value: unknown,
   connectors: ReadonlyMap<string, ConnectorInstance>,
   declared: ReadonlyMap<string, ConnectorDefinition | undefined>,
+  env: EnvScalars,
   report: Report,
 ): CompiledRoute[] {
   const routes: CompiledRoute[] = [];
@@ -212,10 +215,10 @@ function validateRoutes(
           return;
         }
         const definition = declared.get(connector);
-        if (definition) parseParams(definition, rawParams, [...at, 'with'], report);
+        if (definition) parseParams(definition, rawParams, [...at, 'with'], env, report);
         return;
       }
-      const params = parseParams(instance.definition, rawParams, [...at, 'with'], report);
+      const params = parseParams(instance.definition, rawParams, [...at, 'with'], env, report);
       targets.push({ connector, params, rawParams });
     });
     let matches: CompiledRoute['matches'];
@@ -232,12 +235,12 @@ function validateRoutes(
   return routes;
 }
 
-function parseParams(definition: ConnectorDefinition, rawParams: unknown, at: PropertyKey[], report: Report): unknown {
+function parseParams(definition: ConnectorDefinition, rawParams: unknown, at: PropertyKey[], env: EnvScalars, report: Report): unknown {
   if (!definition.params) {
     if (rawParams !== undefined) report(at, `connector type "${definition.type}" takes no \`with:\` parameters`);
     return undefined;
   }
-  const parsed = (definition.params as z.ZodType).safeParse(rawParams ?? {}, { reportInput: true });
+  const parsed = env.safeParse(definition.params as z.ZodType, rawParams ?? {}, at);
   if (parsed.success) return parsed.data;
   for (const issue of schemaIssues(definition.params, parsed.error)) report([...at, ...issue.path], issue.message, issue.key);
   return undefined;

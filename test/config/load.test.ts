@@ -211,6 +211,38 @@ routes:
     assert.deepEqual([...config.connectors.keys()], ['hook']);
     assert.deepEqual(config.routes.map((route) => route.name), ['r']);
   });
+
+  test('port: ${PORT}: an unquoted reference alone becomes a number or boolean where the schema asks for one, and stays text elsewhere', async () => {
+    const yaml = `
+server: { port: \${PORT}, secret: \${SECRET} }
+connectors:
+  out:
+    type: file
+    path: \${OUT_PATH:-./data/out.jsonl}
+    fsync: \${FSYNC:-false}
+    delivery: { maxInFlight: \${LANES:-1}, timeoutMs: \${TIMEOUT_MS} }
+routes:
+  - name: all
+    to: [out]
+`;
+    const config = await loadOk(yaml, { PORT: '9090', SECRET: '123456789012', OUT_PATH: '12345', TIMEOUT_MS: '2500' });
+    assert.equal(config.server.port, 9090);
+    assert.equal(config.server.secret, '123456789012', 'a secret of digits stays text');
+    const out = config.connectors.get('out')!;
+    assert.equal((out.config as { path: string }).path, '12345');
+    assert.equal((out.config as { fsync: boolean }).fsync, false);
+    assert.equal(out.policy.maxInFlight, 1);
+    assert.equal(out.policy.timeoutMs, 2500);
+  });
+
+  test('a quoted reference stays text, and a value that is not a number says so at its place', async () => {
+    const base = (port: string) => `
+server: { port: ${port}, secret: abcdefgh12 }
+`;
+    assert.deepEqual(await problems(base('"${PORT}"'), { PORT: '9090' }), ['1:17 server.port: expected number, received string']);
+    assert.deepEqual(await problems(base('${PORT}'), { PORT: '90x' }), ['1:17 server.port: expected number, received string']);
+    assert.deepEqual(await problems(base('${PORT}'), { PORT: '99999' }), ['1:17 server.port: Too big: expected number to be <=65535']);
+  });
 });
 
 describe('config: redaction', () => {
