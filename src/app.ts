@@ -47,7 +47,7 @@ export interface RunningRouter {
  */
 export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningRouter> {
   let config = initial;
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, { onProblem: (message) => log.warn(message) });
   const released = await store.recoverAtStart();
   if (released > 0) log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');
 

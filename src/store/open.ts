@@ -8,13 +8,13 @@ import type { Store } from './store.ts';
  * `?busyTimeoutMs=N` (how long a write waits for a lock before the receiver answers 503);
  * `postgres://user@host:port/db?schema=NAME` for several instances sharing one database.
  */
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, options: { onProblem?: (message: string) => void } = {}): Promise<Store> {
   if (url.startsWith('sqlite:')) {
     const [path, query] = url.slice('sqlite:'.length).split('?', 2) as [string, string | undefined];
     const params = new URLSearchParams(query ?? '');
     const synchronous = params.get('synchronous') === 'normal' ? 'normal' : 'full';
     const busy = Number(params.get('busyTimeoutMs') ?? 2000);
-    return new SqliteStore({ path: path === ':memory:' ? path : resolve(path), synchronous, busyTimeoutMs: Number.isFinite(busy) ? busy : 2000 });
+    return new SqliteStore({ path: path === ':memory:' ? path : resolve(path), synchronous, busyTimeoutMs: Number.isFinite(busy) ? busy : 2000, ...options });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     // Loaded here, not at module load: pg costs memory at start even when the store is SQLite.

@@ -4,7 +4,7 @@
  * copies the WAL into the database file while the router's connection never checkpoints.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -109,6 +109,17 @@ test('checkpointer: copies the WAL into the database file while the writer never
   assert.ok(statSync(path).size >= before + 200 * 4_000, 'the pages were copied into the database file');
   await checkpointer.stop();
   db.close();
+});
+
+test('checkpoint thread: a checkpoint that fails reports why (the store then logs it once and checkpoints in commits)', async () => {
+  const path = join(dir, 'not-a-database.db');
+  writeFileSync(path, 'this file is not SQLite. '.repeat(200));
+  const problems: string[] = [];
+  const checkpointer = new Checkpointer(path, 20, (message) => problems.push(message));
+  const deadline = Date.now() + 5_000;
+  while (problems.length === 0 && Date.now() < deadline) await sleep(20);
+  await checkpointer.stop();
+  assert.match(problems[0] ?? '', /not a database/);
 });
 
 test('sqlite store: an acknowledged append survives in the file, and close waits for its sync', async () => {

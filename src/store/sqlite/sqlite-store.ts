@@ -20,6 +20,8 @@ export interface SqliteOptions {
   readonly synchronous?: 'full' | 'normal';
   /** How long a write waits for a lock held by another process before failing (503). */
   readonly busyTimeoutMs?: number;
+  /** Told about a problem the store works around but an operator should know of (the router logs it). */
+  readonly onProblem?: (message: string) => void;
 }
 
 /** SQLite adapter (better-sqlite3, WAL): the embedded default store of one router instance. */
@@ -48,9 +50,13 @@ export class SqliteStore implements Store {
       // Durable commits wait for an fdatasync of the WAL, unless configured to skip fsyncs.
       if (options.synchronous !== 'normal') this.wal = new WalSync(`${options.path}-wal`);
       this.db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new Checkpointer(options.path, 1_000, () => {
+      let fellBack = false;
+      this.checkpointer = new Checkpointer(options.path, 1_000, (message) => {
         // Without its checkpoints the WAL would grow without end: let SQLite checkpoint again.
+        if (this.closed) return;
         this.db.pragma('wal_autocheckpoint = 1000');
+        if (!fellBack) options.onProblem?.(`WAL checkpoints on the checkpoint thread failed (${message}); SQLite checkpoints inside commits again, which can hold up acknowledgements`);
+        fellBack = true;
       });
     }
     const wal = this.wal;
