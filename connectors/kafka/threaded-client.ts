@@ -29,24 +29,24 @@ const fromWire = (error: ThreadError): KafkaClientError => new KafkaClientError(
  */
 export function createThreadedKafkaClient(options: KafkaClientOptions): KafkaClient {
   const { log, ...data } = options;
-  const pending = new Map<number, { resolve: (value: readonly WireSendResult[] | null) => void; reject: (error: KafkaClientError) => void }>();
-  let thread: Worker | undefined;
+  let thread: ClientThread | undefined;
   let nextId = 1;
 
-  function failAll(error: KafkaClientError): void {
-    for (const { reject } of pending.values()) reject(error);
-    pending.clear();
-  }
-
-  function start(): Worker {
+  function start(): ClientThread {
     const tsx = ENTRY.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : undefined;
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { ...data, entry: ENTRY, tsx } });
+    // Calls are kept per thread: a thread that ends fails its own calls, not those of the next one.
+    const started: ClientThread = { worker, pending: new Map() };
+    const failAll = (error: KafkaClientError): void => {
+      for (const { reject } of started.pending.values()) reject(error);
+      started.pending.clear();
+    };
     worker.on('message', (reply: ThreadReply) => {
       if ('log' in reply) return void log[reply.log](reply.fields, reply.message);
-      const call = pending.get(reply.id);
+      const call = started.pending.get(reply.id);
       if (!call) return;
-      pending.delete(reply.id);
-      if (pending.size === 0) worker.unref();
+      started.pending.delete(reply.id);
+      if (started.pending.size === 0) worker.unref();
       if (reply.ok) call.resolve(reply.value);
       else call.reject(fromWire(reply.error));
     });
@@ -55,20 +55,19 @@ export function createThreadedKafkaClient(options: KafkaClientOptions): KafkaCli
       failAll(new KafkaClientError('KafkaClientThreadError', true, `the Kafka client thread failed: ${error.message}`));
     });
     worker.on('exit', () => {
-      if (thread === worker) thread = undefined;
+      if (thread === started) thread = undefined;
       failAll(new KafkaClientError('KafkaClientThreadError', true, 'the Kafka client thread ended'));
     });
     worker.unref(); // only calls in progress keep the process alive
-    return worker;
+    return started;
   }
 
-  function call(message: Call): Promise<readonly WireSendResult[] | null> {
-    const worker = (thread ??= start());
+  function call(message: Call, on: ClientThread = (thread ??= start())): Promise<readonly WireSendResult[] | null> {
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      worker.ref();
-      worker.postMessage({ ...message, id });
+      on.pending.set(id, { resolve, reject });
+      on.worker.ref();
+      on.worker.postMessage({ ...message, id });
     });
   }
 
@@ -81,14 +80,19 @@ export function createThreadedKafkaClient(options: KafkaClientOptions): KafkaCli
       await call({ op: 'ping', topics });
     },
     async close(): Promise<void> {
-      const worker = thread;
-      if (!worker) return;
+      const closing = thread;
+      if (!closing) return;
+      thread = undefined; // a call from now on starts a new thread
       try {
-        await call({ op: 'close' });
+        await call({ op: 'close' }, closing);
       } finally {
-        thread = undefined;
-        await worker.terminate();
+        await closing.worker.terminate();
       }
     },
   };
+}
+
+interface ClientThread {
+  readonly worker: Worker;
+  readonly pending: Map<number, { resolve: (value: readonly WireSendResult[] | null) => void; reject: (error: KafkaClientError) => void }>;
 }
