@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ConnectorDefinition, Delivery, Outcome, RoutedEvent } from '../../src/sdk/index.ts';
-import { checkConnector } from '../../src/sdk/testing.ts';
+import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
 import { HttpSink } from '../../test/testkit/http-sink.ts';
 import crm from './index.ts';
 
@@ -16,7 +16,7 @@ function event(metadata: Record<string, string>): RoutedEvent {
 }
 
 async function deliverOne(config: unknown, e: RoutedEvent, params: unknown = {}): Promise<Outcome> {
-  const connector = await definition.create(definition.config.parse(config), { name: 'c', log: console, configDir: '.', state: { get: async () => undefined, set: async () => {} } });
+  const connector = await definition.create(definition.config.parse(config), { name: 'c', log: console, configDir: '.', state: memoryState() });
   const delivery: Delivery = { id: '1', idempotencyKey: 'evt_crm:c', attempt: 1, route: 'r', event: e, params: definition.params!.parse(params) };
   return (await connector.deliver([delivery], AbortSignal.timeout(5_000)))[0]!;
 }
@@ -87,7 +87,7 @@ describe('crm connector', () => {
   });
 
   test('preview redacts credentials', async () => {
-    const connector = await definition.create(definition.config.parse({ baseUrl: `${sink.url}/v1`, path: '/notes', auth: { bearer: 'tok-123456' } }), { name: 'c', log: console, configDir: '.', state: { get: async () => undefined, set: async () => {} } });
+    const connector = await definition.create(definition.config.parse({ baseUrl: `${sink.url}/v1`, path: '/notes', auth: { bearer: 'tok-123456' } }), { name: 'c', log: console, configDir: '.', state: memoryState() });
     const preview = connector.preview!({ id: '1', idempotencyKey: 'k', attempt: 1, route: 'r', event: event({}), params: definition.params!.parse({}) });
     assert.ok(!JSON.stringify(preview).includes('tok-123456'));
   });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { checkConnector } from '../../src/sdk/testing.ts';
+import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
 import type { ConnectorDefinition } from '../../src/sdk/index.ts';
 import file from './index.ts';
 
@@ -25,7 +25,7 @@ test('file connector conforms and appends one JSON line per delivery, in order',
 test('file connector: a path that is a directory is a permanent failure', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wa-router-file-'));
   try {
-    const connector = await definition.create(definition.config.parse({ path: dir }), { name: 'f', log: console, configDir: '.', state: { get: async () => undefined, set: async () => {} } });
+    const connector = await definition.create(definition.config.parse({ path: dir }), { name: 'f', log: console, configDir: '.', state: memoryState() });
     const [outcome] = await connector.deliver([{ id: '1', idempotencyKey: 'k', attempt: 1, route: 'r', params: undefined, event: { id: 'e', event: 'x', receivedAt: 'now', device: { id: 'd' }, data: {} } }], AbortSignal.timeout(1_000));
     assert.equal(outcome!.status, 'failed');
     assert.match((outcome as { reason: string }).reason, /EISDIR/);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Connector, ConnectorDefinition, Delivery, RoutedEvent } from '../../src/sdk/index.ts';
-import { checkConnector } from '../../src/sdk/testing.ts';
+import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
 import { createServiceAccount, FakeSheets, type ServiceAccount } from '../../test/testkit/fake-sheets/index.ts';
 import { columnLetters, columnNumber, parseRange } from './a1.ts';
 import sheetsConnector from './index.ts';
@@ -29,13 +29,8 @@ function deliveries(events: RoutedEvent[], attempt = 1, params?: unknown): Deliv
   return events.map((e, i) => ({ id: String(i + 1), idempotencyKey: `${e.id}:sheet`, attempt, route: 'r', event: e, params }));
 }
 
-const state = () => {
-  const map = new Map<string, string>();
-  return { map, get: async (key: string) => map.get(key), set: async (key: string, value: string) => void map.set(key, value) };
-};
-
 async function create(config: Record<string, unknown>, configDir = process.cwd()): Promise<Connector> {
-  return definition.create(definition.config.parse(config), { name: 'sheet', log: { debug() {}, info() {}, warn() {}, error() {} }, configDir, state: state() });
+  return definition.create(definition.config.parse(config), { name: 'sheet', log: { debug() {}, info() {}, warn() {}, error() {} }, configDir, state: memoryState() });
 }
 
 describe('google_sheets connector against the fake Sheets API', () => {

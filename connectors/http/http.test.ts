@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { checkConnector } from '../../src/sdk/testing.ts';
+import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
 import type { ConnectorDefinition, Delivery } from '../../src/sdk/index.ts';
 import { HttpSink } from '../../test/testkit/http-sink.ts';
 import http from './index.ts';
@@ -9,7 +9,7 @@ const definition = http as unknown as ConnectorDefinition;
 
 async function deliverOne(config: unknown, sink: HttpSink) {
   const parsed = definition.config.parse(config);
-  const connector = await definition.create(parsed, { name: 'h', log: console, configDir: '.', state: { get: async () => undefined, set: async () => {} } });
+  const connector = await definition.create(parsed, { name: 'h', log: console, configDir: '.', state: memoryState() });
   const delivery: Delivery = {
     id: '1', idempotencyKey: 'evt_1:h', attempt: 1, route: 'r', params: undefined,
     event: { id: 'evt_1', event: 'message:in:new', receivedAt: 'now', device: { id: 'd' }, chat: { id: '../../admin?x=1#', type: 'user', labels: [] }, data: {} },

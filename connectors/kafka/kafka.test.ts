@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { checkConnector } from '../../src/sdk/testing.ts';
+import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
 import type { Connector, ConnectorDefinition, Delivery, Outcome, RoutedEvent } from '../../src/sdk/index.ts';
 import { ApiKey, startKafkaBroker, type KafkaBrokerOptions, type KafkaTestBroker, type StoredRecord } from '../../test/testkit/kafka-broker/index.ts';
 import kafka from './index.ts';
@@ -18,7 +18,7 @@ async function brokerFor(t: TestContext, options: KafkaBrokerOptions): Promise<K
 /** A connector on the broker, closed (before the broker) when the test ends. */
 async function connectorFor(t: TestContext, broker: KafkaTestBroker, config: Record<string, unknown>): Promise<Connector> {
   const parsed = definition.config.parse({ brokers: broker.brokers, connectionTimeoutMs: 1_000, requestTimeoutMs: 2_000, retries: 1, ...config });
-  const connector = await definition.create(parsed, { name: 'kafka', log: silent, configDir: '.', state: { get: async () => undefined, set: async () => {} } });
+  const connector = await definition.create(parsed, { name: 'kafka', log: silent, configDir: '.', state: memoryState() });
   t.after(() => connector.close?.());
   return connector;
 }
@@ -252,7 +252,7 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     assert.equal(produceRequests(broker), 0);
 
     const offline = definition.create(definition.config.parse({ brokers: ['127.0.0.1:1'], topic: 'wa.{{ chat.id | replace: "@", "_" }}' }), {
-      name: 'k', log: silent, configDir: '.', state: { get: async () => undefined, set: async () => {} },
+      name: 'k', log: silent, configDir: '.', state: memoryState(),
     }) as Connector;
     const preview = offline.preview!(delivery(event(7, 'p@c.us'))) as { topic: string; key: string; value: string; headers: Record<string, string> };
     assert.equal(preview.topic, 'wa.p_c.us');

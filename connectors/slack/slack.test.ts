@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Connector, ConnectorDefinition, Delivery, Outcome, RoutedEvent } from '../../src/sdk/index.ts';
-import { checkConnector } from '../../src/sdk/testing.ts';
+import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
 import { FAKE_TOKEN, FakeSlack } from '../../test/testkit/fake-slack/index.ts';
 import { TRUNCATION_MARKER, escapeMrkdwn, truncate } from './escape.ts';
 import slack from './index.ts';
@@ -37,7 +37,7 @@ async function make(config: Record<string, unknown>, state = new Map<string, str
   const log = (level: string) => (obj: object, msg?: string) => void logs.push({ level, obj, msg });
   const connector = await definition.create(definition.config.parse(config), {
     name: 's', configDir: '.', log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-    state: { get: async (key) => state.get(key), set: async (key, value) => void state.set(key, value) },
+    state: memoryState(state),
   });
   return { connector, logs, state };
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ConnectorDefinition, Delivery, Outcome, RoutedEvent } from '../../src/sdk/index.ts';
-import { checkConnector } from '../../src/sdk/testing.ts';
+import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
 import { FakeWassenger } from '../../test/testkit/fake-wassenger/index.ts';
 import wassenger, { replyBlocker } from './index.ts';
 
@@ -24,7 +24,7 @@ function harness(config: Record<string, unknown>) {
   const state = new Map<string, string>();
   const ctx = {
     name: 'bot', log: { debug() {}, info() {}, warn() {}, error() {} }, configDir: '.',
-    state: { get: async (key: string) => state.get(key), set: async (key: string, value: string) => void state.set(key, value) },
+    state: memoryState(state),
   };
   const connectorP = definition.create(definition.config.parse(config), ctx);
   return {

@@ -44,7 +44,7 @@ export async function dryRun(config: RouterConfig, body: unknown, receivedAt = n
       try {
         const context: ConnectorContext = {
           name: instance.name, log: quietLog, configDir: config.dir,
-          state: { get: async () => undefined, set: async () => {} },
+          state: { get: async () => undefined, set: async () => {}, delete: async () => {} },
         };
         const connector = await instance.definition.create(instance.config, context);
         const wouldSend = connector.preview ? connector.preview(delivery) : { event, params: planned.params };

@@ -78,6 +78,7 @@ export class Dispatcher {
       state: {
         get: (key) => store.stateGet(instance.name, key),
         set: (key, value) => store.stateSet(instance.name, key, value),
+        delete: (key) => store.stateDelete(instance.name, key),
       },
     };
     let connector: Connector;

@@ -77,6 +77,8 @@ export interface ConnectorLogger {
 export interface ConnectorState {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
+  /** Forget a key; forgetting one that is not there is not an error. */
+  delete(key: string): Promise<void>;
 }
 
 /** What `create()` receives besides its parsed config. */

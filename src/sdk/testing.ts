@@ -1,6 +1,18 @@
 import type { RoutedEvent } from '../domain/event.ts';
-import type { Connector, ConnectorContext, ConnectorDefinition, Delivery } from './connector.ts';
+import type { Connector, ConnectorContext, ConnectorDefinition, ConnectorState, Delivery } from './connector.ts';
 import { SDK_VERSION } from './connector.ts';
+
+/**
+ * Connector state kept in a Map, for a connector's own tests (the router keeps it in its store).
+ * Pass a Map to look at or seed what the connector stored.
+ */
+export function memoryState(map: Map<string, string> = new Map()): ConnectorState {
+  return {
+    get: async (key) => map.get(key),
+    set: async (key, value) => void map.set(key, value),
+    delete: async (key) => void map.delete(key),
+  };
+}
 
 /** Options of the conformance check. */
 export interface CheckOptions {
@@ -46,12 +58,11 @@ export async function checkConnector(definition: ConnectorDefinition, options: C
     if (!parsed.success) return [...problems, `params do not parse: ${parsed.error.message}`];
     params = parsed.data;
   }
-  const state = new Map<string, string>();
   const context: ConnectorContext = {
     name: `${definition.type}-conformance`,
     log: { debug() {}, info() {}, warn() {}, error() {} },
     configDir: process.cwd(),
-    state: { get: async (key) => state.get(key), set: async (key, value) => void state.set(key, value) },
+    state: memoryState(),
   };
   let connector: Connector;
   try {

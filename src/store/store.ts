@@ -63,6 +63,7 @@ export interface Store {
   stats(): Promise<StoreStats>;
   stateGet(connector: string, key: string): Promise<string | undefined>;
   stateSet(connector: string, key: string, value: string): Promise<void>;
+  stateDelete(connector: string, key: string): Promise<void>;
   /** Cheap liveness check of the storage (for /readyz). Throws when unusable. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -46,7 +46,7 @@ test('a kafka connector loads kafkajs on its client thread, started by the first
     const kafka = builtinConnectors.find((definition) => definition.type === 'kafka');
     const config = kafka.config.parse({ brokers: ['127.0.0.1:1'], topic: 'wa.events', connectionTimeoutMs: 200, retries: 1 });
     const log = { debug() {}, info() {}, warn() {}, error() {} };
-    const connector = await kafka.create(config, { name: 'k', log, configDir: '.', state: { get: async () => undefined, set: async () => {} } });
+    const connector = await kafka.create(config, { name: 'k', log, configDir: '.', state: { get: async () => undefined, set: async () => {}, delete: async () => {} } });
     const event = { id: 'evt_1', event: 'message:in:new', receivedAt: new Date(0).toISOString(), device: { id: 'd' }, data: {} };
     // Nothing listens on port 1: the thread loads kafkajs, fails to connect and says so.
     const [outcome] = await connector.deliver([{ id: '1', idempotencyKey: 'evt_1:k', attempt: 1, route: 'r', event, params: undefined }], AbortSignal.timeout(5_000));

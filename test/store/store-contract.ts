@@ -291,11 +291,18 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(again.map((event) => event.id), ['b']);
     }));
 
-  test(`${name}: connector state survives and overwrites`, () =>
+  test(`${name}: connector state survives, overwrites and forgets one key`, () =>
     withStore(async (store) => {
       assert.equal(await store.stateGet('slack', 'thread:c1'), undefined);
       await store.stateSet('slack', 'thread:c1', '1.1');
       await store.stateSet('slack', 'thread:c1', '2.2');
       assert.equal(await store.stateGet('slack', 'thread:c1'), '2.2');
+      await store.stateSet('slack', 'thread:c2', '3.3');
+      await store.stateSet('other', 'thread:c1', '4.4');
+      await store.stateDelete('slack', 'thread:c1');
+      assert.equal(await store.stateGet('slack', 'thread:c1'), undefined);
+      assert.equal(await store.stateGet('slack', 'thread:c2'), '3.3', 'only that key is forgotten');
+      assert.equal(await store.stateGet('other', 'thread:c1'), '4.4', 'only that connector\'s key is forgotten');
+      await store.stateDelete('slack', 'thread:never-set'); // not an error
     }));
 }

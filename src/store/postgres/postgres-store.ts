@@ -491,6 +491,10 @@ export class PostgresStore implements Store {
     );
   }
 
+  async stateDelete(connector: string, key: string): Promise<void> {
+    await this.query('DELETE FROM connector_state WHERE connector = $1 AND key = $2', [connector, key]);
+  }
+
   async ping(): Promise<void> {
     await this.query('SELECT 1');
   }

@@ -331,6 +331,12 @@ export class SqliteStore implements Store {
     }, true);
   }
 
+  stateDelete(connector: string, key: string): Promise<void> {
+    return this.write(() => {
+      this.sql.stateDelete.run(connector, key);
+    }, true);
+  }
+
   ping(): Promise<void> {
     return this.read(() => {
       this.sql.ping.get();

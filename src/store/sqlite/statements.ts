@@ -82,6 +82,7 @@ const SQL = {
   stateSet: `
     INSERT INTO connector_state (connector, key, value) VALUES (?, ?, ?)
     ON CONFLICT (connector, key) DO UPDATE SET value = excluded.value`,
+  stateDelete: `DELETE FROM connector_state WHERE connector = ? AND key = ?`,
   deliveriesOfEvents: `
     SELECT d.id, d.event_seq, d.connector, d.status, d.attempts FROM deliveries d
     WHERE d.event_seq IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
