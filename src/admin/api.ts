@@ -177,7 +177,7 @@ export function mountAdminApi(router: Router, deps: AdminDeps): void {
   for (const action of ['pause', 'resume'] as const) {
     route('post', `/connectors/:name/${action}`, async (ctx) => {
       const name = ctx.params.name!;
-      const found = action === 'pause' ? deps.dispatcher.pause(name) : deps.dispatcher.resume(name);
+      const found = await deps.dispatcher.setPaused(name, action === 'pause');
       if (!found) throw new HttpProblem(404, 'connector_not_found', `no running connector named "${name}"`);
       deps.log.info({ connector: name, action }, `Admin: connector ${action === 'pause' ? 'paused' : 'resumed'}.`);
       return { connector: name, paused: action === 'pause' };

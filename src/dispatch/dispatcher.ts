@@ -14,6 +14,9 @@ interface Running {
   readonly worker: ConnectorWorker;
 }
 
+/** How often an instance looks for pauses made through another instance sharing the store. */
+const PAUSE_SYNC_MS = 2_000;
+
 export interface DispatcherOptions {
   readonly store: Store;
   readonly log: Logger;
@@ -30,6 +33,7 @@ export interface DispatcherOptions {
 export class Dispatcher {
   private running = new Map<string, Running>();
   private config: RouterConfig | undefined;
+  private pauseTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DispatcherOptions) {}
 
@@ -41,11 +45,43 @@ export class Dispatcher {
     // Deliveries handed over in memory and not sent yet go to the worker that replaces theirs.
     const handed = [...previous.values()].map((entry) => entry.worker.takeHanded());
     await Promise.all([...previous.values()].map((entry) => this.retire(entry, graceMs)));
+    const paused = new Set(await this.options.store.pausedConnectors().catch((error: unknown) => {
+      this.options.log.warn({ err: error }, 'Could not read which connectors are paused; starting them all, and looking again in a moment.');
+      return [];
+    }));
     for (const instance of config.connectors.values()) {
-      const started = await this.start(instance, config);
+      const started = await this.start(instance, config, paused.has(instance.name));
       if (started) this.running.set(instance.name, started);
     }
     this.handOff(handed.flat());
+    this.pauseTimer ??= setInterval(() => void this.followPauses(), PAUSE_SYNC_MS).unref();
+  }
+
+  /** Pause or resume a running connector, here and (through the store) on every instance; false if none runs. */
+  async setPaused(name: string, paused: boolean): Promise<boolean> {
+    const entry = this.running.get(name);
+    if (!entry) return false;
+    await this.options.store.setPaused(name, paused, Date.now());
+    if (paused) entry.worker.pause();
+    else entry.worker.resume();
+    return true;
+  }
+
+  /** Take up pauses and resumes made through another instance sharing the store. */
+  private async followPauses(): Promise<void> {
+    let paused: Set<string>;
+    try {
+      paused = new Set(await this.options.store.pausedConnectors());
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'Could not read which connectors are paused; keeping the current state.');
+      return;
+    }
+    for (const [name, entry] of this.running) {
+      if (paused.has(name) === entry.worker.isPaused) continue;
+      if (paused.has(name)) entry.worker.pause();
+      else entry.worker.resume();
+      this.options.log.info({ connector: name }, paused.has(name) ? 'Connector paused (by another instance).' : 'Connector resumed (by another instance).');
+    }
   }
 
   /** See ConnectorWorker.leaseFor: undefined when this connector's new deliveries go through the store. */
@@ -68,7 +104,7 @@ export class Dispatcher {
     for (const [name, list] of byConnector) this.running.get(name)?.worker.handOff(list);
   }
 
-  private async start(instance: ConnectorInstance, config: RouterConfig): Promise<Running | undefined> {
+  private async start(instance: ConnectorInstance, config: RouterConfig, paused: boolean): Promise<Running | undefined> {
     const { store } = this.options;
     const log = this.options.log.child({ connector: instance.name, type: instance.type });
     const context: ConnectorContext = {
@@ -98,6 +134,7 @@ export class Dispatcher {
       scrub: (text) => scrub(text, this.config?.secrets ?? []),
       onResult: (result, claimed) => this.options.onResult?.(instance.name, result, claimed),
     });
+    if (paused) worker.pause();
     worker.wake();
     return { instance, connector, worker };
   }
@@ -137,24 +174,13 @@ export class Dispatcher {
     for (const name of names) this.running.get(name)?.worker.wake();
   }
 
-  pause(name: string): boolean {
-    const entry = this.running.get(name);
-    entry?.worker.pause();
-    return entry !== undefined;
-  }
-
-  resume(name: string): boolean {
-    const entry = this.running.get(name);
-    entry?.worker.resume();
-    return entry !== undefined;
-  }
-
   connectors(): ReadonlyMap<string, Running> {
     return this.running;
   }
 
   /** Stop every worker (waiting up to `graceMs` for deliveries in flight) and close the connectors. */
   async stop(graceMs: number): Promise<void> {
+    clearInterval(this.pauseTimer);
     const all = [...this.running.values()];
     this.running = new Map();
     await Promise.all(all.map((entry) => this.retire(entry, graceMs)));

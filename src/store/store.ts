@@ -64,6 +64,10 @@ export interface Store {
   stateGet(connector: string, key: string): Promise<string | undefined>;
   stateSet(connector: string, key: string, value: string): Promise<void>;
   stateDelete(connector: string, key: string): Promise<void>;
+  /** Pause or resume a connector's deliveries, for every instance using this store (kept across restarts). */
+  setPaused(connector: string, paused: boolean, now: number): Promise<void>;
+  /** The connectors paused with setPaused. */
+  pausedConnectors(): Promise<string[]>;
   /** Cheap liveness check of the storage (for /readyz). Throws when unusable. */
   ping(): Promise<void>;
   close(): Promise<void>;

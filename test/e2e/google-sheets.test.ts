@@ -81,13 +81,13 @@ spreadsheetId: E2E_BATCH
 range: Log
 row: ["{{ message.body }}"]`, ', ratePerSec: 0');
     // Hold the connector while the events are received, so the backlog is there to batch.
-    router.router.dispatcher.pause('sheet');
+    await router.router.dispatcher.setPaused('sheet', true);
     for (let start = 0; start < 1_000; start += 50) {
       const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => router.post(message(1_000 + start + i))));
       assert.ok(responses.every((response) => response.status === 200));
     }
     await waitFor(async () => (await router.router.store.stats()).byConnector.sheet?.pending === 1_000, '1,000 planned deliveries');
-    router.router.dispatcher.resume('sheet');
+    await router.router.dispatcher.setPaused('sheet', false);
     await waitFor(() => fake.values('E2E_BATCH', 'Log').length === 1_000, '1,000 rows', 5_000);
     const appends = fake.callsOf('append').filter((call) => call.spreadsheetId === 'E2E_BATCH');
     assert.ok(appends.length <= 11, `${appends.length} append calls`);

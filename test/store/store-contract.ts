@@ -305,4 +305,16 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(await store.stateGet('other', 'thread:c1'), '4.4', 'only that connector\'s key is forgotten');
       await store.stateDelete('slack', 'thread:never-set'); // not an error
     }));
+
+  test(`${name}: paused connectors are kept until resumed`, () =>
+    withStore(async (store) => {
+      assert.deepEqual(await store.pausedConnectors(), []);
+      await store.setPaused('slack', true, 1);
+      await store.setPaused('sheet', true, 2);
+      await store.setPaused('slack', true, 3); // pausing twice is fine
+      assert.deepEqual(await store.pausedConnectors(), ['sheet', 'slack']);
+      await store.setPaused('slack', false, 4);
+      await store.setPaused('never-paused', false, 5);
+      assert.deepEqual(await store.pausedConnectors(), ['sheet']);
+    }));
 }

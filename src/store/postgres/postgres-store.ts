@@ -495,6 +495,16 @@ export class PostgresStore implements Store {
     await this.query('DELETE FROM connector_state WHERE connector = $1 AND key = $2', [connector, key]);
   }
 
+  async setPaused(connector: string, paused: boolean, now: number): Promise<void> {
+    if (paused) await this.query('INSERT INTO connector_pauses (connector, paused_at) VALUES ($1, $2) ON CONFLICT (connector) DO NOTHING', [connector, now]);
+    else await this.query('DELETE FROM connector_pauses WHERE connector = $1', [connector]);
+  }
+
+  async pausedConnectors(): Promise<string[]> {
+    const { rows } = await this.query<{ connector: string }>('SELECT connector FROM connector_pauses ORDER BY connector');
+    return rows.map((row) => row.connector);
+  }
+
   async ping(): Promise<void> {
     await this.query('SELECT 1');
   }

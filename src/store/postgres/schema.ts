@@ -73,4 +73,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_contact_phone ON events(contact_phone, seq) WHERE contact_phone IS NOT NULL;
   CREATE INDEX attempts_started ON attempts(started_at);
   `,
+  // Paused connectors: kept, so a pause survives a restart and reaches every instance sharing the store.
+  `
+  CREATE TABLE connector_pauses (
+    connector TEXT PRIMARY KEY,
+    paused_at BIGINT NOT NULL
+  );
+  `,
 ];

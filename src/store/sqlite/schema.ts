@@ -73,4 +73,11 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX deliveries_chat;
   CREATE INDEX deliveries_pending ON deliveries(connector, id) WHERE status = 'pending';
   `,
+  // Paused connectors: kept, so a pause survives a restart and reaches every instance sharing the store.
+  `
+  CREATE TABLE connector_pauses (
+    connector TEXT PRIMARY KEY,
+    paused_at INTEGER NOT NULL
+  );
+  `,
 ];

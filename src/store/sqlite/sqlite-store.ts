@@ -337,6 +337,17 @@ export class SqliteStore implements Store {
     }, true);
   }
 
+  setPaused(connector: string, paused: boolean, now: number): Promise<void> {
+    return this.write(() => {
+      if (paused) this.sql.pause.run(connector, now);
+      else this.sql.resume.run(connector);
+    }, true);
+  }
+
+  pausedConnectors(): Promise<string[]> {
+    return this.read(() => (this.sql.paused.all() as { connector: string }[]).map((row) => row.connector));
+  }
+
   ping(): Promise<void> {
     return this.read(() => {
       this.sql.ping.get();

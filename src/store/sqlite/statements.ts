@@ -83,6 +83,9 @@ const SQL = {
     INSERT INTO connector_state (connector, key, value) VALUES (?, ?, ?)
     ON CONFLICT (connector, key) DO UPDATE SET value = excluded.value`,
   stateDelete: `DELETE FROM connector_state WHERE connector = ? AND key = ?`,
+  pause: `INSERT INTO connector_pauses (connector, paused_at) VALUES (?, ?) ON CONFLICT (connector) DO NOTHING`,
+  resume: `DELETE FROM connector_pauses WHERE connector = ?`,
+  paused: `SELECT connector FROM connector_pauses ORDER BY connector`,
   deliveriesOfEvents: `
     SELECT d.id, d.event_seq, d.connector, d.status, d.attempts FROM deliveries d
     WHERE d.event_seq IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
