@@ -34,6 +34,8 @@ export class Dispatcher {
   private running = new Map<string, Running>();
   private config: RouterConfig | undefined;
   private pauseTimer: NodeJS.Timeout | undefined;
+  /** Counts pauses and resumes made here, so a look at the store that raced with one is not applied. */
+  private pauseChanges = 0;
 
   constructor(private readonly options: DispatcherOptions) {}
 
@@ -61,7 +63,9 @@ export class Dispatcher {
   async setPaused(name: string, paused: boolean): Promise<boolean> {
     const entry = this.running.get(name);
     if (!entry) return false;
+    this.pauseChanges++;
     await this.options.store.setPaused(name, paused, Date.now());
+    this.pauseChanges++; // also a look that began while the write was under way is stale
     if (paused) entry.worker.pause();
     else entry.worker.resume();
     return true;
@@ -69,6 +73,7 @@ export class Dispatcher {
 
   /** Take up pauses and resumes made through another instance sharing the store. */
   private async followPauses(): Promise<void> {
+    const changesBefore = this.pauseChanges;
     let paused: Set<string>;
     try {
       paused = new Set(await this.options.store.pausedConnectors());
@@ -76,6 +81,7 @@ export class Dispatcher {
       this.options.log.warn({ err: error }, 'Could not read which connectors are paused; keeping the current state.');
       return;
     }
+    if (this.pauseChanges !== changesBefore) return; // read before a pause or resume made here: look again next time
     for (const [name, entry] of this.running) {
       if (paused.has(name) === entry.worker.isPaused) continue;
       if (paused.has(name)) entry.worker.pause();
