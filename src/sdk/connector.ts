@@ -29,7 +29,7 @@ export interface DeliveryPolicy {
   readonly maxBackoffMs: number;
   /**
    * `chat`: no delivery of a chat overtakes an earlier one. Deliveries of one chat are in flight
-   * only together, in one batch, in order (a claim that is one whole batch, as with maxInFlight 1,
+   * only together, in one batch, in order (a claim that fills one batch, as when one slot is free,
    * may take several of a chat); a connector keeping order must then answer them alike, or retry
    * the later ones with an earlier one (Kafka does: a partition's records succeed or fail together).
    */
