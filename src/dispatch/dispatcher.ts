@@ -34,6 +34,8 @@ export class Dispatcher {
   private running = new Map<string, Running>();
   private config: RouterConfig | undefined;
   private pauseTimer: NodeJS.Timeout | undefined;
+  /** A look at the paused connectors under way; a slow store must not have two overlap and land out of order. */
+  private followingPauses = false;
   /** Counts pauses and resumes made here, so a look at the store that raced with one is not applied. */
   private pauseChanges = 0;
 
@@ -73,13 +75,18 @@ export class Dispatcher {
 
   /** Take up pauses and resumes made through another instance sharing the store. */
   private async followPauses(): Promise<void> {
+    if (this.followingPauses) return;
+    this.followingPauses = true;
     const changesBefore = this.pauseChanges;
     let paused: Set<string>;
     try {
       paused = new Set(await this.options.store.pausedConnectors());
     } catch (error) {
-      this.options.log.warn({ err: error }, 'Could not read which connectors are paused; keeping the current state.');
+      // After stop() the store may be closing: nothing to follow, nothing to report.
+      if (this.pauseTimer) this.options.log.warn({ err: error }, 'Could not read which connectors are paused; keeping the current state.');
       return;
+    } finally {
+      this.followingPauses = false;
     }
     if (this.pauseChanges !== changesBefore) return; // read before a pause or resume made here: look again next time
     for (const [name, entry] of this.running) {
@@ -187,6 +194,7 @@ export class Dispatcher {
   /** Stop every worker (waiting up to `graceMs` for deliveries in flight) and close the connectors. */
   async stop(graceMs: number): Promise<void> {
     clearInterval(this.pauseTimer);
+    this.pauseTimer = undefined;
     const all = [...this.running.values()];
     this.running = new Map();
     await Promise.all(all.map((entry) => this.retire(entry, graceMs)));
