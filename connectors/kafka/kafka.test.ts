@@ -244,6 +244,54 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     assert.deepEqual(broker.records('t').map((r) => JSON.parse(String(r.value)).id), ['evt_0', 'evt_1', 'evt_2']);
   });
 
+  /** Every recorded offset holds the record that was reported there; returns the ids in the partition. */
+  function assertRefsHold(broker: KafkaTestBroker, outcomes: readonly (readonly [string, Outcome | undefined])[]): string[] {
+    for (const [id, outcome] of outcomes) {
+      if (outcome?.status !== 'delivered') continue;
+      assert.equal(JSON.parse(String(recordAt(broker, ref(outcome)).value)).id, id, `the offset recorded for ${id} holds another record`);
+    }
+    return broker.records('t').map((r) => JSON.parse(String(r.value)).id as string);
+  }
+
+  /** Delivers `d` as the dispatcher would, attempt after attempt, until it is delivered (or 5 tries). */
+  async function deliverUntilDone(connector: Connector, d: Delivery): Promise<Outcome | undefined> {
+    let outcome: Outcome | undefined;
+    for (let attempt = d.attempt; attempt < d.attempt + 5 && outcome?.status !== 'delivered'; attempt++) {
+      [outcome] = await deliver(connector, [{ ...d, attempt }], 10_000);
+    }
+    return outcome;
+  }
+
+  test('a produce request that times out after the broker wrote it: no later record reuses its sequence (issue 18)', async (t) => {
+    const broker = await brokerFor(t, { topics: { t: 1 } });
+    const connector = await connectorFor(t, broker, { topic: 't', requestTimeoutMs: 500, retries: 1 });
+    const [o0] = await deliver(connector, [delivery(event(0, 'a'))]);
+    // Written on arrival, acknowledged 2 s late: past kafkajs's request timeout.
+    broker.delayNext('Produce', 2_000, 2);
+    const [o1] = await deliver(connector, [delivery(event(1, 'a'))], 10_000);
+    assert.equal(o1?.status, 'retry');
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const o2 = await deliverUntilDone(connector, delivery(event(2, 'a')));
+    const o1again = await deliverUntilDone(connector, { ...delivery(event(1, 'a')), attempt: 2 });
+    const ids = assertRefsHold(broker, [['evt_0', o0], ['evt_2', o2], ['evt_1', o1again]]);
+    assert.deepEqual([o2?.status, o1again?.status], ['delivered', 'delivered']);
+    assert.deepEqual([...new Set(ids)].sort(), ['evt_0', 'evt_1', 'evt_2'], 'every event is in the partition (evt_1 perhaps twice)');
+  });
+
+  test('a connection dropped mid-Produce after the write: the next records get fresh sequences and true offsets', async (t) => {
+    const broker = await brokerFor(t, { topics: { t: 1 } });
+    const connector = await connectorFor(t, broker, { topic: 't', requestTimeoutMs: 1_000, retries: 1 });
+    const [o0] = await deliver(connector, [delivery(event(0, 'a'))]);
+    broker.dropAfterNext('Produce', 2);
+    const [o1] = await deliver(connector, [delivery(event(1, 'a'))]);
+    assert.equal(o1?.status, 'retry');
+    const [o2] = await deliver(connector, [delivery(event(2, 'a'))]);
+    const [o3] = await deliver(connector, [delivery(event(3, 'a'))]);
+    const ids = assertRefsHold(broker, [['evt_0', o0], ['evt_2', o2], ['evt_3', o3]]);
+    assert.deepEqual([o2?.status, o3?.status], ['delivered', 'delivered']);
+    assert.deepEqual(ids.filter((id) => id !== 'evt_1'), ['evt_0', 'evt_2', 'evt_3']);
+  });
+
   test('healthcheck is a metadata request; preview needs no broker; close is idempotent', async (t) => {
     const broker = await brokerFor(t, { topics: { t: 1 } });
     const connector = await connectorFor(t, broker, { topic: 't' });

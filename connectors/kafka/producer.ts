@@ -74,8 +74,6 @@ export interface KafkaClient {
   close(): Promise<void>;
 }
 
-/** Errors after which the idempotent producer's state (id, epoch, sequences) cannot be trusted. */
-const RESET_PRODUCER = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'DUPLICATE_SEQUENCE_NUMBER', 'UNKNOWN_TOPIC_OR_PARTITION']);
 /** Errors after which cached partition counts are refreshed. */
 const STALE_METADATA = new Set([
   'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH',
@@ -291,7 +289,13 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
       } catch (error) {
         const normalized = normalizeError(error);
         if (STALE_METADATA.has(normalized.type)) for (const topic of messages.keys()) topics.delete(topic);
-        if (RESET_PRODUCER.has(normalized.type) || /disconnect/i.test(normalized.message)) reset();
+        // Any failed sendBatch leaves its outcome unknown: a request that timed out or lost its
+        // connection may have been written, and kafkajs gives its sequence numbers back all the same.
+        // The next batch on this producer id would reuse them and the broker would answer it as a
+        // duplicate of the unknown one, with that one's offset: a record reported where it is not.
+        // Even a protocol error may hide an earlier timed-out attempt of kafkajs's own retries. So a
+        // failure always ends this producer; the next send gets a new producer id and sequence 0.
+        reset();
         for (const byPartition of groups.values()) for (const indexes of byPartition.values()) for (const i of indexes) results[i] = { ok: false, error: normalized };
       }
     }
@@ -302,7 +306,8 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
   // attempt's sequence numbers back and frees its broker lock before retrying, so a second sendBatch
   // waiting on that lock would go out with those numbers. Had the failed attempt in fact been
   // written (a timeout), the broker would answer the second batch as its duplicate, and drop it.
-  // In this queue a later batch waits with its records ready and goes out once the one before is done.
+  // In this queue a later batch waits with its records ready and goes out once the one before is
+  // done, and after a failure, on a new producer (see the catch in sendNow).
   let previous: Promise<unknown> = Promise.resolve();
 
   return {

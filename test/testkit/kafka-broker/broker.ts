@@ -145,7 +145,16 @@ export class KafkaTestBroker {
     this.state.faults.delayNext(resolveApiKey(api), ms, count);
   }
 
-  /** Forgets every fault scheduled with failNext/delayNext and not yet used. */
+  /**
+   * Applies the next `count` requests of an API, then closes the connection
+   * instead of answering: a Produce that was written although the client never
+   * learns it (a connection reset mid-request).
+   */
+  dropAfterNext(api: number | ApiName, count = 1): void {
+    this.state.faults.dropAfterNext(resolveApiKey(api), count);
+  }
+
+  /** Forgets every fault scheduled with failNext/delayNext/dropAfterNext and not yet used. */
   clearFaults(): void {
     this.state.faults.clear();
   }

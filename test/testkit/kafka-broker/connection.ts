@@ -17,6 +17,8 @@ export interface RequestLogEntry {
   injectedError?: number;
   /** Delay injected with delayNext, if any. */
   injectedDelayMs?: number;
+  /** Set when dropAfterNext closed the connection after applying this request. */
+  droppedAfter?: boolean;
 }
 
 export interface ConnectionHooks {
@@ -116,10 +118,14 @@ export class Connection {
       const ctx = { header, body: reader, state: this.hooks.state };
       const injectedError = this.hooks.state.faults.takeFailure(apiKey);
       const injectedDelay = this.hooks.state.faults.takeDelay(apiKey);
+      const dropAfter = this.hooks.state.faults.takeDrop(apiKey);
       if (injectedError !== undefined) entry.injectedError = injectedError;
       if (injectedDelay !== undefined) entry.injectedDelayMs = injectedDelay;
+      if (dropAfter) entry.droppedAfter = true;
       this.hooks.log(entry);
       result = injectedError !== undefined ? handler.errorResponse(ctx, injectedError) : handler.handle(ctx);
+      // Applied (a Produce is written), but the answer is lost with the connection.
+      if (dropAfter) return this.destroy('dropAfterNext()');
       if (injectedDelay !== undefined) await this.sleep(injectedDelay);
     } catch (err) {
       if (err instanceof DecodeError) return this.destroy(`malformed ${handler.name} v${apiVersion}: ${err.message}`);

@@ -6,6 +6,7 @@
 export class FaultInjector {
   private readonly failures = new Map<number, number[]>();
   private readonly delays = new Map<number, number[]>();
+  private readonly drops = new Map<number, number[]>();
 
   /** Answer the next `count` requests of `apiKey` with `errorCode`. */
   failNext(apiKey: number, errorCode: number, count: number): void {
@@ -16,6 +17,15 @@ export class FaultInjector {
   delayNext(apiKey: number, ms: number, count: number): void {
     if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`delay must be a non-negative number of ms, got ${ms}`);
     enqueue(this.delays, apiKey, ms, count);
+  }
+
+  /** Apply the next `count` requests of `apiKey`, then close the connection instead of answering. */
+  dropAfterNext(apiKey: number, count: number): void {
+    enqueue(this.drops, apiKey, 1, count);
+  }
+
+  takeDrop(apiKey: number): boolean {
+    return this.drops.get(apiKey)?.shift() !== undefined;
   }
 
   takeFailure(apiKey: number): number | undefined {
@@ -30,6 +40,7 @@ export class FaultInjector {
   clear(): void {
     this.failures.clear();
     this.delays.clear();
+    this.drops.clear();
   }
 }
 
