@@ -9,4 +9,13 @@ import slack from './slack/index.ts';
 import wassenger from './wassenger/index.ts';
 
 /** The built-in connector types. Each imports only the public SDK, like a custom module. */
-export const builtinConnectors: readonly ConnectorDefinition[] = [file, http, kafka, slack, hubspot, crm, wassenger, googleSheets] as unknown as readonly ConnectorDefinition[];
+export const builtinConnectors: readonly ConnectorDefinition[] = [
+  file,
+  http,
+  kafka,
+  slack,
+  hubspot,
+  crm,
+  wassenger,
+  googleSheets,
+] as unknown as readonly ConnectorDefinition[];

@@ -45,11 +45,16 @@ export interface RunningRouter {
  * The composition root: the only module that knows every stage. Wires receiver → store →
  * routing → dispatcher, each woken by the previous one, with data moving only through the store.
  */
-export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningRouter> {
+export async function startRouter(
+  initial: RouterConfig,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningRouter> {
   let config = initial;
   const store = await openStore(config.store, { onProblem: (message) => log.warn(message) });
   const released = await store.recoverAtStart();
-  if (released > 0) log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');
+  if (released > 0)
+    log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');
 
   const metrics = createMetrics(store);
   // Deliveries handed over at ingest carry their event; the ones claimed from the store are parsed
@@ -64,7 +69,14 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
       metrics.recordAttempt(connector, result);
     },
   });
-  const routing = new RoutingLoop(store, () => config, log.child({ stage: 'routing' }), (connectors) => dispatcher.wake(connectors), events, () => metrics.unmatched.inc());
+  const routing = new RoutingLoop(
+    store,
+    () => config,
+    log.child({ stage: 'routing' }),
+    (connectors) => dispatcher.wake(connectors),
+    events,
+    () => metrics.unmatched.inc(),
+  );
   const ingest = createIngest({
     store,
     routes: () => config.routes,
@@ -112,7 +124,16 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
   server.headersTimeout = Math.min(config.server.requestTimeout, 20_000);
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
-  log.info({ port, path: config.server.path, store: describeStore(config.store), connectors: [...config.connectors.keys()], routes: config.routes.length }, 'Router listening.');
+  log.info(
+    {
+      port,
+      path: config.server.path,
+      store: describeStore(config.store),
+      connectors: [...config.connectors.keys()],
+      routes: config.routes.length,
+    },
+    'Router listening.',
+  );
 
   const pruneTimer = setInterval(() => {
     const now = Date.now();
@@ -135,11 +156,19 @@ export async function startRouter(initial: RouterConfig, log: Logger, env: NodeJ
     async reload() {
       const result = await loadConfig(config.file, { registry: builtinRegistry(), env });
       if (!result.ok) {
-        log.error({ issues: result.issues.length, details: formatIssues(result.issues) }, 'Config reload failed; keeping the running config.');
+        log.error(
+          { issues: result.issues.length, details: formatIssues(result.issues) },
+          'Config reload failed; keeping the running config.',
+        );
         return false;
       }
       const next = result.config;
-      if (next.server.port !== config.server.port || next.server.host !== config.server.host || next.server.path !== config.server.path || next.store !== config.store) {
+      if (
+        next.server.port !== config.server.port ||
+        next.server.host !== config.server.host ||
+        next.server.path !== config.server.path ||
+        next.store !== config.store
+      ) {
         log.warn({}, 'server.port, server.host, server.path and store take effect only after a restart.');
       }
       config = next;

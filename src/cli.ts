@@ -79,7 +79,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'schema': {
       const [{ existsSync }, { definitionsFor }, { configJsonSchemaText }] = await Promise.all([
-        import('node:fs'), import('./schema/plugins.ts'), import('./schema/config-schema.ts'),
+        import('node:fs'),
+        import('./schema/plugins.ts'),
+        import('./schema/config-schema.ts'),
       ]);
       process.stdout.write(configJsonSchemaText(await definitionsFor(existsSync(file) ? file : undefined)));
       return 0;
@@ -93,7 +95,9 @@ async function main(argv: string[]): Promise<number> {
 async function load(file: string): Promise<RouterConfig | undefined> {
   const result = await loadRouterConfig(file);
   if (result.ok) return result.config;
-  process.stderr.write(`${formatIssues(result.issues)}\n${result.issues.length} problem${result.issues.length === 1 ? '' : 's'} in ${file}\n`);
+  process.stderr.write(
+    `${formatIssues(result.issues)}\n${result.issues.length} problem${result.issues.length === 1 ? '' : 's'} in ${file}\n`,
+  );
   return undefined;
 }
 
@@ -119,7 +123,13 @@ async function route(file: string, payloadFile: string | undefined): Promise<num
     return 1;
   }
   const result = await dryRun(config, body);
-  const text = JSON.stringify(result.ok ? { events: result.events.map(({ event, ...rest }) => ({ id: event.id, event: event.event, ...rest })) } : result, null, 2);
+  const text = JSON.stringify(
+    result.ok
+      ? { events: result.events.map(({ event, ...rest }) => ({ id: event.id, event: event.event, ...rest })) }
+      : result,
+    null,
+    2,
+  );
   process.stdout.write(`${scrub(text, config.secrets)}\n`);
   return result.ok ? 0 : 1;
 }
@@ -135,23 +145,35 @@ async function deadLetters(file: string, action: string | undefined, flags: Flag
   const store = await openStore(config.store);
   try {
     if (action === 'list') {
-      const rows = await store.listDeliveries({ status: 'dead', limit, ...(flags.connector ? { connector: flags.connector } : {}) });
+      const rows = await store.listDeliveries({
+        status: 'dead',
+        limit,
+        ...(flags.connector ? { connector: flags.connector } : {}),
+      });
       if (flags.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
       else if (rows.length === 0) process.stdout.write('No dead letters.\n');
       else {
         for (const row of rows) {
-          process.stdout.write(`${row.id}\t${new Date(row.updatedAt).toISOString()}\t${row.connector}\t${row.event}\t${row.eventId}\tattempts=${row.attempts}\t${row.lastError ?? ''}\n`);
+          process.stdout.write(
+            `${row.id}\t${new Date(row.updatedAt).toISOString()}\t${row.connector}\t${row.event}\t${row.eventId}\tattempts=${row.attempts}\t${row.lastError ?? ''}\n`,
+          );
         }
       }
       return 0;
     }
     if (action === 'replay') {
-      const ids = flags.id?.split(',').map((id) => id.trim()).filter(Boolean);
+      const ids = flags.id
+        ?.split(',')
+        .map((id) => id.trim())
+        .filter(Boolean);
       if (!ids && !flags.connector && !flags.all) {
         process.stderr.write('say which: --id ID[,ID…], --connector NAME or --all\n');
         return 2;
       }
-      const count = await store.replayDeadLetters(ids ? { ids } : flags.connector ? { connector: flags.connector } : {}, Date.now());
+      const count = await store.replayDeadLetters(
+        ids ? { ids } : flags.connector ? { connector: flags.connector } : {},
+        Date.now(),
+      );
       process.stdout.write(`${count} dead letter${count === 1 ? '' : 's'} set to be delivered again.\n`);
       return 0;
     }
@@ -173,15 +195,23 @@ async function replay(file: string, flags: Flags): Promise<number> {
   const since = flags.since === undefined ? undefined : parseTime(flags.since);
   const until = flags.until === undefined ? undefined : parseTime(flags.until);
   if (since === undefined || (flags.until !== undefined && until === undefined)) {
-    process.stderr.write('usage: wa-router replay --since TIME [--until TIME] [--event NAME]  (TIME: 2026-11-25T10:00:00Z or 2h)\n');
+    process.stderr.write(
+      'usage: wa-router replay --since TIME [--until TIME] [--event NAME]  (TIME: 2026-11-25T10:00:00Z or 2h)\n',
+    );
     return 2;
   }
   const config = await load(file);
   if (!config) return 1;
   const store = await openStore(config.store);
   try {
-    const count = await store.replayEvents({ since, ...(until === undefined ? {} : { until }), ...(flags.event ? { event: flags.event } : {}) });
-    process.stdout.write(`${count} event${count === 1 ? '' : 's'} will be routed and delivered again (same idempotency keys).\n`);
+    const count = await store.replayEvents({
+      since,
+      ...(until === undefined ? {} : { until }),
+      ...(flags.event ? { event: flags.event } : {}),
+    });
+    process.stdout.write(
+      `${count} event${count === 1 ? '' : 's'} will be routed and delivered again (same idempotency keys).\n`,
+    );
     return 0;
   } finally {
     await store.close();

@@ -20,7 +20,12 @@ export default ({ defineConnector, z, template, templateScope, classifyHttpStatu
         text: template().prefault('{{ contact.name }}: {{ message.body }}').describe('Text of the message.'),
       })
       .strict(),
-    examples: [{ title: 'Inbound messages to a team chat', config: { url: 'https://chat.example.com/hooks/abc', text: '{{ contact.name }}: {{ message.body }}' } }],
+    examples: [
+      {
+        title: 'Inbound messages to a team chat',
+        config: { url: 'https://chat.example.com/hooks/abc', text: '{{ contact.name }}: {{ message.body }}' },
+      },
+    ],
     // Chat webhooks allow about one message per second; keep one chat's messages in order.
     delivery: { maxBatch: 1, maxInFlight: 1, ratePerSec: 1, orderBy: 'chat' },
     create(config) {

@@ -9,15 +9,32 @@ const definition = crm as unknown as ConnectorDefinition;
 
 function event(metadata: Record<string, string>): RoutedEvent {
   return {
-    id: 'evt_crm', event: 'message:in:new', receivedAt: '2026-01-01T00:00:00.000Z', device: { id: 'd' },
+    id: 'evt_crm',
+    event: 'message:in:new',
+    receivedAt: '2026-01-01T00:00:00.000Z',
+    device: { id: 'd' },
     chat: { id: '1555@c.us', type: 'user', labels: [] },
-    contact: { phone: '+1555', name: 'Ann', metadata }, message: { id: 'M1', type: 'text', body: 'hi', fromMe: false }, data: {},
+    contact: { phone: '+1555', name: 'Ann', metadata },
+    message: { id: 'M1', type: 'text', body: 'hi', fromMe: false },
+    data: {},
   };
 }
 
 async function deliverOne(config: unknown, e: RoutedEvent, params: unknown = {}): Promise<Outcome> {
-  const connector = await definition.create(definition.config.parse(config), { name: 'c', log: console, configDir: '.', state: memoryState() });
-  const delivery: Delivery = { id: '1', idempotencyKey: 'evt_crm:c', attempt: 1, route: 'r', event: e, params: definition.params!.parse(params) };
+  const connector = await definition.create(definition.config.parse(config), {
+    name: 'c',
+    log: console,
+    configDir: '.',
+    state: memoryState(),
+  });
+  const delivery: Delivery = {
+    id: '1',
+    idempotencyKey: 'evt_crm:c',
+    attempt: 1,
+    route: 'r',
+    event: e,
+    params: definition.params!.parse(params),
+  };
   return (await connector.deliver([delivery], AbortSignal.timeout(5_000)))[0]!;
 }
 
@@ -29,7 +46,12 @@ describe('crm connector', () => {
   after(() => sink.close());
 
   test('conforms to the contract; examples (Pipedrive, Salesforce presets) parse', async () => {
-    const config = { baseUrl: `${sink.url}/v1`, path: '/persons/{{ contact.phone }}/notes', auth: { header: 'x-api-token', value: 'secret-token' }, refField: 'data.id' };
+    const config = {
+      baseUrl: `${sink.url}/v1`,
+      path: '/persons/{{ contact.phone }}/notes',
+      auth: { header: 'x-api-token', value: 'secret-token' },
+      refField: 'data.id',
+    };
     assert.deepEqual(await checkConnector(definition, { config }), []);
     assert.equal(sink.requests.length, 3);
     assert.equal(sink.requests[0]!.url, '/v1/persons/%2B15550000001/notes');
@@ -38,7 +60,13 @@ describe('crm connector', () => {
   });
 
   test('hostile metadata values stay encoded inside the base path, or are refused', async () => {
-    const config = { baseUrl: `${sink.url}/api/v1`, path: '/persons/{{ contact.metadata.CRM_CUSTOMER_ID }}', method: 'PUT', body: { x: 1 }, refField: 'data.id' };
+    const config = {
+      baseUrl: `${sink.url}/api/v1`,
+      path: '/persons/{{ contact.metadata.CRM_CUSTOMER_ID }}',
+      method: 'PUT',
+      body: { x: 1 },
+      refField: 'data.id',
+    };
     const cases: [string, string | undefined][] = [
       ['../admin', '/api/v1/persons/..%2Fadmin'],
       ['../../../admin?x=1#f', '/api/v1/persons/..%2F..%2F..%2Fadmin%3Fx%3D1%23f'],
@@ -66,13 +94,25 @@ describe('crm connector', () => {
 
   test('refuses templates or absolute URLs where the host is decided', () => {
     assert.equal(definition.config.safeParse({ baseUrl: 'https://{{ data.host }}/x', path: '/a' }).success, false);
-    assert.equal(definition.config.safeParse({ baseUrl: 'https://api.example.com', path: 'https://evil.example/x' }).success, false);
-    assert.equal(definition.config.safeParse({ baseUrl: 'https://api.example.com', path: '//evil.example/x' }).success, false);
+    assert.equal(
+      definition.config.safeParse({ baseUrl: 'https://api.example.com', path: 'https://evil.example/x' }).success,
+      false,
+    );
+    assert.equal(
+      definition.config.safeParse({ baseUrl: 'https://api.example.com', path: '//evil.example/x' }).success,
+      false,
+    );
     assert.equal(definition.params!.safeParse({ path: 'http://evil.example/' }).success, false);
   });
 
   test('missing required metadata is skipped; ref from the answer; 401 and 429', async () => {
-    const config = { baseUrl: `${sink.url}/v1`, path: '/notes', requireMetadata: ['CRM_CUSTOMER_ID'], auth: { bearer: 'tok-123456' }, refField: 'data.id' };
+    const config = {
+      baseUrl: `${sink.url}/v1`,
+      path: '/notes',
+      requireMetadata: ['CRM_CUSTOMER_ID'],
+      auth: { bearer: 'tok-123456' },
+      refField: 'data.id',
+    };
     const skippedOutcome = await deliverOne(config, event({}));
     assert.deepEqual(skippedOutcome, { status: 'skipped', reason: 'contact metadata CRM_CUSTOMER_ID is not set' });
     sink.requests.length = 0;
@@ -83,12 +123,26 @@ describe('crm connector', () => {
     assert.equal(unauthorized.status, 'failed');
     assert.match((unauthorized as { reason: string }).reason, /INVALID_SESSION_ID/);
     sink.reply({ status: 429, headers: { 'retry-after': '3' } });
-    assert.deepEqual(await deliverOne(config, event({ CRM_CUSTOMER_ID: '7' })), { status: 'retry', reason: 'HTTP 429: {"ok":true}', retryAfterMs: 3_000 });
+    assert.deepEqual(await deliverOne(config, event({ CRM_CUSTOMER_ID: '7' })), {
+      status: 'retry',
+      reason: 'HTTP 429: {"ok":true}',
+      retryAfterMs: 3_000,
+    });
   });
 
   test('preview redacts credentials', async () => {
-    const connector = await definition.create(definition.config.parse({ baseUrl: `${sink.url}/v1`, path: '/notes', auth: { bearer: 'tok-123456' } }), { name: 'c', log: console, configDir: '.', state: memoryState() });
-    const preview = connector.preview!({ id: '1', idempotencyKey: 'k', attempt: 1, route: 'r', event: event({}), params: definition.params!.parse({}) });
+    const connector = await definition.create(
+      definition.config.parse({ baseUrl: `${sink.url}/v1`, path: '/notes', auth: { bearer: 'tok-123456' } }),
+      { name: 'c', log: console, configDir: '.', state: memoryState() },
+    );
+    const preview = connector.preview!({
+      id: '1',
+      idempotencyKey: 'k',
+      attempt: 1,
+      route: 'r',
+      event: event({}),
+      params: definition.params!.parse({}),
+    });
     assert.ok(!JSON.stringify(preview).includes('tok-123456'));
   });
 });

@@ -1,6 +1,17 @@
 import {
-  classifyHttpStatus, classifyNetworkError, compileUrlTemplate, defineConnector, delivered, failed, httpRequest, skipped, template, templateTree, z,
-  type Delivery, type Outcome,
+  classifyHttpStatus,
+  classifyNetworkError,
+  compileUrlTemplate,
+  defineConnector,
+  delivered,
+  failed,
+  httpRequest,
+  skipped,
+  template,
+  templateTree,
+  z,
+  type Delivery,
+  type Outcome,
 } from '../../src/sdk/index.ts';
 import { PathEscapeError, redactPlan, renderRequest, type CrmParams, type CrmTemplates } from './request.ts';
 
@@ -13,7 +24,8 @@ function pathTemplate() {
     .string()
     .min(1)
     .superRefine((path, ctx) => {
-      if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//')) ctx.addIssue({ code: 'custom', message: 'path is relative to baseUrl: it cannot name a scheme or host' });
+      if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//'))
+        ctx.addIssue({ code: 'custom', message: 'path is relative to baseUrl: it cannot name a scheme or host' });
     })
     .transform((path, ctx) => {
       try {
@@ -43,17 +55,33 @@ const CrmConfig = z
         }
         if (!URL.canParse(url)) return; // reported by z.url()
         const parsed = new URL(url);
-        if (parsed.search || parsed.hash || parsed.username || parsed.password) ctx.addIssue({ code: 'custom', message: 'baseUrl is an origin and a path prefix only (no query, fragment or credentials)' });
+        if (parsed.search || parsed.hash || parsed.username || parsed.password)
+          ctx.addIssue({
+            code: 'custom',
+            message: 'baseUrl is an origin and a path prefix only (no query, fragment or credentials)',
+          });
       })
       .describe('Fixed origin and path prefix, e.g. https://api.pipedrive.com/v1. Every request stays under it.'),
     path: pathTemplate(),
     method: z.enum(METHODS).default('POST'),
-    auth: Auth.optional().describe('Credentials, from ${VAR}: `{ bearer }`, `{ header, value }` or `{ basic: { username, password } }`.'),
+    auth: Auth.optional().describe(
+      'Credentials, from ${VAR}: `{ bearer }`, `{ header, value }` or `{ basic: { username, password } }`.',
+    ),
     headers: z.record(z.string(), template()).default({}).describe('More request headers (templates).'),
     body: templateTree().optional().describe('JSON body as a YAML tree of templates; default: the normalized event.'),
-    requireMetadata: z.array(z.string().min(1)).default([]).describe('Contact metadata keys that must be set; otherwise the delivery is skipped.'),
-    refField: z.string().regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/).optional().describe('Dotted path of the created id in the JSON answer, used as the delivery ref (e.g. data.id).'),
-    idempotencyHeader: z.union([z.string().min(1), z.literal(false)]).default('Idempotency-Key').describe('Header carrying the stable idempotency key, or false.'),
+    requireMetadata: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Contact metadata keys that must be set; otherwise the delivery is skipped.'),
+    refField: z
+      .string()
+      .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/)
+      .optional()
+      .describe('Dotted path of the created id in the JSON answer, used as the delivery ref (e.g. data.id).'),
+    idempotencyHeader: z
+      .union([z.string().min(1), z.literal(false)])
+      .default('Idempotency-Key')
+      .describe('Header carrying the stable idempotency key, or false.'),
   })
   .strict();
 
@@ -79,50 +107,71 @@ function authHeaders(auth: Config['auth']): Record<string, string> {
 export default defineConnector({
   sdkVersion: 1,
   type: 'crm',
-  summary: 'Call a CRM HTTP API (Pipedrive, Salesforce, …) under a fixed base URL; event values in the path are URL-encoded.',
+  summary:
+    'Call a CRM HTTP API (Pipedrive, Salesforce, …) under a fixed base URL; event values in the path are URL-encoded.',
   config: CrmConfig,
   params: CrmParamsSchema,
   examples: [
     {
       title: 'Pipedrive: a note on the person named in CRM_CUSTOMER_ID',
       config: {
-        baseUrl: 'https://api.pipedrive.com/v1', path: '/notes',
+        baseUrl: 'https://api.pipedrive.com/v1',
+        path: '/notes',
         auth: { header: 'x-api-token', value: '${PIPEDRIVE_TOKEN}' },
         requireMetadata: ['CRM_CUSTOMER_ID'],
-        body: { content: 'WhatsApp from {{ contact.name }}: {{ message.body | escape }}', person_id: '{{ contact.metadata.CRM_CUSTOMER_ID | plus: 0 }}' },
-        refField: 'data.id', idempotencyHeader: false,
+        body: {
+          content: 'WhatsApp from {{ contact.name }}: {{ message.body | escape }}',
+          person_id: '{{ contact.metadata.CRM_CUSTOMER_ID | plus: 0 }}',
+        },
+        refField: 'data.id',
+        idempotencyHeader: false,
       },
     },
     {
       title: 'Pipedrive: update the person (custom field with the last message time)',
       config: {
-        baseUrl: 'https://api.pipedrive.com/v1', path: '/persons/{{ contact.metadata.CRM_CUSTOMER_ID }}', method: 'PUT',
+        baseUrl: 'https://api.pipedrive.com/v1',
+        path: '/persons/{{ contact.metadata.CRM_CUSTOMER_ID }}',
+        method: 'PUT',
         auth: { header: 'x-api-token', value: '${PIPEDRIVE_TOKEN}' },
         requireMetadata: ['CRM_CUSTOMER_ID'],
-        body: { 'a1b2c3d4e5f6_last_whatsapp_at': '{{ receivedAt }}' },
+        body: { a1b2c3d4e5f6_last_whatsapp_at: '{{ receivedAt }}' },
         idempotencyHeader: false,
       },
     },
     {
       title: 'Salesforce: log a completed Task on the contact (WhoId from CRM_CUSTOMER_ID)',
       config: {
-        baseUrl: 'https://yourInstance.my.salesforce.com/services/data/v60.0', path: '/sobjects/Task',
+        baseUrl: 'https://yourInstance.my.salesforce.com/services/data/v60.0',
+        path: '/sobjects/Task',
         auth: { bearer: '${SALESFORCE_TOKEN}' },
         requireMetadata: ['CRM_CUSTOMER_ID'],
         body: {
-          Subject: 'WhatsApp from {{ contact.name }}', Description: '{{ message.body }}', WhoId: '{{ contact.metadata.CRM_CUSTOMER_ID }}',
-          Status: 'Completed', ActivityDate: '{{ receivedAt | slice: 0, 10 }}', TaskSubtype: 'Task',
+          Subject: 'WhatsApp from {{ contact.name }}',
+          Description: '{{ message.body }}',
+          WhoId: '{{ contact.metadata.CRM_CUSTOMER_ID }}',
+          Status: 'Completed',
+          ActivityDate: '{{ receivedAt | slice: 0, 10 }}',
+          TaskSubtype: 'Task',
         },
-        refField: 'id', idempotencyHeader: false,
+        refField: 'id',
+        idempotencyHeader: false,
       },
     },
     {
       title: 'Salesforce: idempotent Task upsert by an external-id field (a retry updates, never duplicates)',
       config: {
-        baseUrl: 'https://yourInstance.my.salesforce.com/services/data/v60.0', path: '/sobjects/Task/WhatsApp_Message_Id__c/{{ message.id }}', method: 'PATCH',
+        baseUrl: 'https://yourInstance.my.salesforce.com/services/data/v60.0',
+        path: '/sobjects/Task/WhatsApp_Message_Id__c/{{ message.id }}',
+        method: 'PATCH',
         auth: { bearer: '${SALESFORCE_TOKEN}' },
         requireMetadata: ['CRM_CUSTOMER_ID'],
-        body: { Subject: 'WhatsApp from {{ contact.name }}', Description: '{{ message.body }}', WhoId: '{{ contact.metadata.CRM_CUSTOMER_ID }}', Status: 'Completed' },
+        body: {
+          Subject: 'WhatsApp from {{ contact.name }}',
+          Description: '{{ message.body }}',
+          WhoId: '{{ contact.metadata.CRM_CUSTOMER_ID }}',
+          Status: 'Completed',
+        },
         idempotencyHeader: false,
       },
     },
@@ -132,9 +181,15 @@ export default defineConnector({
     const base = new URL(config.baseUrl);
     const baseUrl = `${base.origin}${base.pathname.replace(/\/+$/, '')}`;
     const templates: CrmTemplates = {
-      baseUrl, origin: base.origin, prefix: `${base.pathname.replace(/\/+$/, '')}/`,
-      path: config.path, method: config.method, headers: config.headers, auth: authHeaders(config.auth),
-      body: config.body, idempotencyHeader: config.idempotencyHeader,
+      baseUrl,
+      origin: base.origin,
+      prefix: `${base.pathname.replace(/\/+$/, '')}/`,
+      path: config.path,
+      method: config.method,
+      headers: config.headers,
+      auth: authHeaders(config.auth),
+      body: config.body,
+      idempotencyHeader: config.idempotencyHeader,
     };
     return {
       preview(delivery) {
@@ -143,7 +198,9 @@ export default defineConnector({
         return redactPlan(renderRequest(templates, delivery as Delivery<CrmParams | undefined>), templates.auth);
       },
       async deliver(batch, signal) {
-        return Promise.all(batch.map((delivery) => send(config, templates, delivery as Delivery<CrmParams | undefined>, signal)));
+        return Promise.all(
+          batch.map((delivery) => send(config, templates, delivery as Delivery<CrmParams | undefined>, signal)),
+        );
       },
     };
   },
@@ -154,29 +211,47 @@ function missingMetadata(config: Config, delivery: Delivery): string | undefined
   return config.requireMetadata.find((key) => !Object.hasOwn(metadata, key) || metadata[key]!.trim() === '');
 }
 
-async function send(config: Config, templates: CrmTemplates, delivery: Delivery<CrmParams | undefined>, signal: AbortSignal): Promise<Outcome> {
+async function send(
+  config: Config,
+  templates: CrmTemplates,
+  delivery: Delivery<CrmParams | undefined>,
+  signal: AbortSignal,
+): Promise<Outcome> {
   const missing = missingMetadata(config, delivery);
   if (missing) return skipped(`contact metadata ${missing} is not set`);
   let request;
   try {
     request = renderRequest(templates, delivery);
   } catch (error) {
-    const reason = error instanceof PathEscapeError ? error.message : `cannot build the request: ${(error as Error).message}`;
+    const reason =
+      error instanceof PathEscapeError ? error.message : `cannot build the request: ${(error as Error).message}`;
     return failed(reason);
   }
   let response;
   try {
-    response = await httpRequest(request.url, { method: request.method, headers: request.headers, body: request.body, signal, maxResponseBytes: 64 * 1024 });
+    response = await httpRequest(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      signal,
+      maxResponseBytes: 64 * 1024,
+    });
   } catch (error) {
     return classifyNetworkError(error);
   }
-  if (response.status >= 300 && response.status < 400) return failed(`HTTP ${response.status}: redirect not followed (the host is fixed in config)`);
-  if (response.status >= 200 && response.status < 300) return delivered(refOf(config.refField, response.body) ?? String(response.status));
+  if (response.status >= 300 && response.status < 400)
+    return failed(`HTTP ${response.status}: redirect not followed (the host is fixed in config)`);
+  if (response.status >= 200 && response.status < 300)
+    return delivered(refOf(config.refField, response.body) ?? String(response.status));
   const detail = response.body.slice(0, MAX_ERROR_DETAIL).replace(/\s+/g, ' ').trim();
   const outcome = classifyHttpStatus(response.status, response.headers, detail);
   // Salesforce answers 403 REQUEST_LIMIT_EXCEEDED when the org's API budget is spent: wait, do not drop.
-  if (response.status === 403 && detail.includes('REQUEST_LIMIT_EXCEEDED')) return { status: 'retry', reason: `HTTP 403: ${detail}`, retryAfterMs: 15 * 60_000 };
-  if (response.status === 401 || response.status === 403) return failed(`HTTP ${response.status}: the CRM refused the credentials or their scope${detail ? `: ${detail}` : ''}`);
+  if (response.status === 403 && detail.includes('REQUEST_LIMIT_EXCEEDED'))
+    return { status: 'retry', reason: `HTTP 403: ${detail}`, retryAfterMs: 15 * 60_000 };
+  if (response.status === 401 || response.status === 403)
+    return failed(
+      `HTTP ${response.status}: the CRM refused the credentials or their scope${detail ? `: ${detail}` : ''}`,
+    );
   return outcome;
 }
 
@@ -184,7 +259,11 @@ function refOf(field: string | undefined, body: string): string | undefined {
   if (!field) return undefined;
   try {
     let value: unknown = JSON.parse(body);
-    for (const key of field.split('.')) value = value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+    for (const key of field.split('.'))
+      value =
+        value !== null && typeof value === 'object' && Object.hasOwn(value, key)
+          ? (value as Record<string, unknown>)[key]
+          : undefined;
     return value === undefined || value === null || typeof value === 'object' ? undefined : String(value);
   } catch {
     return undefined;

@@ -50,7 +50,8 @@ export function joinUrl(templates: Pick<CrmTemplates, 'baseUrl' | 'origin' | 'pr
   if (pathOnly.split('/').some((segment) => DOT_SEGMENT.test(segment))) {
     throw new PathEscapeError(`the rendered path has a "." or ".." segment (a value from the event?); refused`);
   }
-  if (pathOnly.includes('//')) throw new PathEscapeError('the rendered path has an empty segment (a value from the event rendered empty?)');
+  if (pathOnly.includes('//'))
+    throw new PathEscapeError('the rendered path has an empty segment (a value from the event rendered empty?)');
   const url = new URL(templates.baseUrl + path);
   if (url.origin !== templates.origin || !`${url.pathname}/`.startsWith(templates.prefix)) {
     throw new PathEscapeError(`the rendered URL leaves ${templates.baseUrl}`);
@@ -64,7 +65,8 @@ export function renderRequest(templates: CrmTemplates, delivery: Delivery<CrmPar
   const url = joinUrl(templates, (delivery.params?.path ?? templates.path).renderString(scope));
   const method = delivery.params?.method ?? templates.method;
   const headers: Record<string, string> = { 'user-agent': 'wa-router', accept: 'application/json' };
-  for (const [name, value] of Object.entries({ ...templates.headers, ...delivery.params?.headers })) headers[name.toLowerCase()] = value.renderString(scope);
+  for (const [name, value] of Object.entries({ ...templates.headers, ...delivery.params?.headers }))
+    headers[name.toLowerCase()] = value.renderString(scope);
   for (const [name, value] of Object.entries(templates.auth)) headers[name.toLowerCase()] = value;
   if (templates.idempotencyHeader) headers[templates.idempotencyHeader.toLowerCase()] = delivery.idempotencyKey;
   if (method === 'GET' || method === 'DELETE') return { method, url, headers };

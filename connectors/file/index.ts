@@ -1,14 +1,29 @@
 import { mkdir, open } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { defineConnector, delivered, failed, retry, templateScope, templateTree, z, type Delivery, type TemplateTree } from '../../src/sdk/index.ts';
+import {
+  defineConnector,
+  delivered,
+  failed,
+  retry,
+  templateScope,
+  templateTree,
+  z,
+  type Delivery,
+  type TemplateTree,
+} from '../../src/sdk/index.ts';
 
 /** Errors that no retry can fix. */
 const PERMANENT = new Set(['EACCES', 'EPERM', 'EISDIR', 'ENOTDIR', 'EROFS']);
 
 const FileConfig = z
   .object({
-    path: z.string().min(1).describe('File to append to, relative to the working directory (e.g. ./data/events.jsonl).'),
-    line: templateTree().optional().describe('What each line holds, as a YAML tree of templates; default: the normalized event.'),
+    path: z
+      .string()
+      .min(1)
+      .describe('File to append to, relative to the working directory (e.g. ./data/events.jsonl).'),
+    line: templateTree()
+      .optional()
+      .describe('What each line holds, as a YAML tree of templates; default: the normalized event.'),
     fsync: z.boolean().default(true).describe('fsync after each batch, so a delivered line survives a power loss.'),
   })
   .strict();
@@ -26,7 +41,13 @@ export default defineConnector({
   config: FileConfig,
   examples: [
     { title: 'Every event, as normalized', config: { path: './data/events.jsonl' } },
-    { title: 'Selected fields', config: { path: './data/inbound.jsonl', line: { at: '{{ receivedAt }}', from: '{{ contact.phone }}', text: '{{ message.body }}' } } },
+    {
+      title: 'Selected fields',
+      config: {
+        path: './data/inbound.jsonl',
+        line: { at: '{{ receivedAt }}', from: '{{ contact.phone }}', text: '{{ message.body }}' },
+      },
+    },
   ],
   // One writer keeps lines in delivery order; batches make one write and one fsync.
   delivery: { maxBatch: 200, maxInFlight: 1, timeoutMs: 10_000 },
@@ -38,7 +59,7 @@ export default defineConnector({
       async deliver(batch) {
         let lines: string;
         try {
-          lines = batch.map((delivery) => renderLine(config.line, delivery)).join('\n') + '\n';
+          lines = `${batch.map((delivery) => renderLine(config.line, delivery)).join('\n')}\n`;
         } catch (error) {
           return batch.map(() => failed(`cannot render the line: ${(error as Error).message}`));
         }

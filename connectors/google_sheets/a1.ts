@@ -21,7 +21,8 @@ const CELL = /^([A-Za-z]{0,3})(\d*)$/;
 /** Column number (1-based) → letters: 1 → A, 27 → AA. */
 export function columnLetters(column: number): string {
   let letters = '';
-  for (let n = column; n > 0; n = Math.floor((n - 1) / 26)) letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
+  for (let n = column; n > 0; n = Math.floor((n - 1) / 26))
+    letters = String.fromCharCode(65 + ((n - 1) % 26)) + letters;
   return letters;
 }
 
@@ -61,7 +62,8 @@ export function parseRange(range: string): SheetRange {
   const [from, to] = cells.split(':');
   const start = CELL.exec(from ?? '');
   const end = to === undefined ? undefined : CELL.exec(to);
-  if (!start || (start[1] === '' && start[2] === '') || (to !== undefined && !end)) throw new Error(`cannot parse range "${range}"`);
+  if (!start || (start[1] === '' && start[2] === '') || (to !== undefined && !end))
+    throw new Error(`cannot parse range "${range}"`);
   const endCol = end?.[1] ? columnNumber(end[1]) : to === undefined && start[1] ? columnNumber(start[1]) : undefined;
   return {
     sheet,

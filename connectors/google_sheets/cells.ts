@@ -69,12 +69,18 @@ export function rowLayout(range: SheetRange, row: readonly Template[], options: 
   if (options.keyColumn !== undefined) {
     keyIndex = columnNumber(options.keyColumn)! - range.startCol;
     if (keyIndex < 0 || keyIndex >= row.length) {
-      throw new LayoutError(`keyColumn ${options.keyColumn} is outside the row, which is written in ${columnLetters(range.startCol)}:${columnLetters(range.startCol + row.length - 1)}`);
+      throw new LayoutError(
+        `keyColumn ${options.keyColumn} is outside the row, which is written in ${columnLetters(range.startCol)}:${columnLetters(range.startCol + row.length - 1)}`,
+      );
     }
   }
   const idIndex = options.idColumn === false ? undefined : row.length;
   return {
-    range, dataStartRow: range.startRow, width: row.length + (idIndex === undefined ? 0 : 1), idIndex, keyIndex,
+    range,
+    dataStartRow: range.startRow,
+    width: row.length + (idIndex === undefined ? 0 : 1),
+    idIndex,
+    keyIndex,
     render(delivery) {
       const scope = templateScope(delivery);
       const values = row.map((template) => template.render(scope));
@@ -89,7 +95,12 @@ export function rowLayout(range: SheetRange, row: readonly Template[], options: 
  * `columns:` templates placed under the header row's names. Columns of the sheet that no template
  * names are sent as null, so an upsert leaves them as they are. Every name must be in the header.
  */
-export function columnsLayout(range: SheetRange, header: readonly string[], columns: Readonly<Record<string, Template>>, options: Common): Layout {
+export function columnsLayout(
+  range: SheetRange,
+  header: readonly string[],
+  columns: Readonly<Record<string, Template>>,
+  options: Common,
+): Layout {
   const names = header.map((name) => name.trim());
   const missing = Object.keys(columns).filter((name) => !names.includes(name));
   if (options.idColumn !== false && !names.includes(options.idColumn)) missing.push(options.idColumn);
@@ -100,14 +111,22 @@ export function columnsLayout(range: SheetRange, header: readonly string[], colu
         `${options.idColumn !== false && missing.includes(options.idColumn) ? ' (idColumn: add it, or set idColumn: false)' : ''}; found: ${found.length ? found.join(', ') : 'an empty row'}`,
     );
   }
-  const slots = names.map((name, index) => ({ name, index, template: names.indexOf(name) === index ? columns[name] : undefined }));
+  const slots = names.map((name, index) => ({
+    name,
+    index,
+    template: names.indexOf(name) === index ? columns[name] : undefined,
+  }));
   const idIndex = options.idColumn === false ? undefined : names.indexOf(options.idColumn);
   const keyIndex = options.keyColumn === undefined ? undefined : names.indexOf(options.keyColumn);
   // Trailing columns nobody writes are left out of the row.
   let width = 0;
   for (const slot of slots) if (slot.template || slot.index === idIndex) width = slot.index + 1;
   return {
-    range, dataStartRow: range.startRow + 1, width, idIndex, keyIndex,
+    range,
+    dataStartRow: range.startRow + 1,
+    width,
+    idIndex,
+    keyIndex,
     render(delivery) {
       const scope = templateScope(delivery);
       let key: string | undefined;

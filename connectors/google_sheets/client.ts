@@ -14,7 +14,12 @@ export const SHEETS_SCOPE = 'https://www.googleapis.com/auth/spreadsheets';
 
 /** How the connector authenticates (see README: service account, access token, refresh token). */
 export type SheetsAuth =
-  | { readonly kind: 'serviceAccount'; readonly email: string; readonly privateKey: string; readonly keyId?: string | undefined }
+  | {
+      readonly kind: 'serviceAccount';
+      readonly email: string;
+      readonly privateKey: string;
+      readonly keyId?: string | undefined;
+    }
   | { readonly kind: 'accessToken'; readonly token: string }
   | {
       readonly kind: 'refreshToken';
@@ -51,11 +56,20 @@ export interface AppendResult {
 
 /** The calls the connector makes, on one spreadsheet. */
 export interface SheetsApi {
-  append(range: string, rows: readonly (readonly CellValue[])[], valueInputOption: ValueInputOption, signal: AbortSignal): Promise<AppendResult>;
+  append(
+    range: string,
+    rows: readonly (readonly CellValue[])[],
+    valueInputOption: ValueInputOption,
+    signal: AbortSignal,
+  ): Promise<AppendResult>;
   /** Cell values of a range as displayed (FORMATTED_VALUE), rows trimmed of trailing empties. */
   get(range: string, signal: AbortSignal): Promise<unknown[][]>;
   /** One write request for several ranges; returns each range's `updatedRange`. */
-  batchUpdate(data: readonly { range: string; values: readonly (readonly CellValue[])[] }[], valueInputOption: ValueInputOption, signal: AbortSignal): Promise<string[]>;
+  batchUpdate(
+    data: readonly { range: string; values: readonly (readonly CellValue[])[] }[],
+    valueInputOption: ValueInputOption,
+    signal: AbortSignal,
+  ): Promise<string[]>;
   /** Title and tab names (a read; used by the health check). */
   spreadsheet(signal: AbortSignal): Promise<{ title: string; sheets: string[] }>;
 }
@@ -63,7 +77,12 @@ export interface SheetsApi {
 function authClient(googleAuth: SheetsLib['auth'], spec: SheetsAuth) {
   switch (spec.kind) {
     case 'serviceAccount': {
-      const jwt = new googleAuth.JWT({ email: spec.email, key: spec.privateKey, keyId: spec.keyId, scopes: [SHEETS_SCOPE] });
+      const jwt = new googleAuth.JWT({
+        email: spec.email,
+        key: spec.privateKey,
+        keyId: spec.keyId,
+        scopes: [SHEETS_SCOPE],
+      });
       // Sign our own short-lived access tokens (JWT with the scope) instead of trading a JWT for
       // a token at oauth2.googleapis.com: no token endpoint, nothing to refresh over the network.
       jwt.useJWTAccessWithScope = true;
@@ -88,15 +107,20 @@ function authClient(googleAuth: SheetsLib['auth'], spec: SheetsAuth) {
 
 function toApiError(error: unknown, signal: AbortSignal): SheetsApiError {
   const e = error as {
-    message?: string; status?: number; code?: unknown; name?: string;
+    message?: string;
+    status?: number;
+    code?: unknown;
+    name?: string;
     response?: { status?: number; headers?: unknown; data?: { error?: { message?: string; status?: string } } };
   };
   const status = e.response?.status ?? (typeof e.status === 'number' ? e.status : undefined);
   const google = e.response?.data?.error;
   const headers = e.response?.headers;
   let retryAfter: string | undefined;
-  if (headers && typeof (headers as Headers).get === 'function') retryAfter = (headers as Headers).get('retry-after') ?? undefined;
-  else if (headers && typeof headers === 'object') retryAfter = (headers as Record<string, string | undefined>)['retry-after'];
+  if (headers && typeof (headers as Headers).get === 'function')
+    retryAfter = (headers as Headers).get('retry-after') ?? undefined;
+  else if (headers && typeof headers === 'object')
+    retryAfter = (headers as Record<string, string | undefined>)['retry-after'];
   const aborted = signal.aborted || e.name === 'AbortError';
   const code = google?.status ?? (typeof e.code === 'string' ? e.code : undefined);
   const message = google?.message ?? e.message ?? String(error);
@@ -104,7 +128,11 @@ function toApiError(error: unknown, signal: AbortSignal): SheetsApiError {
 }
 
 /** Build the client for one spreadsheet. No network I/O until a call is made. */
-export async function createSheetsApi(options: { apiUrl: string; spreadsheetId: string; auth: SheetsAuth }): Promise<SheetsApi> {
+export async function createSheetsApi(options: {
+  apiUrl: string;
+  spreadsheetId: string;
+  auth: SheetsAuth;
+}): Promise<SheetsApi> {
   // Loaded here, not at module load: @googleapis/sheets costs memory at start even when no google_sheets connector is configured.
   const { auth: googleAuth, sheets } = await import('@googleapis/sheets');
   const api: sheets_v4.Sheets = sheets({
@@ -126,7 +154,13 @@ export async function createSheetsApi(options: { apiUrl: string; spreadsheetId: 
     append: (range, rows, valueInputOption, signal) =>
       call(signal, async () => {
         const response = await api.spreadsheets.values.append(
-          { spreadsheetId, range, valueInputOption, insertDataOption: 'INSERT_ROWS', requestBody: { majorDimension: 'ROWS', values: mutable(rows) } },
+          {
+            spreadsheetId,
+            range,
+            valueInputOption,
+            insertDataOption: 'INSERT_ROWS',
+            requestBody: { majorDimension: 'ROWS', values: mutable(rows) },
+          },
           { signal, retry: false },
         );
         return { updatedRange: response.data.updates?.updatedRange ?? undefined };
@@ -142,14 +176,23 @@ export async function createSheetsApi(options: { apiUrl: string; spreadsheetId: 
     batchUpdate: (data, valueInputOption, signal) =>
       call(signal, async () => {
         const response = await api.spreadsheets.values.batchUpdate(
-          { spreadsheetId, requestBody: { valueInputOption, data: data.map((item) => ({ range: item.range, majorDimension: 'ROWS', values: mutable(item.values) })) } },
+          {
+            spreadsheetId,
+            requestBody: {
+              valueInputOption,
+              data: data.map((item) => ({ range: item.range, majorDimension: 'ROWS', values: mutable(item.values) })),
+            },
+          },
           { signal, retry: false },
         );
         return (response.data.responses ?? []).map((item) => item.updatedRange ?? '');
       }),
     spreadsheet: (signal) =>
       call(signal, async () => {
-        const response = await api.spreadsheets.get({ spreadsheetId, fields: 'properties.title,sheets.properties.title' }, { signal, retry: false });
+        const response = await api.spreadsheets.get(
+          { spreadsheetId, fields: 'properties.title,sheets.properties.title' },
+          { signal, retry: false },
+        );
         return {
           title: response.data.properties?.title ?? '',
           sheets: (response.data.sheets ?? []).map((sheet) => sheet.properties?.title ?? ''),

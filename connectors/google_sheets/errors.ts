@@ -11,18 +11,29 @@ const MAX_MESSAGE = 300;
  * delivery deadline): retry; the write may have happened, which the id column check handles.
  */
 export function classifySheetsError(error: unknown): Outcome {
-  if (!(error instanceof SheetsApiError)) return retry(`Google Sheets call failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (!(error instanceof SheetsApiError))
+    return retry(`Google Sheets call failed: ${error instanceof Error ? error.message : String(error)}`);
   const message = error.message.replace(/\s+/g, ' ').trim().slice(0, MAX_MESSAGE);
   if (error.status === undefined) {
-    if (error.aborted) return retry('Google Sheets request timed out (the write may have happened; the id column is checked before the next append)');
+    if (error.aborted)
+      return retry(
+        'Google Sheets request timed out (the write may have happened; the id column is checked before the next append)',
+      );
     return retry(`Google Sheets network error${error.code ? ` ${error.code}` : ''}: ${message}`);
   }
   const reason = `Google Sheets ${error.status}${error.code ? ` ${error.code}` : ''}: ${message}`;
-  if (error.status === 429 || error.status === 408 || error.status >= 500 || error.status === 401) return retry(reason, parseRetryAfter(error.retryAfter));
+  if (error.status === 429 || error.status === 408 || error.status >= 500 || error.status === 401)
+    return retry(reason, parseRetryAfter(error.retryAfter));
   return failed(reason);
 }
 
 /** A 4xx other than 401/408/429: the request itself is wrong, and caches built on the sheet may be stale. */
 export function isPermanent(error: unknown): boolean {
-  return error instanceof SheetsApiError && error.status !== undefined && error.status >= 400 && error.status < 500 && ![401, 408, 429].includes(error.status);
+  return (
+    error instanceof SheetsApiError &&
+    error.status !== undefined &&
+    error.status >= 400 &&
+    error.status < 500 &&
+    ![401, 408, 429].includes(error.status)
+  );
 }

@@ -32,7 +32,12 @@ export default defineConnector({
         credentialsFile: '${GOOGLE_CREDENTIALS}',
         mode: 'upsert',
         keyColumn: 'Phone',
-        columns: { Phone: '{{ contact.phone }}', Name: '{{ contact.name }}', 'Last message': '{{ message.body }}', 'Last seen': '{{ receivedAt }}' },
+        columns: {
+          Phone: '{{ contact.phone }}',
+          Name: '{{ contact.name }}',
+          'Last message': '{{ message.body }}',
+          'Last seen': '{{ receivedAt }}',
+        },
       },
     },
   ],
@@ -44,7 +49,8 @@ export default defineConnector({
     const getApi = (): Promise<SheetsApi> => {
       api ??= (async () => {
         let auth: SheetsAuth;
-        if (config.credentialsFile !== undefined) auth = await readCredentialsFile(resolve(ctx.configDir, config.credentialsFile));
+        if (config.credentialsFile !== undefined)
+          auth = await readCredentialsFile(resolve(ctx.configDir, config.credentialsFile));
         else if (config.accessToken !== undefined) auth = { kind: 'accessToken', token: config.accessToken };
         else auth = { kind: 'refreshToken', ...config.oauth! };
         return createSheetsApi({ apiUrl: config.apiUrl, spreadsheetId: config.spreadsheetId, auth });
@@ -58,7 +64,8 @@ export default defineConnector({
         const d = delivery as Delivery<SheetsParams | undefined>;
         const range = renderRange(config, d);
         const scope = templateScope(d);
-        const cell = (template: { render(scope: object): unknown }) => toCell(template.render(scope), config.valueInputOption);
+        const cell = (template: { render(scope: object): unknown }) =>
+          toCell(template.render(scope), config.valueInputOption);
         return {
           spreadsheetId: config.spreadsheetId,
           range,
@@ -67,7 +74,14 @@ export default defineConnector({
           valueInputOption: config.valueInputOption,
           ...(config.row
             ? { row: [...config.row.map(cell), ...(config.idColumn === false ? [] : [d.event.id])] }
-            : { columns: { ...Object.fromEntries(Object.entries(config.columns!).map(([name, template]) => [name, cell(template)])), ...(config.idColumn === false ? {} : { [config.idColumn]: d.event.id }) } }),
+            : {
+                columns: {
+                  ...Object.fromEntries(
+                    Object.entries(config.columns!).map(([name, template]) => [name, cell(template)]),
+                  ),
+                  ...(config.idColumn === false ? {} : { [config.idColumn]: d.event.id }),
+                },
+              }),
         };
       },
       deliver: (batch, signal) => writer.deliver(batch, signal),

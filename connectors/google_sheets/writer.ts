@@ -3,7 +3,17 @@
  * (`mode: append`), or one read of the key column, one `values.batchUpdate` for the rows that
  * exist and one `values.append` for the rest (`mode: upsert`). Returns one outcome per delivery.
  */
-import { delivered, failed, retry, skipped, templateScope, type ConnectorLogger, type ConnectorState, type Delivery, type Outcome } from '../../src/sdk/index.ts';
+import {
+  delivered,
+  failed,
+  retry,
+  skipped,
+  templateScope,
+  type ConnectorLogger,
+  type ConnectorState,
+  type Delivery,
+  type Outcome,
+} from '../../src/sdk/index.ts';
 import { columnLetters, parseRange, quoteSheet, rowSpan, type SheetRange } from './a1.ts';
 import { columnsLayout, LayoutError, rowLayout, type Layout, type RenderedRow } from './cells.ts';
 import type { SheetsApi } from './client.ts';
@@ -62,9 +72,10 @@ export class SheetWriter {
     try {
       api = await this.deps.api();
     } catch (error) {
-      const outcome = error instanceof CredentialsError
-        ? failed(error.message)
-        : retry(`cannot read credentialsFile: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      const outcome =
+        error instanceof CredentialsError
+          ? failed(error.message)
+          : retry(`cannot read credentialsFile: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
       for (const group of groups.values()) for (const item of group.items) outcomes[item.index] = outcome;
       return outcomes.map((outcome) => outcome ?? retry('no outcome'));
     }
@@ -73,7 +84,12 @@ export class SheetWriter {
     return outcomes.map((outcome) => outcome ?? retry('no outcome'));
   }
 
-  private async writeGroup(api: SheetsApi, group: Group, outcomes: (Outcome | undefined)[], signal: AbortSignal): Promise<void> {
+  private async writeGroup(
+    api: SheetsApi,
+    group: Group,
+    outcomes: (Outcome | undefined)[],
+    signal: AbortSignal,
+  ): Promise<void> {
     const set = (items: readonly Item[], outcome: Outcome) => items.forEach((item) => (outcomes[item.index] = outcome));
     let layout: Layout;
     try {
@@ -105,7 +121,11 @@ export class SheetWriter {
 
   private async layout(api: SheetsApi, range: SheetRange, signal: AbortSignal): Promise<Layout> {
     const { config } = this.deps;
-    const common = { valueInputOption: config.valueInputOption, idColumn: config.idColumn, keyColumn: config.keyColumn };
+    const common = {
+      valueInputOption: config.valueInputOption,
+      idColumn: config.idColumn,
+      keyColumn: config.keyColumn,
+    };
     if (config.row) return rowLayout(range, config.row, common);
     const cacheKey = `${range.sheet}\u0000${range.startRow}\u0000${range.startCol}\u0000${range.endCol ?? ''}`;
     let header = this.headers.get(cacheKey);
@@ -125,27 +145,42 @@ export class SheetWriter {
 
   private async readHeader(api: SheetsApi, range: SheetRange, signal: AbortSignal): Promise<string[]> {
     // `Tab!3:3` (the whole row) and not `Tab!B3:3`, which mixes a cell and a row.
-    const cells = range.endCol === undefined
-      ? `${range.startRow}:${range.startRow}`
-      : `${columnLetters(range.startCol)}${range.startRow}:${columnLetters(range.endCol)}${range.startRow}`;
+    const cells =
+      range.endCol === undefined
+        ? `${range.startRow}:${range.startRow}`
+        : `${columnLetters(range.startCol)}${range.startRow}:${columnLetters(range.endCol)}${range.startRow}`;
     const values = await api.get(`${quoteSheet(range.sheet)}!${cells}`, signal);
     const row = (values[0] ?? []).map((cell) => (cell === null || cell === undefined ? '' : String(cell)));
     return range.endCol === undefined ? row.slice(range.startCol - 1) : row;
   }
 
   /** Rows of a column from `from` on, as text: Map value → first row number holding it. */
-  private async readColumn(api: SheetsApi, range: SheetRange, index: number, from: number, signal: AbortSignal): Promise<Map<string, number>> {
+  private async readColumn(
+    api: SheetsApi,
+    range: SheetRange,
+    index: number,
+    from: number,
+    signal: AbortSignal,
+  ): Promise<Map<string, number>> {
     const letter = columnLetters(range.startCol + index);
     const values = await api.get(`${quoteSheet(range.sheet)}!${letter}${from}:${letter}`, signal);
     const found = new Map<string, number>();
     values.forEach((row, offset) => {
       const cell = row[0];
-      if (cell !== undefined && cell !== null && cell !== '' && !found.has(String(cell))) found.set(String(cell), from + offset);
+      if (cell !== undefined && cell !== null && cell !== '' && !found.has(String(cell)))
+        found.set(String(cell), from + offset);
     });
     return found;
   }
 
-  private async append(api: SheetsApi, group: Group, layout: Layout, items: Item[], outcomes: (Outcome | undefined)[], signal: AbortSignal): Promise<void> {
+  private async append(
+    api: SheetsApi,
+    group: Group,
+    layout: Layout,
+    items: Item[],
+    outcomes: (Outcome | undefined)[],
+    signal: AbortSignal,
+  ): Promise<void> {
     const { config, state } = this.deps;
     const stateKey = `lastRow:${group.range.sheet}`;
     let pending = items;
@@ -161,17 +196,38 @@ export class SheetWriter {
         if (row === undefined) pending.push(item);
         else outcomes[item.index] = delivered(`already present: ${rowRange(group.range, layout.width, row)}`);
       }
-      if (pending.length < items.length) this.deps.log.info({ range: group.rangeText, skipped: items.length - pending.length }, 'Rows already in the sheet after an ambiguous failure were not appended again.');
+      if (pending.length < items.length)
+        this.deps.log.info(
+          { range: group.rangeText, skipped: items.length - pending.length },
+          'Rows already in the sheet after an ambiguous failure were not appended again.',
+        );
     }
     if (pending.length === 0) return;
-    const result = await api.append(group.rangeText, pending.map((item) => item.row!.cells), config.valueInputOption, signal);
-    this.settleAppended(group.range, layout, pending.map((item) => [item]), result.updatedRange, outcomes);
+    const result = await api.append(
+      group.rangeText,
+      pending.map((item) => item.row!.cells),
+      config.valueInputOption,
+      signal,
+    );
+    this.settleAppended(
+      group.range,
+      layout,
+      pending.map((item) => [item]),
+      result.updatedRange,
+      outcomes,
+    );
     const span = result.updatedRange ? rowSpan(result.updatedRange) : undefined;
     if (span) await state.set(stateKey, String(span.last));
   }
 
   /** Give each appended row's items the row's own range as ref. */
-  private settleAppended(range: SheetRange, layout: Layout, rows: readonly (readonly Item[])[], updatedRange: string | undefined, outcomes: (Outcome | undefined)[]): void {
+  private settleAppended(
+    range: SheetRange,
+    layout: Layout,
+    rows: readonly (readonly Item[])[],
+    updatedRange: string | undefined,
+    outcomes: (Outcome | undefined)[],
+  ): void {
     const span = updatedRange ? rowSpan(updatedRange) : undefined;
     rows.forEach((items, offset) => {
       const ref = span ? rowRange(range, layout.width, span.first + offset) : updatedRange;
@@ -179,7 +235,14 @@ export class SheetWriter {
     });
   }
 
-  private async upsert(api: SheetsApi, group: Group, layout: Layout, items: Item[], outcomes: (Outcome | undefined)[], signal: AbortSignal): Promise<void> {
+  private async upsert(
+    api: SheetsApi,
+    group: Group,
+    layout: Layout,
+    items: Item[],
+    outcomes: (Outcome | undefined)[],
+    signal: AbortSignal,
+  ): Promise<void> {
     const { config } = this.deps;
     const byKey = new Map<string, Item[]>();
     for (const item of items) {
@@ -205,12 +268,18 @@ export class SheetWriter {
     const last = (sameKey: readonly Item[]) => sameKey[sameKey.length - 1]!.row!.cells;
     if (updates.length > 0) {
       const ranges = await api.batchUpdate(
-        updates.map((update) => ({ range: rowRange(group.range, layout.width, update.row), values: [last(update.items)] })),
+        updates.map((update) => ({
+          range: rowRange(group.range, layout.width, update.row),
+          values: [last(update.items)],
+        })),
         config.valueInputOption,
         signal,
       );
       updates.forEach((update, index) => {
-        for (const item of update.items) outcomes[item.index] = delivered(`updated ${ranges[index] || rowRange(group.range, layout.width, update.row)}`);
+        for (const item of update.items)
+          outcomes[item.index] = delivered(
+            `updated ${ranges[index] || rowRange(group.range, layout.width, update.row)}`,
+          );
       });
     }
     if (appends.length > 0) {

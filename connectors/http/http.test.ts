@@ -11,8 +11,19 @@ async function deliverOne(config: unknown, sink: HttpSink) {
   const parsed = definition.config.parse(config);
   const connector = await definition.create(parsed, { name: 'h', log: console, configDir: '.', state: memoryState() });
   const delivery: Delivery = {
-    id: '1', idempotencyKey: 'evt_1:h', attempt: 1, route: 'r', params: undefined,
-    event: { id: 'evt_1', event: 'message:in:new', receivedAt: 'now', device: { id: 'd' }, chat: { id: '../../admin?x=1#', type: 'user', labels: [] }, data: {} },
+    id: '1',
+    idempotencyKey: 'evt_1:h',
+    attempt: 1,
+    route: 'r',
+    params: undefined,
+    event: {
+      id: 'evt_1',
+      event: 'message:in:new',
+      receivedAt: 'now',
+      device: { id: 'd' },
+      chat: { id: '../../admin?x=1#', type: 'user', labels: [] },
+      data: {},
+    },
   };
   void sink;
   return (await connector.deliver([delivery], AbortSignal.timeout(5_000)))[0]!;

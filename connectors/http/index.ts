@@ -1,5 +1,13 @@
 import {
-  classifyHttpStatus, classifyNetworkError, compileUrlTemplate, defineConnector, failed, httpRequest, template, templateTree, z,
+  classifyHttpStatus,
+  classifyNetworkError,
+  compileUrlTemplate,
+  defineConnector,
+  failed,
+  httpRequest,
+  template,
+  templateTree,
+  z,
   type Outcome,
 } from '../../src/sdk/index.ts';
 import { renderRequest, type HttpParams, type HttpRequestTemplates } from './request.ts';
@@ -15,7 +23,10 @@ const HttpConfig = z
       .superRefine((url, ctx) => {
         const match = LITERAL_ORIGIN.exec(url);
         if (!match || match[1]!.includes('{{') || match[1]!.includes('{%')) {
-          ctx.addIssue({ code: 'custom', message: 'url must start with a literal http(s)://host/ (templates are allowed in the path and query only)' });
+          ctx.addIssue({
+            code: 'custom',
+            message: 'url must start with a literal http(s)://host/ (templates are allowed in the path and query only)',
+          });
           return;
         }
         try {
@@ -28,13 +39,16 @@ const HttpConfig = z
     method: z.enum(['POST', 'PUT', 'PATCH', 'GET', 'DELETE']).default('POST').describe('HTTP method.'),
     headers: z.record(z.string(), template()).default({}).describe('Request headers (templates); secrets via ${VAR}.'),
     body: templateTree().optional().describe('JSON body as a YAML tree of templates; default: the normalized event.'),
-    idempotencyHeader: z.union([z.string().min(1), z.literal(false)]).default('Idempotency-Key').describe('Header carrying the stable idempotency key, or false.'),
+    idempotencyHeader: z
+      .union([z.string().min(1), z.literal(false)])
+      .default('Idempotency-Key')
+      .describe('Header carrying the stable idempotency key, or false.'),
   })
   .strict();
 
 const HttpParamsSchema = z
   .object({
-    body: templateTree().optional().describe('Body for this route instead of the connector\'s.'),
+    body: templateTree().optional().describe("Body for this route instead of the connector's."),
     headers: z.record(z.string(), template()).optional().describe('Headers added for this route.'),
   })
   .strict();
@@ -70,13 +84,19 @@ export default defineConnector({
     return {
       preview: (delivery) => renderRequest(templates, delivery as Parameters<typeof renderRequest>[1]),
       async deliver(batch, signal) {
-        return Promise.all(batch.map((delivery) => send(templates, delivery as Parameters<typeof renderRequest>[1], signal)));
+        return Promise.all(
+          batch.map((delivery) => send(templates, delivery as Parameters<typeof renderRequest>[1], signal)),
+        );
       },
     };
   },
 });
 
-async function send(templates: HttpRequestTemplates, delivery: Parameters<typeof renderRequest>[1], signal: AbortSignal): Promise<Outcome> {
+async function send(
+  templates: HttpRequestTemplates,
+  delivery: Parameters<typeof renderRequest>[1],
+  signal: AbortSignal,
+): Promise<Outcome> {
   let request;
   try {
     request = renderRequest(templates, delivery);
@@ -85,13 +105,23 @@ async function send(templates: HttpRequestTemplates, delivery: Parameters<typeof
   }
   let response;
   try {
-    response = await httpRequest(request.url, { method: request.method, headers: request.headers, body: request.body, signal, maxResponseBytes: 4096 });
+    response = await httpRequest(request.url, {
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      signal,
+      maxResponseBytes: 4096,
+    });
   } catch (error) {
     return classifyNetworkError(error);
   }
   // Redirects are not followed: the target host is fixed in config.
-  if (response.status >= 300 && response.status < 400) return failed(`HTTP ${response.status}: redirect not followed (the host is fixed in config)`);
-  const detail = response.status >= 200 && response.status < 300 ? '' : response.body.slice(0, MAX_ERROR_DETAIL).replace(/\s+/g, ' ').trim();
+  if (response.status >= 300 && response.status < 400)
+    return failed(`HTTP ${response.status}: redirect not followed (the host is fixed in config)`);
+  const detail =
+    response.status >= 200 && response.status < 300
+      ? ''
+      : response.body.slice(0, MAX_ERROR_DETAIL).replace(/\s+/g, ' ').trim();
   return classifyHttpStatus(response.status, response.headers, detail);
 }
 

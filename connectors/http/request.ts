@@ -24,7 +24,10 @@ export interface HttpParams {
 }
 
 /** Render the request of a delivery. Pure; throws when the rendered URL leaves the configured origin. */
-export function renderRequest(templates: HttpRequestTemplates, delivery: Delivery<HttpParams | undefined>): HttpRequestPlan {
+export function renderRequest(
+  templates: HttpRequestTemplates,
+  delivery: Delivery<HttpParams | undefined>,
+): HttpRequestPlan {
   const scope = templateScope(delivery);
   const url = templates.url.renderString(scope);
   if (new URL(url).origin !== templates.origin) {

@@ -31,7 +31,12 @@ export async function createOnce(
     }
     const waited = Date.now() - Number(recorded.slice(8));
     if (waited < settleMs) {
-      return stop(retry(`an earlier attempt may have created ${what} (no answer was received); waiting for the search index before creating it`, settleMs - waited));
+      return stop(
+        retry(
+          `an earlier attempt may have created ${what} (no answer was received); waiting for the search index before creating it`,
+          settleMs - waited,
+        ),
+      );
     }
   }
   await state.set(key, `pending:${Date.now()}`);

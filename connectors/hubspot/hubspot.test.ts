@@ -10,7 +10,9 @@ const TOKEN = 'pat-na1-test-token';
 
 function event(metadata: Record<string, string>, overrides: Partial<RoutedEvent> = {}): RoutedEvent {
   return {
-    id: 'evt_hubspot_1', event: 'message:in:new', receivedAt: '2026-01-01T00:00:00.000Z',
+    id: 'evt_hubspot_1',
+    event: 'message:in:new',
+    receivedAt: '2026-01-01T00:00:00.000Z',
     device: { id: 'device-1', phone: '+10000000000' },
     chat: { id: '15550000001@c.us', type: 'user', labels: [] },
     contact: { wid: '15550000001@c.us', phone: '+15550000001', name: 'Ann <b>', metadata },
@@ -23,7 +25,9 @@ function event(metadata: Record<string, string>, overrides: Partial<RoutedEvent>
 function harness(config: Record<string, unknown>) {
   const state = new Map<string, string>();
   const ctx = {
-    name: 'crm', log: { debug() {}, info() {}, warn() {}, error() {} }, configDir: '.',
+    name: 'crm',
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    configDir: '.',
     state: memoryState(state),
   };
   const connectorP = definition.create(definition.config.parse(config), ctx);
@@ -31,12 +35,26 @@ function harness(config: Record<string, unknown>) {
     state,
     async deliver(e: RoutedEvent, params: unknown = {}, timeoutMs = 2_000): Promise<Outcome> {
       const connector = await connectorP;
-      const delivery: Delivery = { id: '1', idempotencyKey: `${e.id}:crm`, attempt: 1, route: 'r', event: e, params: definition.params!.parse(params) };
+      const delivery: Delivery = {
+        id: '1',
+        idempotencyKey: `${e.id}:crm`,
+        attempt: 1,
+        route: 'r',
+        event: e,
+        params: definition.params!.parse(params),
+      };
       return (await connector.deliver([delivery], AbortSignal.timeout(timeoutMs)))[0]!;
     },
     async preview(e: RoutedEvent, params: unknown = {}) {
       const connector = await connectorP;
-      return connector.preview!({ id: '1', idempotencyKey: `${e.id}:crm`, attempt: 1, route: 'r', event: e, params: definition.params!.parse(params) });
+      return connector.preview!({
+        id: '1',
+        idempotencyKey: `${e.id}:crm`,
+        attempt: 1,
+        route: 'r',
+        event: e,
+        params: definition.params!.parse(params),
+      });
     },
   };
 }
@@ -52,19 +70,31 @@ describe('hubspot connector', () => {
     const contact = fake.addContact({ phone: '+15550000001' });
     const e = event({ CRM_CUSTOMER_ID: contact.id });
     const events = [e, { ...e, id: 'evt_c2' }, { ...e, id: 'evt_c3', contact: { ...e.contact!, metadata: {} } }];
-    assert.deepEqual(await checkConnector(definition, { config: { token: TOKEN, apiUrl: fake.url }, params: { note: '{{ message.body }}' }, events }), []);
+    assert.deepEqual(
+      await checkConnector(definition, {
+        config: { token: TOKEN, apiUrl: fake.url },
+        params: { note: '{{ message.body }}' },
+        events,
+      }),
+      [],
+    );
     assert.equal(fake.notesOf(contact.id).length, 2, 'two notes; the third event has no CRM id and is skipped');
   });
 
   test('a note carries the escaped text, the message time, the association and a marker', async () => {
     const contact = fake.addContact({ phone: '+15550000002' });
     const e = event({ CRM_CUSTOMER_ID: contact.id }, { id: 'evt_note' });
-    const outcome = await harness({ token: TOKEN, apiUrl: fake.url }).deliver(e, { note: 'From {{ contact.name }}: {{ message.body }}' });
+    const outcome = await harness({ token: TOKEN, apiUrl: fake.url }).deliver(e, {
+      note: 'From {{ contact.name }}: {{ message.body }}',
+    });
     assert.equal(outcome.status, 'delivered');
     const [note] = fake.notesOf(contact.id);
     assert.ok(note);
     assert.equal(note.properties['hs_timestamp'], '2026-01-01T00:00:05.000Z');
-    assert.match(note.properties['hs_note_body']!, /^From Ann &lt;b&gt;: refund &lt;please&gt; &amp; &quot;now&quot;<br>second line/);
+    assert.match(
+      note.properties['hs_note_body']!,
+      /^From Ann &lt;b&gt;: refund &lt;please&gt; &amp; &quot;now&quot;<br>second line/,
+    );
     assert.ok(note.properties['hs_note_body']!.includes(markerOf({ idempotencyKey: 'evt_note:crm' })));
     const request = fake.calls('POST', /^\/crm\/v3\/objects\/notes$/).at(-1)!;
     assert.equal(request.headers.authorization, `Bearer ${TOKEN}`);
@@ -80,16 +110,35 @@ describe('hubspot connector', () => {
 
   test('401, 404 and 429 map to failed, failed and retry', async () => {
     const contact = fake.addContact({});
-    const bad = await harness({ token: 'wrong', apiUrl: fake.url }).deliver(event({ CRM_CUSTOMER_ID: contact.id }, { id: 'evt_401' }));
+    const bad = await harness({ token: 'wrong', apiUrl: fake.url }).deliver(
+      event({ CRM_CUSTOMER_ID: contact.id }, { id: 'evt_401' }),
+    );
     assert.equal(bad.status, 'failed');
     assert.match((bad as { reason: string }).reason, /rejected the API token.*401 INVALID_AUTHENTICATION/);
 
-    const missing = await harness({ token: TOKEN, apiUrl: fake.url }).deliver(event({ CRM_CUSTOMER_ID: '999999' }, { id: 'evt_404' }));
+    const missing = await harness({ token: TOKEN, apiUrl: fake.url }).deliver(
+      event({ CRM_CUSTOMER_ID: '999999' }, { id: 'evt_404' }),
+    );
     assert.equal(missing.status, 'failed');
     assert.match((missing as { reason: string }).reason, /HubSpot contact 999999 not found/);
 
-    fake.fail({ method: 'POST', path: /notes$/, reply: { status: 429, headers: { 'retry-after': '2' }, body: { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING' } } });
-    const limited = await harness({ token: TOKEN, apiUrl: fake.url }).deliver(event({ CRM_CUSTOMER_ID: contact.id }, { id: 'evt_429' }));
+    fake.fail({
+      method: 'POST',
+      path: /notes$/,
+      reply: {
+        status: 429,
+        headers: { 'retry-after': '2' },
+        body: {
+          status: 'error',
+          message: 'You have reached your ten_secondly_rolling limit.',
+          errorType: 'RATE_LIMIT',
+          policyName: 'TEN_SECONDLY_ROLLING',
+        },
+      },
+    });
+    const limited = await harness({ token: TOKEN, apiUrl: fake.url }).deliver(
+      event({ CRM_CUSTOMER_ID: contact.id }, { id: 'evt_429' }),
+    );
     assert.equal(limited.status, 'retry');
     assert.equal((limited as { retryAfterMs?: number }).retryAfterMs, 2_000);
   });
@@ -126,26 +175,37 @@ describe('hubspot connector', () => {
     assert.equal(fake.notesOf(contact.id).length, 1);
   });
 
-  test('task and properties; an unknown property is a dead letter with HubSpot\'s message', async () => {
+  test("task and properties; an unknown property is a dead letter with HubSpot's message", async () => {
     const contact = fake.addContact({});
     const h = harness({ token: TOKEN, apiUrl: fake.url });
     const outcome = await h.deliver(event({ CRM_CUSTOMER_ID: contact.id }, { id: 'evt_task' }), {
-      properties: { whatsapp_last_message: '{{ message.body }}' }, task: { subject: 'Call {{ contact.name }} back', priority: 'HIGH', dueInMinutes: 60 },
+      properties: { whatsapp_last_message: '{{ message.body }}' },
+      task: { subject: 'Call {{ contact.name }} back', priority: 'HIGH', dueInMinutes: 60 },
     });
     assert.equal(outcome.status, 'delivered');
     assert.equal(contact.properties['whatsapp_last_message'], 'refund <please> & "now"\nsecond line');
     const [task] = fake.tasksOf(contact.id);
     assert.equal(task?.properties['hs_task_subject'], 'Call Ann <b> back');
     assert.equal(task?.properties['hs_timestamp'], '2026-01-01T01:00:05.000Z');
-    const bad = await h.deliver(event({ CRM_CUSTOMER_ID: contact.id }, { id: 'evt_prop' }), { properties: { no_such_prop: 'x' } });
+    const bad = await h.deliver(event({ CRM_CUSTOMER_ID: contact.id }, { id: 'evt_prop' }), {
+      properties: { no_such_prop: 'x' },
+    });
     assert.equal(bad.status, 'failed');
     assert.match((bad as { reason: string }).reason, /PROPERTY_DOESNT_EXIST|does not exist/);
   });
 
   test('preview shows the requests without sending', async () => {
     const before = fake.requests.length;
-    const preview = await harness({ token: TOKEN, apiUrl: fake.url, lookupBy: 'phone', createIfMissing: true }).preview(event({}), { note: '{{ message.body }}' }) as { requests: { path: string }[] };
-    assert.deepEqual(preview.requests.map((r) => r.path), ['/crm/v3/objects/contacts/search', '/crm/v3/objects/contacts', '/crm/v3/objects/notes']);
+    const preview = (await harness({
+      token: TOKEN,
+      apiUrl: fake.url,
+      lookupBy: 'phone',
+      createIfMissing: true,
+    }).preview(event({}), { note: '{{ message.body }}' })) as { requests: { path: string }[] };
+    assert.deepEqual(
+      preview.requests.map((r) => r.path),
+      ['/crm/v3/objects/contacts/search', '/crm/v3/objects/contacts', '/crm/v3/objects/notes'],
+    );
     assert.equal(fake.requests.length, before);
     assert.ok(!JSON.stringify(preview).includes(TOKEN));
   });

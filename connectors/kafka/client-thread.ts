@@ -11,21 +11,28 @@ import type { ThreadCall, ThreadError, ThreadReply, WireSendResult } from './thr
 const port = parentPort!;
 const forward = (level: 'debug' | 'info' | 'warn' | 'error') => (fields: object, message?: string) =>
   port.postMessage({ log: level, fields, message: message ?? '' } satisfies ThreadReply);
-const log: ConnectorLogger = { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') };
+const log: ConnectorLogger = {
+  debug: forward('debug'),
+  info: forward('info'),
+  warn: forward('warn'),
+  error: forward('error'),
+};
 const client = createKafkaClient({ ...(workerData as Omit<KafkaClientOptions, 'log'>), log });
 
 const wireError = (error: unknown): ThreadError => {
   const normalized = normalizeError(error);
   return { type: normalized.type, retriable: normalized.retriable, message: normalized.message };
 };
-const wireResult = (result: SendResult): WireSendResult => (result.ok ? result : { ok: false, error: wireError(result.error) });
+const wireResult = (result: SendResult): WireSendResult =>
+  result.ok ? result : { ok: false, error: wireError(result.error) };
 
 port.on('message', (call: ThreadCall) => {
-  const answer = call.op === 'send'
-    ? client.send(call.records).then((results) => results.map(wireResult))
-    : call.op === 'ping'
-      ? client.ping(call.topics).then(() => null)
-      : client.close().then(() => null);
+  const answer =
+    call.op === 'send'
+      ? client.send(call.records).then((results) => results.map(wireResult))
+      : call.op === 'ping'
+        ? client.ping(call.topics).then(() => null)
+        : client.close().then(() => null);
   answer.then(
     (value) => port.postMessage({ id: call.id, ok: true, value } satisfies ThreadReply),
     (error: unknown) => port.postMessage({ id: call.id, ok: false, error: wireError(error) } satisfies ThreadReply),

@@ -58,7 +58,9 @@ export class KafkaConnector implements Connector {
       try {
         record = renderRecord(this.options.templates, delivery);
       } catch (error) {
-        outcomes[index] = failed(error instanceof RenderError ? error.message : `cannot build the record: ${(error as Error).message}`);
+        outcomes[index] = failed(
+          error instanceof RenderError ? error.message : `cannot build the record: ${(error as Error).message}`,
+        );
         return;
       }
       if (pending) return void settle(index, pending, record.topic); // an earlier attempt is still being sent
@@ -69,7 +71,9 @@ export class KafkaConnector implements Connector {
       }
       const size = recordSizeOver(record, this.options.maxMessageBytes);
       if (size !== undefined) {
-        outcomes[index] = failed(`MESSAGE_TOO_LARGE: the record is ${size} bytes, over maxMessageBytes (${this.options.maxMessageBytes})`);
+        outcomes[index] = failed(
+          `MESSAGE_TOO_LARGE: the record is ${size} bytes, over maxMessageBytes (${this.options.maxMessageBytes})`,
+        );
         return;
       }
       toSend.push({ index, delivery, record });
@@ -101,15 +105,19 @@ export class KafkaConnector implements Connector {
       deadline.addEventListener('abort', () => (abandoned = true), { once: true });
     }
 
-    const all = Promise.all(waiting).then(() => 'done' as const, (error: unknown) => error);
+    const all = Promise.all(waiting).then(
+      () => 'done' as const,
+      (error: unknown) => error,
+    );
     const aborted = new Promise<'aborted'>((resolve) => {
       if (deadline.aborted) resolve('aborted');
       deadline.addEventListener('abort', () => resolve('aborted'), { once: true });
     });
     const answer = await Promise.race([all, aborted]);
-    const fallback = answer === 'aborted'
-      ? retry('the send did not finish before its deadline; it goes on, and a retry will not write the record twice')
-      : retry(`send failed: ${answer instanceof Error ? answer.message : String(answer)}`);
+    const fallback =
+      answer === 'aborted'
+        ? retry('the send did not finish before its deadline; it goes on, and a retry will not write the record twice')
+        : retry(`send failed: ${answer instanceof Error ? answer.message : String(answer)}`);
     return Array.from(outcomes, (outcome) => outcome ?? fallback);
   }
 
@@ -140,7 +148,9 @@ export class KafkaConnector implements Connector {
   }
 
   private outcomeOf(result: SendResult, topic: string): Outcome {
-    return result.ok ? delivered(`${topic}/${result.partition}/${result.offset}`) : classifyKafkaError(result.error, this.options.allowAutoTopicCreation);
+    return result.ok
+      ? delivered(`${topic}/${result.partition}/${result.offset}`)
+      : classifyKafkaError(result.error, this.options.allowAutoTopicCreation);
   }
 
   private remember(key: string, result: SendResult): void {

@@ -9,8 +9,12 @@ import { createThreadedKafkaClient } from './threaded-client.ts';
 /** TLS options with the *File fields read (relative to the config file's folder). */
 function tlsOptions(ssl: KafkaConfigOutput['ssl'], configDir: string): boolean | TlsOptions {
   if (typeof ssl === 'boolean') return ssl;
-  const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(resolve(configDir, file), 'utf8'));
-  const ca = [...(ssl.ca === undefined ? [] : Array.isArray(ssl.ca) ? ssl.ca : [ssl.ca]), ...(ssl.caFile ? [read(ssl.caFile)!] : [])];
+  const read = (file: string | undefined) =>
+    file === undefined ? undefined : readFileSync(resolve(configDir, file), 'utf8');
+  const ca = [
+    ...(ssl.ca === undefined ? [] : Array.isArray(ssl.ca) ? ssl.ca : [ssl.ca]),
+    ...(ssl.caFile ? [read(ssl.caFile)!] : []),
+  ];
   return {
     rejectUnauthorized: ssl.rejectUnauthorized,
     ca: ca.length > 0 ? ca : undefined,
@@ -27,7 +31,10 @@ export default defineConnector({
   summary: 'Produce each event as a Kafka record (idempotent producer, key per chat, offset as ref).',
   config: KafkaConfig,
   examples: [
-    { title: 'Every event to one topic, keyed by chat', config: { brokers: ['kafka-1:9092', 'kafka-2:9092'], topic: 'whatsapp.events' } },
+    {
+      title: 'Every event to one topic, keyed by chat',
+      config: { brokers: ['kafka-1:9092', 'kafka-2:9092'], topic: 'whatsapp.events' },
+    },
     {
       title: 'One topic per event type, SASL over TLS, gzip, selected fields',
       config: {

@@ -3,7 +3,13 @@ import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
 import type { Connector, ConnectorDefinition, Delivery, Outcome, RoutedEvent } from '../../src/sdk/index.ts';
-import { ApiKey, startKafkaBroker, type KafkaBrokerOptions, type KafkaTestBroker, type StoredRecord } from '../../test/testkit/kafka-broker/index.ts';
+import {
+  ApiKey,
+  startKafkaBroker,
+  type KafkaBrokerOptions,
+  type KafkaTestBroker,
+  type StoredRecord,
+} from '../../test/testkit/kafka-broker/index.ts';
 import kafka from './index.ts';
 
 const definition = kafka as unknown as ConnectorDefinition;
@@ -16,9 +22,24 @@ async function brokerFor(t: TestContext, options: KafkaBrokerOptions): Promise<K
 }
 
 /** A connector on the broker, closed (before the broker) when the test ends. */
-async function connectorFor(t: TestContext, broker: KafkaTestBroker, config: Record<string, unknown>): Promise<Connector> {
-  const parsed = definition.config.parse({ brokers: broker.brokers, connectionTimeoutMs: 1_000, requestTimeoutMs: 2_000, retries: 1, ...config });
-  const connector = await definition.create(parsed, { name: 'kafka', log: silent, configDir: '.', state: memoryState() });
+async function connectorFor(
+  t: TestContext,
+  broker: KafkaTestBroker,
+  config: Record<string, unknown>,
+): Promise<Connector> {
+  const parsed = definition.config.parse({
+    brokers: broker.brokers,
+    connectionTimeoutMs: 1_000,
+    requestTimeoutMs: 2_000,
+    retries: 1,
+    ...config,
+  });
+  const connector = await definition.create(parsed, {
+    name: 'kafka',
+    log: silent,
+    configDir: '.',
+    state: memoryState(),
+  });
   t.after(() => connector.close?.());
   return connector;
 }
@@ -46,7 +67,8 @@ function ref(o: Outcome | undefined): string {
   if (o?.status !== 'delivered' || o.ref === undefined) assert.fail(`not delivered with a ref: ${JSON.stringify(o)}`);
   return o.ref;
 }
-const reason = (o: Outcome | undefined) => (o && 'reason' in o ? o.reason : assert.fail(`no reason: ${JSON.stringify(o)}`));
+const reason = (o: Outcome | undefined) =>
+  o && 'reason' in o ? o.reason : assert.fail(`no reason: ${JSON.stringify(o)}`);
 
 function recordAt(broker: KafkaTestBroker, refText: string): StoredRecord {
   const [topic, partition, offset] = refText.split('/');
@@ -65,7 +87,10 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
 
   test('records carry the rendered topic, key, value and headers; refs are the exact offsets; one chat → one partition, in order', async (t) => {
     const broker = await brokerFor(t, { topics: { 'whatsapp.message.in.new': 3 }, autoCreateTopics: false });
-    const connector = await connectorFor(t, broker, { topic: 'whatsapp.{{ event | replace: ":", "." }}', headers: { 'wa-chat': '{{ chat.id }}' } });
+    const connector = await connectorFor(t, broker, {
+      topic: 'whatsapp.{{ event | replace: ":", "." }}',
+      headers: { 'wa-chat': '{{ chat.id }}' },
+    });
     const chats = ['a@c.us', 'b@c.us', 'c@c.us', 'd@c.us'];
     const batch = Array.from({ length: 24 }, (_, n) => delivery(event(n, chats[n % 4]!)));
     const outcomes = await deliver(connector, batch);
@@ -76,16 +101,25 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
       const d = batch[n]!;
       assert.equal(String(record.key), `dev1:${d.event.chat!.id}`);
       assert.deepEqual(JSON.parse(String(record.value)), d.event);
-      assert.deepEqual(
-        Object.fromEntries(Object.entries(record.headers).map(([k, v]) => [k, String(v)])),
-        { 'wa-event': 'message:in:new', 'wa-event-id': d.event.id, 'wa-idempotency-key': d.idempotencyKey, 'content-type': 'application/json', 'wa-chat': d.event.chat!.id },
-      );
+      assert.deepEqual(Object.fromEntries(Object.entries(record.headers).map(([k, v]) => [k, String(v)])), {
+        'wa-event': 'message:in:new',
+        'wa-event-id': d.event.id,
+        'wa-idempotency-key': d.idempotencyKey,
+        'content-type': 'application/json',
+        'wa-chat': d.event.chat!.id,
+      });
       partitionOf.set(d.event.chat!.id, (partitionOf.get(d.event.chat!.id) ?? new Set()).add(record.partition));
     });
     for (const [chat, partitions] of partitionOf) assert.equal(partitions.size, 1, `chat ${chat} on one partition`);
     for (let p = 0; p < 3; p++) {
-      const ids = broker.records('whatsapp.message.in.new', p).map((r) => Number(JSON.parse(String(r.value)).id.slice(4)));
-      assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `partition ${p} keeps delivery order`);
+      const ids = broker
+        .records('whatsapp.message.in.new', p)
+        .map((r) => Number(JSON.parse(String(r.value)).id.slice(4)));
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => a - b),
+        `partition ${p} keeps delivery order`,
+      );
     }
   });
 
@@ -104,16 +138,23 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
   test('gzip batches are accepted and stored record by record', async (t) => {
     const broker = await brokerFor(t, { topics: { t: 2 } });
     const connector = await connectorFor(t, broker, { topic: 't', compression: 'gzip' });
-    const outcomes = await deliver(connector, Array.from({ length: 30 }, (_, n) => delivery(event(n, `chat${n % 5}`))));
+    const outcomes = await deliver(
+      connector,
+      Array.from({ length: 30 }, (_, n) => delivery(event(n, `chat${n % 5}`))),
+    );
     assert.ok(outcomes.every((o) => o.status === 'delivered'));
     assert.equal(broker.records('t').length, 30);
-    for (const o of outcomes) assert.equal(JSON.parse(String(recordAt(broker, ref(o)).value)).chat.name.startsWith('chat'), true);
+    for (const o of outcomes)
+      assert.equal(JSON.parse(String(recordAt(broker, ref(o)).value)).chat.name.startsWith('chat'), true);
   });
 
   test('a batch of 250 is one produce request', async (t) => {
     const broker = await brokerFor(t, { topics: { t: 3 } });
     const connector = await connectorFor(t, broker, { topic: 't' });
-    const outcomes = await deliver(connector, Array.from({ length: 250 }, (_, n) => delivery(event(n, `chat${n % 17}`))));
+    const outcomes = await deliver(
+      connector,
+      Array.from({ length: 250 }, (_, n) => delivery(event(n, `chat${n % 17}`))),
+    );
     assert.equal(outcomes.filter((o) => o.status === 'delivered').length, 250);
     assert.equal(broker.records('t').length, 250);
     assert.equal(produceRequests(broker), 1);
@@ -126,13 +167,22 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     broker.failNext('Produce', 'NOT_LEADER_FOR_PARTITION', 6);
     const batch = [delivery(event(1, 'a')), delivery(event(2, 'b'))];
     const first = await deliver(connector, batch);
-    assert.deepEqual(first.map((o) => o.status), ['retry', 'retry']);
+    assert.deepEqual(
+      first.map((o) => o.status),
+      ['retry', 'retry'],
+    );
     assert.match(reason(first[0]), /NOT_LEADER_FOR_PARTITION/);
     assert.equal(produceRequests(broker), 3);
     const second = await deliver(connector, batch);
-    assert.deepEqual(second.map((o) => o.status), ['retry', 'retry']);
+    assert.deepEqual(
+      second.map((o) => o.status),
+      ['retry', 'retry'],
+    );
     const third = await deliver(connector, batch);
-    assert.deepEqual(third.map((o) => o.status), ['delivered', 'delivered']);
+    assert.deepEqual(
+      third.map((o) => o.status),
+      ['delivered', 'delivered'],
+    );
     assert.equal(broker.records('t').length, 2, 'written once');
   });
 
@@ -143,9 +193,15 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     const first = Array.from({ length: 5 }, (_, n) => delivery(event(n, `a${n}`)));
     const second = Array.from({ length: 5 }, (_, n) => delivery(event(10 + n, `b${n}`)));
     const [one, two] = await Promise.all([deliver(connector, first), deliver(connector, second)]);
-    assert.ok([...one, ...two].every((o) => o.status === 'delivered'), JSON.stringify([...one, ...two]));
+    assert.ok(
+      [...one, ...two].every((o) => o.status === 'delivered'),
+      JSON.stringify([...one, ...two]),
+    );
     const order = broker.records('t').map((r) => JSON.parse(String(r.value)).id as string);
-    assert.deepEqual(order, [...first, ...second].map((d) => d.event.id));
+    assert.deepEqual(
+      order,
+      [...first, ...second].map((d) => d.event.id),
+    );
     assert.equal(produceRequests(broker), 3, 'the failed attempt, its retry, then the second batch');
   });
 
@@ -158,7 +214,10 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     assert.match(reason(rejected), /^MESSAGE_TOO_LARGE/);
     const big = event(2, 'a', { message: { id: 'M2', type: 'text', body: 'x'.repeat(10_000), fromMe: false } });
     const outcomes = await deliver(connector, [delivery(event(3, 'a')), delivery(big), delivery(event(4, 'a'))]);
-    assert.deepEqual(outcomes.map((o) => o.status), ['delivered', 'failed', 'delivered']);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['delivered', 'failed', 'delivered'],
+    );
     assert.match(reason(outcomes[1]), /^MESSAGE_TOO_LARGE/);
     assert.equal(broker.records('t').length, 2);
   });
@@ -166,8 +225,15 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
   test('an illegal rendered topic fails that delivery only; a literal illegal topic is a config error', async (t) => {
     const broker = await brokerFor(t, { topics: { 'wa.ok': 1 }, autoCreateTopics: false });
     const connector = await connectorFor(t, broker, { topic: 'wa.{{ chat.name }}' });
-    const outcomes = await deliver(connector, [delivery(event(1, 'ok')), delivery(event(2, 'not ok!')), delivery(event(3, 'ok'))]);
-    assert.deepEqual(outcomes.map((o) => o.status), ['delivered', 'failed', 'delivered']);
+    const outcomes = await deliver(connector, [
+      delivery(event(1, 'ok')),
+      delivery(event(2, 'not ok!')),
+      delivery(event(3, 'ok')),
+    ]);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['delivered', 'failed', 'delivered'],
+    );
     assert.match(reason(outcomes[1]), /invalid topic: "wa.not ok!" is not a legal topic name/);
     const tooLong = await deliver(connector, [delivery(event(4, 'x'.repeat(300)))]);
     assert.match(reason(tooLong[0]), /at most 249/);
@@ -179,7 +245,10 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
   test('retries: 0 is a config error with acks: all (kafkajs would refuse every send), fine with acks: 1', () => {
     const parsed = definition.config.safeParse({ brokers: ['k:9092'], topic: 't', retries: 0 });
     assert.equal(parsed.success, false);
-    assert.deepEqual(parsed.error?.issues.map((issue) => issue.path.join('.')), ['retries']);
+    assert.deepEqual(
+      parsed.error?.issues.map((issue) => issue.path.join('.')),
+      ['retries'],
+    );
     assert.match(parsed.error?.issues[0]?.message ?? '', /at least 1 with acks: all/);
     assert.equal(definition.config.safeParse({ brokers: ['k:9092'], topic: 't', retries: 0, acks: 1 }).success, true);
   });
@@ -188,7 +257,10 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     const broker = await brokerFor(t, { topics: { known: 1 }, autoCreateTopics: true });
     const off = await connectorFor(t, broker, { topic: '{{ chat.name }}' });
     const outcomes = await deliver(off, [delivery(event(1, 'known')), delivery(event(2, 'missing'))]);
-    assert.deepEqual(outcomes.map((o) => o.status), ['delivered', 'failed']);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['delivered', 'failed'],
+    );
     assert.match(reason(outcomes[1]), /^UNKNOWN_TOPIC_OR_PARTITION/);
     assert.deepEqual(broker.topics(), ['known']);
     const on = await connectorFor(t, broker, { topic: '{{ chat.name }}', allowAutoTopicCreation: true });
@@ -204,7 +276,10 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     assert.equal((await deliver(connector, [delivery(event(2, 'a'))]))[0]?.status, 'delivered');
     broker.dropConnections();
     assert.equal((await deliver(connector, [delivery(event(3, 'a'))]))[0]?.status, 'delivered');
-    assert.deepEqual(broker.records('t').map((r) => JSON.parse(String(r.value)).id), ['evt_1', 'evt_2', 'evt_3']);
+    assert.deepEqual(
+      broker.records('t').map((r) => JSON.parse(String(r.value)).id),
+      ['evt_1', 'evt_2', 'evt_3'],
+    );
   });
 
   test('while the broker is down: retry outcomes; once it is back on the same port: delivered', async (t) => {
@@ -216,10 +291,13 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     assert.equal(down?.status, 'retry');
     await restarted;
     assert.equal((await deliver(connector, [delivery(event(2, 'a'))]))[0]?.status, 'delivered');
-    assert.deepEqual(broker.records('t').map((r) => JSON.parse(String(r.value)).id), ['evt_1', 'evt_2']);
+    assert.deepEqual(
+      broker.records('t').map((r) => JSON.parse(String(r.value)).id),
+      ['evt_1', 'evt_2'],
+    );
   });
 
-  test('an acknowledgement later than the deadline → retry; the dispatcher\'s retry does not write the record twice', async (t) => {
+  test("an acknowledgement later than the deadline → retry; the dispatcher's retry does not write the record twice", async (t) => {
     const broker = await brokerFor(t, { topics: { t: 1 } });
     const connector = await connectorFor(t, broker, { topic: 't', requestTimeoutMs: 3_000 });
     assert.equal((await deliver(connector, [delivery(event(0, 'a'))]))[0]?.status, 'delivered');
@@ -241,14 +319,24 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     const [remembered] = await deliver(connector, [{ ...d2, attempt: 2 }]);
     assert.equal(recordAt(broker, ref(remembered)).offset, 2n);
     assert.equal(produceRequests(broker), before, 'nothing sent again');
-    assert.deepEqual(broker.records('t').map((r) => JSON.parse(String(r.value)).id), ['evt_0', 'evt_1', 'evt_2']);
+    assert.deepEqual(
+      broker.records('t').map((r) => JSON.parse(String(r.value)).id),
+      ['evt_0', 'evt_1', 'evt_2'],
+    );
   });
 
   /** Every recorded offset holds the record that was reported there; returns the ids in the partition. */
-  function assertRefsHold(broker: KafkaTestBroker, outcomes: readonly (readonly [string, Outcome | undefined])[]): string[] {
+  function assertRefsHold(
+    broker: KafkaTestBroker,
+    outcomes: readonly (readonly [string, Outcome | undefined])[],
+  ): string[] {
     for (const [id, outcome] of outcomes) {
       if (outcome?.status !== 'delivered') continue;
-      assert.equal(JSON.parse(String(recordAt(broker, ref(outcome)).value)).id, id, `the offset recorded for ${id} holds another record`);
+      assert.equal(
+        JSON.parse(String(recordAt(broker, ref(outcome)).value)).id,
+        id,
+        `the offset recorded for ${id} holds another record`,
+      );
     }
     return broker.records('t').map((r) => JSON.parse(String(r.value)).id as string);
   }
@@ -273,9 +361,17 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     await new Promise((resolve) => setTimeout(resolve, 2_500));
     const o2 = await deliverUntilDone(connector, delivery(event(2, 'a')));
     const o1again = await deliverUntilDone(connector, { ...delivery(event(1, 'a')), attempt: 2 });
-    const ids = assertRefsHold(broker, [['evt_0', o0], ['evt_2', o2], ['evt_1', o1again]]);
+    const ids = assertRefsHold(broker, [
+      ['evt_0', o0],
+      ['evt_2', o2],
+      ['evt_1', o1again],
+    ]);
     assert.deepEqual([o2?.status, o1again?.status], ['delivered', 'delivered']);
-    assert.deepEqual([...new Set(ids)].sort(), ['evt_0', 'evt_1', 'evt_2'], 'every event is in the partition (evt_1 perhaps twice)');
+    assert.deepEqual(
+      [...new Set(ids)].sort(),
+      ['evt_0', 'evt_1', 'evt_2'],
+      'every event is in the partition (evt_1 perhaps twice)',
+    );
   });
 
   test('a connection dropped mid-Produce after the write: the next records get fresh sequences and true offsets', async (t) => {
@@ -287,9 +383,16 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     assert.equal(o1?.status, 'retry');
     const [o2] = await deliver(connector, [delivery(event(2, 'a'))]);
     const [o3] = await deliver(connector, [delivery(event(3, 'a'))]);
-    const ids = assertRefsHold(broker, [['evt_0', o0], ['evt_2', o2], ['evt_3', o3]]);
+    const ids = assertRefsHold(broker, [
+      ['evt_0', o0],
+      ['evt_2', o2],
+      ['evt_3', o3],
+    ]);
     assert.deepEqual([o2?.status, o3?.status], ['delivered', 'delivered']);
-    assert.deepEqual(ids.filter((id) => id !== 'evt_1'), ['evt_0', 'evt_2', 'evt_3']);
+    assert.deepEqual(
+      ids.filter((id) => id !== 'evt_1'),
+      ['evt_0', 'evt_2', 'evt_3'],
+    );
   });
 
   test('healthcheck is a metadata request; preview needs no broker; close is idempotent', async (t) => {
@@ -299,10 +402,21 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     assert.ok(broker.requests.some((r) => r.apiName === 'Metadata'));
     assert.equal(produceRequests(broker), 0);
 
-    const offline = definition.create(definition.config.parse({ brokers: ['127.0.0.1:1'], topic: 'wa.{{ chat.id | replace: "@", "_" }}' }), {
-      name: 'k', log: silent, configDir: '.', state: memoryState(),
-    }) as Connector;
-    const preview = offline.preview!(delivery(event(7, 'p@c.us'))) as { topic: string; key: string; value: string; headers: Record<string, string> };
+    const offline = definition.create(
+      definition.config.parse({ brokers: ['127.0.0.1:1'], topic: 'wa.{{ chat.id | replace: "@", "_" }}' }),
+      {
+        name: 'k',
+        log: silent,
+        configDir: '.',
+        state: memoryState(),
+      },
+    ) as Connector;
+    const preview = offline.preview!(delivery(event(7, 'p@c.us'))) as {
+      topic: string;
+      key: string;
+      value: string;
+      headers: Record<string, string>;
+    };
     assert.equal(preview.topic, 'wa.p_c.us');
     assert.equal(preview.key, 'dev1:p@c.us');
     assert.equal(JSON.parse(preview.value).id, 'evt_7');
@@ -312,6 +426,10 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
 
     await connector.close!();
     await connector.close!();
-    await assert.rejects(connector.healthcheck!(AbortSignal.timeout(50)).then(() => broker.close()).then(() => connector.healthcheck!(AbortSignal.timeout(2_000))));
+    await assert.rejects(
+      connector.healthcheck!(AbortSignal.timeout(50))
+        .then(() => broker.close())
+        .then(() => connector.healthcheck!(AbortSignal.timeout(2_000))),
+    );
   });
 });

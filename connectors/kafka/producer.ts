@@ -3,7 +3,18 @@
  * "send these records, tell me where each one landed". Replacing kafkajs means rewriting this file
  * and nothing else (keep the Java-compatible murmur2 partitioning, or keys move partitions).
  */
-import type { Admin, CompressionTypes, ICustomPartitioner, Kafka, KafkaConfig, LogEntry, PartitionMetadata, Producer, SASLOptions, logLevel as KafkaLogLevel } from 'kafkajs';
+import type {
+  Admin,
+  CompressionTypes,
+  ICustomPartitioner,
+  Kafka,
+  KafkaConfig,
+  LogEntry,
+  PartitionMetadata,
+  Producer,
+  SASLOptions,
+  logLevel as KafkaLogLevel,
+} from 'kafkajs';
 import type { ConnectorLogger } from '../../src/sdk/index.ts';
 
 /** One record to produce. The client picks its partition. */
@@ -45,7 +56,13 @@ export interface KafkaClientOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   readonly ssl: boolean | TlsOptions;
-  readonly sasl?: { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string } | undefined;
+  readonly sasl?:
+    | {
+        readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+        readonly username: string;
+        readonly password: string;
+      }
+    | undefined;
   readonly compression: 'none' | 'gzip';
   /** -1 (all in-sync replicas; enables the idempotent producer) or 1 (leader only). */
   readonly acks: -1 | 1;
@@ -76,8 +93,16 @@ export interface KafkaClient {
 
 /** Errors after which cached partition counts are refreshed. */
 const STALE_METADATA = new Set([
-  'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_FOR_PARTITION', 'NOT_LEADER_OR_FOLLOWER', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH',
-  'KafkaJSMetadataNotLoaded', 'KafkaJSBrokerNotFound', 'KafkaJSConnectionError', 'KafkaJSConnectionClosedError',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
 ]);
 
 /** Reduce a kafkajs error (possibly wrapped in KafkaJSNumberOfRetriesExceeded) to type + retriable. */
@@ -86,9 +111,17 @@ export function normalizeError(error: unknown): KafkaClientError {
   let current: unknown = error;
   let outer: { name?: string; message?: string; retriable?: boolean } | undefined;
   for (let depth = 0; current !== null && typeof current === 'object' && depth < 6; depth++) {
-    const e = current as { name?: string; type?: unknown; message?: string; retriable?: boolean; cause?: unknown; originalError?: unknown };
+    const e = current as {
+      name?: string;
+      type?: unknown;
+      message?: string;
+      retriable?: boolean;
+      cause?: unknown;
+      originalError?: unknown;
+    };
     outer ??= e;
-    if (typeof e.type === 'string' && e.type !== '') return new KafkaClientError(e.type, e.retriable !== false, e.message ?? e.type);
+    if (typeof e.type === 'string' && e.type !== '')
+      return new KafkaClientError(e.type, e.retriable !== false, e.message ?? e.type);
     const next = e.cause ?? e.originalError;
     if (next === undefined || next === null) {
       // The innermost error decides: a retries-exceeded wrapper is not retriable itself, its cause may be.
@@ -137,18 +170,27 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 1_000 },
   };
   if (options.ssl !== false) {
-    config.ssl = options.ssl === true ? true : {
-      ...(options.ssl.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.ssl.rejectUnauthorized } : {}),
-      ...(options.ssl.ca ? { ca: [...options.ssl.ca] } : {}),
-      ...(options.ssl.cert ? { cert: options.ssl.cert } : {}),
-      ...(options.ssl.key ? { key: options.ssl.key } : {}),
-      ...(options.ssl.servername ? { servername: options.ssl.servername } : {}),
-    };
+    config.ssl =
+      options.ssl === true
+        ? true
+        : {
+            ...(options.ssl.rejectUnauthorized !== undefined
+              ? { rejectUnauthorized: options.ssl.rejectUnauthorized }
+              : {}),
+            ...(options.ssl.ca ? { ca: [...options.ssl.ca] } : {}),
+            ...(options.ssl.cert ? { cert: options.ssl.cert } : {}),
+            ...(options.ssl.key ? { key: options.ssl.key } : {}),
+            ...(options.ssl.servername ? { servername: options.ssl.servername } : {}),
+          };
   }
   if (options.sasl) config.sasl = { ...options.sasl } as SASLOptions;
   // Loaded here, not at module load: kafkajs costs memory at start even when no kafka connector is configured.
   const kit: Promise<KafkaKit> = import('kafkajs').then(({ CompressionTypes, Kafka, Partitioners, logLevel }) => ({
-    kafka: new Kafka({ ...config, logLevel: logLevel.WARN, logCreator: () => (entry) => toKafkaLogLevel(entry.level, logLevel.WARN, entry, options.log) }),
+    kafka: new Kafka({
+      ...config,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry) => toKafkaLogLevel(entry.level, logLevel.WARN, entry, options.log),
+    }),
     createPartitioner: Partitioners.DefaultPartitioner,
     partitioner: Partitioners.DefaultPartitioner(),
     compression: options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
@@ -169,7 +211,9 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
         metadataMaxAge: options.metadataMaxAgeMs,
         retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 1_000 },
       });
-      const admin = loaded.kafka.admin({ retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 1_000 } });
+      const admin = loaded.kafka.admin({
+        retry: { retries: options.retries, initialRetryTime: 100, maxRetryTime: 1_000 },
+      });
       try {
         await Promise.all([producer.connect(), admin.connect()]);
       } catch (error) {
@@ -190,21 +234,30 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     const current = connection;
     connection = undefined;
     topics.clear();
-    void current?.then((c) => Promise.allSettled([c.producer.disconnect(), c.admin.disconnect()]), () => undefined);
+    void current?.then(
+      (c) => Promise.allSettled([c.producer.disconnect(), c.admin.disconnect()]),
+      () => undefined,
+    );
   }
 
   async function fetchPartitions(admin: Admin, producer: Producer, topic: string): Promise<PartitionMetadata[]> {
     try {
-      const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
-      if (!meta || meta.partitions.length === 0) throw new KafkaClientError('LEADER_NOT_AVAILABLE', true, `no partitions known yet for topic ${topic}`);
+      const {
+        topics: [meta],
+      } = await admin.fetchTopicMetadata({ topics: [topic] });
+      if (!meta || meta.partitions.length === 0)
+        throw new KafkaClientError('LEADER_NOT_AVAILABLE', true, `no partitions known yet for topic ${topic}`);
       return meta.partitions;
     } catch (error) {
       const normalized = normalizeError(error);
       if (normalized.type !== 'UNKNOWN_TOPIC_OR_PARTITION' || !options.allowAutoTopicCreation) throw normalized;
       // The admin client never creates topics; the producer's metadata request does (auto.create.topics.enable).
       await producer.sendBatch({ acks: options.acks, topicMessages: [{ topic, messages: [] }] });
-      const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
-      if (!meta || meta.partitions.length === 0) throw new KafkaClientError('LEADER_NOT_AVAILABLE', true, `topic ${topic} is being created`);
+      const {
+        topics: [meta],
+      } = await admin.fetchTopicMetadata({ topics: [topic] });
+      if (!meta || meta.partitions.length === 0)
+        throw new KafkaClientError('LEADER_NOT_AVAILABLE', true, `topic ${topic} is being created`);
       return meta.partitions;
     }
   }
@@ -238,19 +291,24 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
     // Partition counts per topic; a topic that cannot be read fails only its own records.
     const names = [...new Set(records.map((r) => r.topic))];
     const meta = new Map<string, PartitionMetadata[] | KafkaClientError>();
-    await Promise.all(names.map(async (topic) => {
-      try {
-        meta.set(topic, await partitionsOf(c, topic));
-      } catch (error) {
-        const normalized = normalizeError(error);
-        if (normalized.type.startsWith('KafkaJSConnection')) reset();
-        meta.set(topic, normalized);
-      }
-    }));
+    await Promise.all(
+      names.map(async (topic) => {
+        try {
+          meta.set(topic, await partitionsOf(c, topic));
+        } catch (error) {
+          const normalized = normalizeError(error);
+          if (normalized.type.startsWith('KafkaJSConnection')) reset();
+          meta.set(topic, normalized);
+        }
+      }),
+    );
     // Explicit partitions (kafkajs DefaultPartitioner = Java's murmur2) fix the grouping, so the
     // response's base offset per partition gives each record's exact offset.
     const groups = new Map<string, Map<number, number[]>>();
-    const messages = new Map<string, { key: string | null; value: string; headers: Record<string, string>; partition: number }[]>();
+    const messages = new Map<
+      string,
+      { key: string | null; value: string; headers: Record<string, string>; partition: number }[]
+    >();
     records.forEach((record, index) => {
       const partitions = meta.get(record.topic)!;
       if (partitions instanceof KafkaClientError) {
@@ -285,7 +343,9 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
           });
         }
         const missing = new KafkaClientError('NO_ACKNOWLEDGEMENT', true, 'the broker answered without this partition');
-        for (const byPartition of groups.values()) for (const indexes of byPartition.values()) for (const i of indexes) results[i] ??= { ok: false, error: missing };
+        for (const byPartition of groups.values())
+          for (const indexes of byPartition.values())
+            for (const i of indexes) results[i] ??= { ok: false, error: missing };
       } catch (error) {
         const normalized = normalizeError(error);
         if (STALE_METADATA.has(normalized.type)) for (const topic of messages.keys()) topics.delete(topic);
@@ -296,7 +356,9 @@ export function createKafkaClient(options: KafkaClientOptions): KafkaClient {
         // Even a protocol error may hide an earlier timed-out attempt of kafkajs's own retries. So a
         // failure always ends this producer; the next send gets a new producer id and sequence 0.
         reset();
-        for (const byPartition of groups.values()) for (const indexes of byPartition.values()) for (const i of indexes) results[i] = { ok: false, error: normalized };
+        for (const byPartition of groups.values())
+          for (const indexes of byPartition.values())
+            for (const i of indexes) results[i] = { ok: false, error: normalized };
       }
     }
     return results as SendResult[];

@@ -55,7 +55,8 @@ export function renderRecord(templates: RecordTemplates, delivery: Delivery): Re
   for (const [name, template] of Object.entries(templates.headers)) {
     const rendered = render(`header ${name}`, () => template.renderString(scope));
     if (rendered === '') delete headers[name];
-    else Object.defineProperty(headers, name, { value: rendered, enumerable: true, writable: true, configurable: true });
+    else
+      Object.defineProperty(headers, name, { value: rendered, enumerable: true, writable: true, configurable: true });
   }
   return { topic, key: key === '' ? null : key, value, headers };
 }

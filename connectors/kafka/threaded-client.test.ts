@@ -9,8 +9,17 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 function optionsFor(brokers: string[], log: KafkaClientOptions['log'] = silent): KafkaClientOptions {
   return {
-    brokers, clientId: 'thread-test', ssl: false, compression: 'none', acks: -1, allowAutoTopicCreation: false,
-    connectionTimeoutMs: 500, requestTimeoutMs: 2_000, retries: 1, metadataMaxAgeMs: 60_000, log,
+    brokers,
+    clientId: 'thread-test',
+    ssl: false,
+    compression: 'none',
+    acks: -1,
+    allowAutoTopicCreation: false,
+    connectionTimeoutMs: 500,
+    requestTimeoutMs: 2_000,
+    retries: 1,
+    metadataMaxAgeMs: 60_000,
+    log,
   };
 }
 
@@ -47,7 +56,7 @@ test('the client on its own thread: results with exact offsets, errors with thei
   assert.equal(broker.records('t').length, 4);
 });
 
-test('the thread\'s kafkajs log lines reach the connector log; a broker that is not there fails calls with a retriable error', async (t) => {
+test("the thread's kafkajs log lines reach the connector log; a broker that is not there fails calls with a retriable error", async (t) => {
   const warnings: string[] = [];
   const log = { ...silent, warn: (_fields: object, message?: string) => void warnings.push(message ?? '') };
   const client = createThreadedKafkaClient(optionsFor([`127.0.0.1:${await closedPort()}`], log));
@@ -56,6 +65,12 @@ test('the thread\'s kafkajs log lines reach the connector log; a broker that is 
   assert.ok(result && !result.ok);
   assert.equal(result.error.retriable, true);
   assert.match(result.error.type, /KafkaJS/);
-  await assert.rejects(client.ping([]), (error: Error & { type?: string }) => error.name === 'KafkaClientError' && /KafkaJS/.test(error.type ?? ''));
-  assert.ok(warnings.some((line) => line.startsWith('kafkajs: ')), `kafkajs warnings forwarded: ${JSON.stringify(warnings)}`);
+  await assert.rejects(
+    client.ping([]),
+    (error: Error & { type?: string }) => error.name === 'KafkaClientError' && /KafkaJS/.test(error.type ?? ''),
+  );
+  assert.ok(
+    warnings.some((line) => line.startsWith('kafkajs: ')),
+    `kafkajs warnings forwarded: ${JSON.stringify(warnings)}`,
+  );
 });

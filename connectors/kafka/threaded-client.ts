@@ -1,12 +1,19 @@
 import { Worker } from 'node:worker_threads';
-import { KafkaClientError, type KafkaClient, type KafkaClientOptions, type OutgoingRecord, type SendResult } from './producer.ts';
+import {
+  KafkaClientError,
+  type KafkaClient,
+  type KafkaClientOptions,
+  type OutgoingRecord,
+  type SendResult,
+} from './producer.ts';
 import type { ThreadCall, ThreadError, ThreadReply, WireSendResult } from './thread-protocol.ts';
 
 type Call = ThreadCall extends infer C ? (C extends ThreadCall ? Omit<C, 'id'> : never) : never;
 
 // The entry is TypeScript when the router runs from source (tests, `npm start`): tsx's loader is
 // registered in the main thread only, so the thread registers it itself before importing.
-const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './client-thread.ts' : './client-thread.js', import.meta.url).href;
+const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './client-thread.ts' : './client-thread.js', import.meta.url)
+  .href;
 // import(), not require: an eval'd worker is ESM when the process runs with --input-type=module.
 const BOOTSTRAP = `
 import('node:worker_threads').then(async ({ workerData }) => {
@@ -15,7 +22,8 @@ import('node:worker_threads').then(async ({ workerData }) => {
 });
 `;
 
-const fromWire = (error: ThreadError): KafkaClientError => new KafkaClientError(error.type, error.retriable, error.message);
+const fromWire = (error: ThreadError): KafkaClientError =>
+  new KafkaClientError(error.type, error.retriable, error.message);
 
 /**
  * The Kafka client on a thread of its own. kafkajs encodes every record, computes its CRC-32C and
@@ -94,5 +102,8 @@ export function createThreadedKafkaClient(options: KafkaClientOptions): KafkaCli
 
 interface ClientThread {
   readonly worker: Worker;
-  readonly pending: Map<number, { resolve: (value: readonly WireSendResult[] | null) => void; reject: (error: KafkaClientError) => void }>;
+  readonly pending: Map<
+    number,
+    { resolve: (value: readonly WireSendResult[] | null) => void; reject: (error: KafkaClientError) => void }
+  >;
 }

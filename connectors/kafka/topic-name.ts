@@ -6,7 +6,8 @@ export const MAX_TOPIC_LENGTH = 249;
 export function topicNameProblem(name: string): string | undefined {
   if (name === '') return 'the topic name is empty';
   if (name === '.' || name === '..') return `"${name}" is not a legal topic name`;
-  if (name.length > MAX_TOPIC_LENGTH) return `the topic name is ${name.length} characters long; at most ${MAX_TOPIC_LENGTH} are allowed`;
+  if (name.length > MAX_TOPIC_LENGTH)
+    return `the topic name is ${name.length} characters long; at most ${MAX_TOPIC_LENGTH} are allowed`;
   if (!LEGAL_CHARS.test(name)) {
     const shown = name.length > 80 ? `${name.slice(0, 80)}…` : name;
     return `"${shown}" is not a legal topic name: only letters, digits, ".", "_" and "-" are allowed`;

@@ -15,7 +15,10 @@ export class ChannelDirectory {
   private listing: Promise<void> | undefined;
   private readonly missedAt = new Map<string, number>();
 
-  constructor(private readonly api: SlackApi, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly api: SlackApi,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /**
    * The channel id for an id or `#name`; undefined when no public channel has that name.

@@ -34,15 +34,20 @@ export class SlackCallError extends Error {
 
 export function describeFailure(failure: SlackFailure): string {
   switch (failure.kind) {
-    case 'rate_limited': return `rate limited (HTTP 429, Retry-After ${Math.round(failure.retryAfterMs / 1000)} s)`;
-    case 'http': return `HTTP ${failure.status}${failure.body ? `: ${failure.body}` : ''}`;
+    case 'rate_limited':
+      return `rate limited (HTTP 429, Retry-After ${Math.round(failure.retryAfterMs / 1000)} s)`;
+    case 'http':
+      return `HTTP ${failure.status}${failure.body ? `: ${failure.body}` : ''}`;
     case 'network': {
       const cause = (failure.error as { cause?: { code?: string; message?: string } }).cause;
       return `network error${cause?.code ? ` ${cause.code}` : ''}: ${cause?.message ?? failure.error.message}`;
     }
-    case 'platform': return failure.error;
-    case 'aborted': return 'request aborted at the delivery deadline';
-    case 'other': return failure.message;
+    case 'platform':
+      return failure.error;
+    case 'aborted':
+      return 'request aborted at the delivery deadline';
+    case 'other':
+      return failure.message;
   }
 }
 
@@ -62,7 +67,10 @@ export interface SlackConversation {
 export interface SlackApi {
   postMessage(args: PostMessageArgs, signal: AbortSignal): Promise<{ ts: string; channel: string }>;
   /** One page of public channels; `cursor` is empty when there is no next page. */
-  listChannels(cursor: string | undefined, signal: AbortSignal): Promise<{ channels: SlackConversation[]; cursor: string }>;
+  listChannels(
+    cursor: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ channels: SlackConversation[]; cursor: string }>;
   authTest(signal: AbortSignal): Promise<{ team?: string | undefined; user?: string | undefined }>;
 }
 
@@ -124,12 +132,18 @@ export async function createSlackApi(options: SlackClientOptions): Promise<Slack
   return {
     async postMessage(args, signal) {
       const result = await call(signal, () => web.chat.postMessage({ ...args }));
-      if (typeof result.ts !== 'string') throw new SlackCallError({ kind: 'other', message: 'chat.postMessage answered ok without a ts' });
+      if (typeof result.ts !== 'string')
+        throw new SlackCallError({ kind: 'other', message: 'chat.postMessage answered ok without a ts' });
       return { ts: result.ts, channel: result.channel ?? args.channel };
     },
     async listChannels(cursor, signal) {
       const result = await call(signal, () =>
-        web.conversations.list({ types: 'public_channel', exclude_archived: true, limit: 200, ...(cursor ? { cursor } : {}) }),
+        web.conversations.list({
+          types: 'public_channel',
+          exclude_archived: true,
+          limit: 200,
+          ...(cursor ? { cursor } : {}),
+        }),
       );
       const channels = (result.channels ?? [])
         .filter((c): c is { id: string; name: string } => typeof c.id === 'string' && typeof c.name === 'string')
@@ -146,10 +160,15 @@ export async function createSlackApi(options: SlackClientOptions): Promise<Slack
 /** Map what WebClient throws to a SlackFailure. */
 function toFailure(lib: SlackLib, error: unknown): SlackFailure {
   const { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } = lib;
-  if (error instanceof WebAPIRateLimitedError) return { kind: 'rate_limited', retryAfterMs: Math.max(0, error.retryAfter) * 1000 };
+  if (error instanceof WebAPIRateLimitedError)
+    return { kind: 'rate_limited', retryAfterMs: Math.max(0, error.retryAfter) * 1000 };
   if (error instanceof WebAPIPlatformError) {
     const needed = (error.data as { needed?: unknown }).needed;
-    return { kind: 'platform', error: String(error.data.error), needed: typeof needed === 'string' ? needed : undefined };
+    return {
+      kind: 'platform',
+      error: String(error.data.error),
+      needed: typeof needed === 'string' ? needed : undefined,
+    };
   }
   if (error instanceof WebAPIHTTPError) {
     const body = typeof error.body === 'string' ? error.body.slice(0, MAX_BODY_DETAIL).replace(/\s+/g, ' ').trim() : '';

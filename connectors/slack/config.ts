@@ -2,7 +2,8 @@ import { TemplateError, template, z } from '../../src/sdk/index.ts';
 import { compileBlocks } from './message.ts';
 
 /** The default message: who wrote, then the text (or the message type, for media without a caption). */
-export const DEFAULT_TEXT = '*{{ contact.name | default: contact.phone | default: message.from }}*: {{ message.body | default: message.type }}';
+export const DEFAULT_TEXT =
+  '*{{ contact.name | default: contact.phone | default: message.from }}*: {{ message.body | default: message.type }}';
 
 /** A channel id (C…, G…, D…) or a `#name`, resolved once through conversations.list. */
 const CHANNEL = /^(#[^\s#,<>|@]{1,80}|[CGD][A-Z0-9]{2,})$/u;
@@ -19,8 +20,17 @@ export const blocks = () =>
     .json()
     .superRefine((value, ctx) => {
       if (!Array.isArray(value)) ctx.addIssue({ code: 'custom', message: 'blocks must be a list of Block Kit blocks' });
-      else if (value.length > 50) ctx.addIssue({ code: 'custom', message: `Slack allows at most 50 blocks (got ${value.length})` });
-      else if (value.some((block) => block === null || typeof block !== 'object' || Array.isArray(block) || typeof (block as { type?: unknown }).type !== 'string')) {
+      else if (value.length > 50)
+        ctx.addIssue({ code: 'custom', message: `Slack allows at most 50 blocks (got ${value.length})` });
+      else if (
+        value.some(
+          (block) =>
+            block === null ||
+            typeof block !== 'object' ||
+            Array.isArray(block) ||
+            typeof (block as { type?: unknown }).type !== 'string',
+        )
+      ) {
         ctx.addIssue({ code: 'custom', message: 'every block must be an object with a "type"' });
       }
     })
@@ -28,7 +38,10 @@ export const blocks = () =>
       try {
         return compileBlocks(value);
       } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `invalid template: ${error instanceof TemplateError ? error.message : String(error)}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `invalid template: ${error instanceof TemplateError ? error.message : String(error)}`,
+        });
         return z.NEVER;
       }
     })
@@ -37,17 +50,25 @@ export const blocks = () =>
 export const SlackConfig = z
   .object({
     token: z.string().min(1).describe('Bot token (xoxb-…). Write it as ${SLACK_BOT_TOKEN}; it is never logged.'),
-    apiUrl: z.string().url().default('https://slack.com/api/').describe('Base URL of the Slack Web API (tests point it at a local fake).'),
+    apiUrl: z
+      .string()
+      .url()
+      .default('https://slack.com/api/')
+      .describe('Base URL of the Slack Web API (tests point it at a local fake).'),
     channel: channel(),
     text: template()
       .prefault(DEFAULT_TEXT)
-      .describe('Message text (mrkdwn) as a template; values from the event are escaped. With `blocks`, it is the notification text.'),
+      .describe(
+        'Message text (mrkdwn) as a template; values from the event are escaped. With `blocks`, it is the notification text.',
+      ),
     blocks: blocks().optional(),
     threadBy: z
       .enum(['none', 'chat'])
       .default('none')
       .describe('`chat`: the first message of a WhatsApp chat starts a Slack thread, later ones reply in it.'),
-    username: template().optional().describe('Display name of the bot for these messages (template; needs the chat:write.customize scope).'),
+    username: template()
+      .optional()
+      .describe('Display name of the bot for these messages (template; needs the chat:write.customize scope).'),
     iconEmoji: z
       .string()
       .regex(/^:[a-z0-9_+'-]+:$/, 'expected an emoji code such as :speech_balloon:')
@@ -65,9 +86,9 @@ export const SlackConfig = z
 
 export const SlackParams = z
   .object({
-    channel: channel().optional().describe('Channel for this route instead of the connector\'s.'),
-    text: template().optional().describe('Text for this route instead of the connector\'s.'),
-    blocks: blocks().optional().describe('Blocks for this route instead of the connector\'s.'),
+    channel: channel().optional().describe("Channel for this route instead of the connector's."),
+    text: template().optional().describe("Text for this route instead of the connector's."),
+    blocks: blocks().optional().describe("Blocks for this route instead of the connector's."),
   })
   .strict();
 

@@ -24,7 +24,12 @@ export function escapedCopy(value: unknown): unknown {
     // so no string reaches a template unescaped.
     const out: Record<string, unknown> = {};
     for (const [key, child] of Object.entries(value)) {
-      Object.defineProperty(out, key, { value: escapedCopy(child), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: escapedCopy(child),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }

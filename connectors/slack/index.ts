@@ -1,5 +1,11 @@
 import {
-  defineConnector, delivered, failed, retry, skipped, type Delivery, type Outcome,
+  defineConnector,
+  delivered,
+  failed,
+  retry,
+  skipped,
+  type Delivery,
+  type Outcome,
 } from '../../src/sdk/index.ts';
 import { ChannelDirectory } from './channels.ts';
 import { SlackCallError, createSlackApi, describeFailure, type SlackApi } from './client.ts';
@@ -22,7 +28,12 @@ export default defineConnector({
   examples: [
     {
       title: 'Inbound messages to #support, one thread per chat',
-      config: { token: '${SLACK_BOT_TOKEN}', channel: '#support', text: '*{{ contact.name }}*: {{ message.body }}', threadBy: 'chat' },
+      config: {
+        token: '${SLACK_BOT_TOKEN}',
+        channel: '#support',
+        text: '*{{ contact.name }}*: {{ message.body }}',
+        threadBy: 'chat',
+      },
     },
     {
       title: 'A Block Kit card, custom name and icon',
@@ -34,10 +45,13 @@ export default defineConnector({
         iconEmoji: ':speech_balloon:',
         blocks: [
           { type: 'header', text: { type: 'plain_text', text: '{{ contact.name | default: contact.phone }}' } },
-          { type: 'section', fields: [
-            { type: 'mrkdwn', text: '*Phone:*\n{{ contact.phone }}' },
-            { type: 'mrkdwn', text: '*Device:*\n{{ device.alias | default: device.phone }}' },
-          ] },
+          {
+            type: 'section',
+            fields: [
+              { type: 'mrkdwn', text: '*Phone:*\n{{ contact.phone }}' },
+              { type: 'mrkdwn', text: '*Device:*\n{{ device.alias | default: device.phone }}' },
+            ],
+          },
           { type: 'section', text: { type: 'mrkdwn', text: '{{ message.body | default: message.type }}' } },
         ],
       },
@@ -55,7 +69,8 @@ export default defineConnector({
       async deliver(batch, signal) {
         const outcomes: Outcome[] = [];
         // In order, one at a time: a batch may hold several messages of one chat.
-        for (const delivery of batch) outcomes.push(await slack.deliver(delivery as Delivery<SlackParamsOutput | undefined>, signal));
+        for (const delivery of batch)
+          outcomes.push(await slack.deliver(delivery as Delivery<SlackParamsOutput | undefined>, signal));
         return outcomes;
       },
       async healthcheck(signal) {
@@ -64,7 +79,9 @@ export default defineConnector({
         } catch (error) {
           if (error instanceof SlackCallError) {
             const code = error.failure.kind === 'platform' ? error.failure.error : undefined;
-            throw new Error(`Slack auth.test: ${describeFailure(error.failure)}${code && hintFor(code) ? `: ${hintFor(code)}` : ''}`);
+            throw new Error(
+              `Slack auth.test: ${describeFailure(error.failure)}${code && hintFor(code) ? `: ${hintFor(code)}` : ''}`,
+            );
           }
           throw error;
         }
@@ -81,7 +98,11 @@ class SlackConnector {
   private readonly limiter: ChannelRateLimiter;
   private readonly templates: MessageTemplates;
 
-  constructor(private readonly config: SlackConfigOutput, private readonly api: SlackApi, private readonly threads: ThreadMap) {
+  constructor(
+    private readonly config: SlackConfigOutput,
+    private readonly api: SlackApi,
+    private readonly threads: ThreadMap,
+  ) {
     this.channels = new ChannelDirectory(api);
     this.limiter = new ChannelRateLimiter(config.channelRatePerSec);
     this.templates = {
@@ -96,7 +117,11 @@ class SlackConnector {
 
   private templatesFor(params: SlackParamsOutput | undefined): MessageTemplates {
     if (!params) return this.templates;
-    return { ...this.templates, text: params.text ?? this.templates.text, blocks: params.blocks ?? this.templates.blocks };
+    return {
+      ...this.templates,
+      text: params.text ?? this.templates.text,
+      blocks: params.blocks ?? this.templates.blocks,
+    };
   }
 
   /** The chat.postMessage arguments, with the channel as configured (a #name is resolved when sending). */
@@ -112,16 +137,21 @@ class SlackConnector {
     } catch (error) {
       return failed(`cannot render the Slack message: ${(error as Error).message}`);
     }
-    if (args.text.trim() === '' && !args.blocks?.length) return skipped('nothing to post: the text rendered empty and there are no blocks');
+    if (args.text.trim() === '' && !args.blocks?.length)
+      return skipped('nothing to post: the text rendered empty and there are no blocks');
 
     let channelId: string | undefined;
     try {
       channelId = await this.channels.resolve(channel, signal);
     } catch (error) {
-      return error instanceof SlackCallError ? outcomeOfFailure(error.failure, 'conversations.list') : retry(`resolving ${channel}: ${(error as Error).message}`);
+      return error instanceof SlackCallError
+        ? outcomeOfFailure(error.failure, 'conversations.list')
+        : retry(`resolving ${channel}: ${(error as Error).message}`);
     }
     if (!channelId) {
-      return failed(`Slack channel_not_found: no public channel named ${channel} is visible to the bot: ${hintFor('channel_not_found')}`);
+      return failed(
+        `Slack channel_not_found: no public channel named ${channel} is visible to the bot: ${hintFor('channel_not_found')}`,
+      );
     }
     args.channel = channelId;
 
@@ -152,7 +182,8 @@ class SlackConnector {
         posted = await this.api.postMessage(args, signal);
       } catch (error) {
         if (!(error instanceof SlackCallError)) return retry(`chat.postMessage: ${(error as Error).message}`);
-        if (error.failure.kind === 'rate_limited') this.limiter.holdUntil(channelId, Date.now() + error.failure.retryAfterMs);
+        if (error.failure.kind === 'rate_limited')
+          this.limiter.holdUntil(channelId, Date.now() + error.failure.retryAfterMs);
         return outcomeOfFailure(error.failure, 'chat.postMessage');
       }
       if (starting && threadKey) {

@@ -44,7 +44,17 @@ export interface MessageTemplates {
  * `&` in a URL or a button value is not turned into `&amp;`. Every other string is rendered from the
  * escaped event (the safe default for a key this list does not know).
  */
-const VERBATIM_KEYS = new Set(['url', 'image_url', 'alt_text', 'value', 'action_id', 'block_id', 'type', 'emoji', 'verbatim']);
+const VERBATIM_KEYS = new Set([
+  'url',
+  'image_url',
+  'alt_text',
+  'value',
+  'action_id',
+  'block_id',
+  'type',
+  'emoji',
+  'verbatim',
+]);
 
 /** Compile the `blocks` option: every string leaf becomes a template; throws TemplateError on bad syntax. */
 export function compileBlocks(source: unknown): BlocksTemplate {
@@ -73,12 +83,20 @@ function compileNode(value: unknown, key: string | undefined, parent: Record<str
   }
   if (value !== null && typeof value === 'object') {
     const object = value as Record<string, unknown>;
-    const entries = Object.entries(object).map(([childKey, child]) => [childKey, compileNode(child, childKey, object)] as const);
+    const entries = Object.entries(object).map(
+      ([childKey, child]) => [childKey, compileNode(child, childKey, object)] as const,
+    );
     return (scopes) => {
       const out: Record<string, unknown> = {};
       for (const [childKey, child] of entries) {
         const rendered = child(scopes);
-        if (rendered !== undefined) Object.defineProperty(out, childKey, { value: rendered, enumerable: true, writable: true, configurable: true });
+        if (rendered !== undefined)
+          Object.defineProperty(out, childKey, {
+            value: rendered,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
       }
       return out;
     };

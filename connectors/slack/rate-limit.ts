@@ -11,7 +11,10 @@ export class ChannelRateLimiter {
   /** Channels held by a Slack Retry-After rather than by the rate. */
   private readonly heldBySlack = new Set<string>();
 
-  constructor(private readonly ratePerSec: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly ratePerSec: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Take the channel's slot: 0 when the message may be posted now, else how many ms to wait. */
   take(channel: string): number {

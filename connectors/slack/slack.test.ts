@@ -23,7 +23,12 @@ const event = (overrides: Partial<RoutedEvent> = {}, body = 'hello'): RoutedEven
 
 let seq = 0;
 const deliveryOf = (ev: RoutedEvent, params?: unknown): Delivery => ({
-  id: String(++seq), idempotencyKey: `${ev.id}:s`, attempt: 1, route: 'r', event: ev, params: params === undefined ? undefined : definition.params!.parse(params),
+  id: String(++seq),
+  idempotencyKey: `${ev.id}:s`,
+  attempt: 1,
+  route: 'r',
+  event: ev,
+  params: params === undefined ? undefined : definition.params!.parse(params),
 });
 
 interface Made {
@@ -36,13 +41,19 @@ async function make(config: Record<string, unknown>, state = new Map<string, str
   const logs: Made['logs'] = [];
   const log = (level: string) => (obj: object, msg?: string) => void logs.push({ level, obj, msg });
   const connector = await definition.create(definition.config.parse(config), {
-    name: 's', configDir: '.', log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+    name: 's',
+    configDir: '.',
+    log: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
     state: memoryState(state),
   });
   return { connector, logs, state };
 }
 
-async function deliverOne(connector: Connector, delivery: Delivery, signal = AbortSignal.timeout(5_000)): Promise<Outcome> {
+async function deliverOne(
+  connector: Connector,
+  delivery: Delivery,
+  signal = AbortSignal.timeout(5_000),
+): Promise<Outcome> {
   return (await connector.deliver([delivery], signal))[0]!;
 }
 
@@ -57,7 +68,10 @@ describe('slack connector', () => {
   beforeEach(() => fake.reset());
 
   test('conforms to the connector contract against the fake Slack', async () => {
-    assert.deepEqual(await checkConnector(definition, { config: { token: FAKE_TOKEN, apiUrl: fake.apiUrl, channel: 'C0GENERAL' } }), []);
+    assert.deepEqual(
+      await checkConnector(definition, { config: { token: FAKE_TOKEN, apiUrl: fake.apiUrl, channel: 'C0GENERAL' } }),
+      [],
+    );
     // One message per second per channel by default: the first of the batch of 3 is posted, the others wait.
     assert.equal(fake.messages.length, 1);
     fake.reset();
@@ -68,7 +82,10 @@ describe('slack connector', () => {
   });
 
   test('posts the rendered text, escaped, with unfurling off, and reports the ts', async () => {
-    const { connector } = await make({ ...base, text: '*{{ contact.name }}* <{{ contact.metadata.CRM_ID }}>: {{ message.body }}' });
+    const { connector } = await make({
+      ...base,
+      text: '*{{ contact.name }}* <{{ contact.metadata.CRM_ID }}>: {{ message.body }}',
+    });
     const outcome = await deliverOne(connector, deliveryOf(event({}, 'hi <!channel> <https://evil|click> & you')));
     assert.equal(outcome.status, 'delivered');
     const [message] = fake.messages;
@@ -88,8 +105,15 @@ describe('slack connector', () => {
       iconEmoji: ':speech_balloon:',
       blocks: [
         { type: 'header', text: { type: 'plain_text', text: '{{ contact.name }} & co {{ message.body }}' } },
-        { type: 'section', text: { type: 'mrkdwn', text: '<https://crm.example/{{ contact.metadata.CRM_ID }}|CRM>: {{ message.body }}' },
-          accessory: { type: 'button', text: { type: 'plain_text', text: 'Open' }, url: 'https://crm.example/?id={{ contact.metadata.CRM_ID }}' } },
+        {
+          type: 'section',
+          text: { type: 'mrkdwn', text: '<https://crm.example/{{ contact.metadata.CRM_ID }}|CRM>: {{ message.body }}' },
+          accessory: {
+            type: 'button',
+            text: { type: 'plain_text', text: 'Open' },
+            url: 'https://crm.example/?id={{ contact.metadata.CRM_ID }}',
+          },
+        },
       ],
     });
     const long = `<b>${'x'.repeat(5_000)}`;
@@ -116,7 +140,10 @@ describe('slack connector', () => {
     const { connector } = await make({ ...base, channel: '#sales' });
     assert.equal((await deliverOne(connector, deliveryOf(event()))).status, 'delivered');
     assert.equal((await deliverOne(connector, deliveryOf(event()))).status, 'delivered');
-    assert.deepEqual(fake.messages.map((m) => m.channel), ['C0SALES', 'C0SALES']);
+    assert.deepEqual(
+      fake.messages.map((m) => m.channel),
+      ['C0SALES', 'C0SALES'],
+    );
     assert.equal(fake.callsOf('conversations.list').length, 2, 'two pages of two, then cached');
     const unknown = await deliverOne((await make({ ...base, channel: '#nope' })).connector, deliveryOf(event()));
     assert.equal(unknown.status, 'failed');
@@ -134,9 +161,21 @@ describe('slack connector', () => {
       [() => fake.failNext('chat.postMessage', { rateLimited: 3 }), 'retry', /429/, 3_000],
       [() => fake.failNext('chat.postMessage', { status: 503 }), 'retry', /HTTP 503/],
       [() => fake.failNext('chat.postMessage', { error: 'internal_error' }), 'retry', /internal_error/],
-      [() => fake.failNext('chat.postMessage', { error: 'not_in_channel' }), 'failed', /not_in_channel: invite the bot/],
-      [() => fake.failNext('chat.postMessage', { error: 'invalid_blocks' }), 'failed', /invalid_blocks: the rendered `blocks`/],
-      [() => fake.failNext('chat.postMessage', { error: 'msg_too_long' }), 'failed', /msg_too_long: the rendered text is too long/],
+      [
+        () => fake.failNext('chat.postMessage', { error: 'not_in_channel' }),
+        'failed',
+        /not_in_channel: invite the bot/,
+      ],
+      [
+        () => fake.failNext('chat.postMessage', { error: 'invalid_blocks' }),
+        'failed',
+        /invalid_blocks: the rendered `blocks`/,
+      ],
+      [
+        () => fake.failNext('chat.postMessage', { error: 'msg_too_long' }),
+        'failed',
+        /msg_too_long: the rendered text is too long/,
+      ],
       [() => fake.failNext('chat.postMessage', { error: 'some_new_error' }), 'failed', /some_new_error: see https/],
     ];
     for (const [script, status, reason, retryAfterMs] of cases) {
@@ -224,8 +263,18 @@ describe('escaping and truncation', () => {
 
   test('config: channel and blocks are checked at load', () => {
     assert.equal(definition.config.safeParse({ token: 't', channel: 'support' }).success, false);
-    assert.equal(definition.config.safeParse({ token: 't', channel: '#support', blocks: { type: 'section' } }).success, false);
-    assert.equal(definition.config.safeParse({ token: 't', channel: '#support', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '{{ x | nope }}' } }] }).success, false);
+    assert.equal(
+      definition.config.safeParse({ token: 't', channel: '#support', blocks: { type: 'section' } }).success,
+      false,
+    );
+    assert.equal(
+      definition.config.safeParse({
+        token: 't',
+        channel: '#support',
+        blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '{{ x | nope }}' } }],
+      }).success,
+      false,
+    );
     assert.equal(definition.config.safeParse({ token: 't', channel: 'C0123', threadBy: 'chat' }).success, true);
   });
 });

@@ -1,6 +1,15 @@
 import {
-  defineConnector, delivered, failed, skipped, template, templateScope, z,
-  type ConnectorContext, type Delivery, type Outcome, type Template,
+  defineConnector,
+  delivered,
+  failed,
+  skipped,
+  template,
+  templateScope,
+  z,
+  type ConnectorContext,
+  type Delivery,
+  type Outcome,
+  type Template,
 } from '../../src/sdk/index.ts';
 import { failure, ok, request, stop, type ApiClient, type Result } from '../../src/sdk/index.ts';
 
@@ -37,9 +46,22 @@ const Actions = {
 const WassengerConfig = z
   .object({
     token: z.string().min(1).describe('Wassenger API key, from ${VAR} (sent as the `Token` header).'),
-    apiUrl: z.url({ protocol: /^https?$/ }).default('https://api.wassenger.com').describe('Base URL of the Wassenger API (tests point it at a fake).'),
-    reference: z.string().startsWith(REFERENCE_PREFIX).max(100).optional().describe('Tag of the messages sent (default `wa-router:<connector name>`).'),
-    cooldownMs: z.number().int().min(0).default(60_000).describe('After a reply to a chat, further replies to it within this time are skipped (0: off).'),
+    apiUrl: z
+      .url({ protocol: /^https?$/ })
+      .default('https://api.wassenger.com')
+      .describe('Base URL of the Wassenger API (tests point it at a fake).'),
+    reference: z
+      .string()
+      .startsWith(REFERENCE_PREFIX)
+      .max(100)
+      .optional()
+      .describe('Tag of the messages sent (default `wa-router:<connector name>`).'),
+    cooldownMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(60_000)
+      .describe('After a reply to a chat, further replies to it within this time are skipped (0: off).'),
     device: z.string().min(1).optional().describe('Send from this device id instead of the device of the event.'),
     ...Actions,
   })
@@ -62,11 +84,15 @@ interface Plan {
 export default defineConnector({
   sdkVersion: 1,
   type: 'wassenger',
-  summary: 'Act on WhatsApp through the Wassenger API: reply to the chat, add/remove chat labels, set contact metadata. Replies never loop.',
+  summary:
+    'Act on WhatsApp through the Wassenger API: reply to the chat, add/remove chat labels, set contact metadata. Replies never loop.',
   config: WassengerConfig,
   params: WassengerParams,
   examples: [
-    { title: 'Auto-reply (text set per route with `with: { reply: … }`)', config: { token: '${WASSENGER_TOKEN}', cooldownMs: 3_600_000 } },
+    {
+      title: 'Auto-reply (text set per route with `with: { reply: … }`)',
+      config: { token: '${WASSENGER_TOKEN}', cooldownMs: 3_600_000 },
+    },
     {
       title: 'Quote the message in the reply, and label the chat',
       config: {
@@ -79,7 +105,11 @@ export default defineConnector({
   // Wassenger: at most about 5 requests per second per number; one chat at a time keeps the cooldown exact.
   delivery: { maxBatch: 1, maxInFlight: 4, ratePerSec: 5, timeoutMs: 15_000, orderBy: 'chat' },
   create(config, ctx) {
-    const client: ApiClient = { baseUrl: config.apiUrl.replace(/\/+$/, ''), headers: { token: config.token, 'user-agent': 'wa-router' }, service: 'Wassenger' };
+    const client: ApiClient = {
+      baseUrl: config.apiUrl.replace(/\/+$/, ''),
+      headers: { token: config.token, 'user-agent': 'wa-router' },
+      service: 'Wassenger',
+    };
     const reference = config.reference ?? `${REFERENCE_PREFIX}${ctx.name}`.slice(0, 100);
     return {
       preview(delivery) {
@@ -88,13 +118,15 @@ export default defineConnector({
         return { ...steps, note: 'the per-chat cooldown is checked at delivery time' };
       },
       async deliver(batch, signal) {
-        return Promise.all(batch.map(async (delivery) => {
-          try {
-            return await deliverOne(config, ctx, client, reference, delivery, signal);
-          } catch (error) {
-            return failed(`cannot build the Wassenger request: ${(error as Error).message}`);
-          }
-        }));
+        return Promise.all(
+          batch.map(async (delivery) => {
+            try {
+              return await deliverOne(config, ctx, client, reference, delivery, signal);
+            } catch (error) {
+              return failed(`cannot build the Wassenger request: ${(error as Error).message}`);
+            }
+          }),
+        );
       },
     };
   },
@@ -108,13 +140,16 @@ export default defineConnector({
  */
 export function replyBlocker(delivery: Delivery): string | undefined {
   const { event, message, chat, contact, device } = delivery.event;
-  if (event.startsWith('message:out')) return `loop prevention: ${event} is an outbound event; replies answer incoming messages only`;
+  if (event.startsWith('message:out'))
+    return `loop prevention: ${event} is an outbound event; replies answer incoming messages only`;
   if (!message) return `no message to reply to in a ${event} event`;
   if (message.fromMe) return 'loop prevention: the message was sent from this number (fromMe)';
-  if (message.reference?.startsWith(REFERENCE_PREFIX)) return `loop prevention: the message carries wa-router's reference "${message.reference}"`;
+  if (message.reference?.startsWith(REFERENCE_PREFIX))
+    return `loop prevention: the message carries wa-router's reference "${message.reference}"`;
   if (!chat) return 'the event names no chat to reply to';
   if (chat.type === 'channel') return 'channels cannot be replied to';
-  if (chat.type === 'user' && device.phone && contact?.phone === device.phone) return 'loop prevention: the sender is this number itself';
+  if (chat.type === 'user' && device.phone && contact?.phone === device.phone)
+    return 'loop prevention: the sender is this number itself';
   return undefined;
 }
 
@@ -123,7 +158,8 @@ function targetOf(delivery: Delivery): Record<string, string> | string {
   if (chat?.type === 'group') return { group: chat.id };
   let phone = contact?.phone;
   if (!phone && chat?.id.endsWith('@c.us')) phone = `+${chat.id.slice(0, -5).replace(/\D/g, '')}`;
-  if (!phone || !/^\+[1-9]\d{1,14}$/.test(phone.replace(/[\s-]/g, ''))) return 'cannot tell the phone number of this chat to reply to';
+  if (!phone || !/^\+[1-9]\d{1,14}$/.test(phone.replace(/[\s-]/g, '')))
+    return 'cannot tell the phone number of this chat to reply to';
   return { phone: phone.replace(/[\s-]/g, '') };
 }
 
@@ -132,15 +168,22 @@ function plan(config: Config, reference: string, delivery: Delivery<Params>): Pl
   const params = delivery.params ?? {};
   const fromRoute = params.reply !== undefined || params.labels !== undefined || params.metadata !== undefined;
   const actions: Params = fromRoute ? params : config;
-  if (!actions.reply && !actions.labels && !actions.metadata) return 'nothing to do: no `reply`, `labels` or `metadata` in the route (`with:`) or the connector';
+  if (!actions.reply && !actions.labels && !actions.metadata)
+    return 'nothing to do: no `reply`, `labels` or `metadata` in the route (`with:`) or the connector';
   const device = config.device ?? delivery.event.device.id;
   if (!device) return 'the event names no Wassenger device';
   const { chat, contact } = delivery.event;
   const steps: { -readonly [K in keyof Plan]: Plan[K] } = { device };
   if (actions.labels) {
     if (!chat) return 'the event names no chat to label';
-    const render = (list: readonly Template[]) => [...new Set(list.map((t) => t.renderString(scope).trim()).filter(Boolean))];
-    steps.labels = { add: render(actions.labels.add), remove: render(actions.labels.remove), path: `/v1/chat/${encodeURIComponent(device)}/chats/${encodeURIComponent(chat.id)}/labels` };
+    const render = (list: readonly Template[]) => [
+      ...new Set(list.map((t) => t.renderString(scope).trim()).filter(Boolean)),
+    ];
+    steps.labels = {
+      add: render(actions.labels.add),
+      remove: render(actions.labels.remove),
+      path: `/v1/chat/${encodeURIComponent(device)}/chats/${encodeURIComponent(chat.id)}/labels`,
+    };
   }
   if (actions.metadata) {
     const wid = contact?.wid ?? (chat?.type === 'user' ? chat.id : undefined);
@@ -148,7 +191,10 @@ function plan(config: Config, reference: string, delivery: Delivery<Params>): Pl
     const entries = Object.entries(actions.metadata)
       .map(([key, value]) => ({ key, value: value.renderString(scope).slice(0, MAX_METADATA_VALUE) }))
       .filter((entry) => entry.value !== '');
-    steps.metadata = { path: `/v1/chat/${encodeURIComponent(device)}/contacts/${encodeURIComponent(wid)}/metadata`, entries };
+    steps.metadata = {
+      path: `/v1/chat/${encodeURIComponent(device)}/contacts/${encodeURIComponent(wid)}/metadata`,
+      entries,
+    };
   }
   if (actions.reply) {
     const blocked = replyBlocker(delivery);
@@ -157,24 +203,36 @@ function plan(config: Config, reference: string, delivery: Delivery<Params>): Pl
     else {
       const text = actions.reply.text.renderString(scope);
       const quote = actions.reply.quote ? delivery.event.message?.id : undefined;
-      steps.reply = text.trim() === ''
-        ? { blocked: 'the reply text rendered empty' }
-        : { body: { ...target!, message: text, device, reference, ...(quote ? { quote } : {}) } };
+      steps.reply =
+        text.trim() === ''
+          ? { blocked: 'the reply text rendered empty' }
+          : { body: { ...target!, message: text, device, reference, ...(quote ? { quote } : {}) } };
     }
   }
   return steps;
 }
 
-async function deliverOne(config: Config, ctx: ConnectorContext, client: ApiClient, reference: string, delivery: Delivery<Params>, signal: AbortSignal): Promise<Outcome> {
+async function deliverOne(
+  config: Config,
+  ctx: ConnectorContext,
+  client: ApiClient,
+  reference: string,
+  delivery: Delivery<Params>,
+  signal: AbortSignal,
+): Promise<Outcome> {
   const steps = plan(config, reference, delivery);
   if (typeof steps === 'string') return steps.startsWith('nothing to do') ? skipped(steps) : failed(steps);
   const done: string[] = [];
   if (steps.labels) {
-    for (const [mode, labels] of [['upsert', steps.labels.add], ['remove', steps.labels.remove]] as const) {
+    for (const [mode, labels] of [
+      ['upsert', steps.labels.add],
+      ['remove', steps.labels.remove],
+    ] as const) {
       if (labels.length === 0) continue;
       const answer = await request(client, 'PATCH', `${steps.labels.path}?${mode}=true`, labels, signal);
       if (!answer.ok) return answer.outcome;
-      if (answer.value.status >= 300) return failure(client, answer.value, `${mode === 'upsert' ? 'adding' : 'removing'} chat labels`);
+      if (answer.value.status >= 300)
+        return failure(client, answer.value, `${mode === 'upsert' ? 'adding' : 'removing'} chat labels`);
       done.push(`labels ${mode === 'upsert' ? '+' : '-'}${labels.join(',')}`);
     }
   }
@@ -185,7 +243,10 @@ async function deliverOne(config: Config, ctx: ConnectorContext, client: ApiClie
     done.push(`metadata ${steps.metadata.entries.map((e) => e.key).join(',')}`);
   }
   if (steps.reply) {
-    const replied = 'blocked' in steps.reply ? stop(skipped(steps.reply.blocked), false) : await sendReply(config, ctx, client, delivery, steps.reply.body, signal);
+    const replied =
+      'blocked' in steps.reply
+        ? stop(skipped(steps.reply.blocked), false)
+        : await sendReply(config, ctx, client, delivery, steps.reply.body, signal);
     if (!replied.ok) {
       if (replied.outcome.status !== 'skipped') return replied.outcome;
       if (done.length === 0) return replied.outcome;
@@ -194,7 +255,9 @@ async function deliverOne(config: Config, ctx: ConnectorContext, client: ApiClie
       done.push(`reply ${replied.value}`);
     }
   }
-  return done.length === 0 ? skipped('nothing to do: no labels or metadata values rendered') : delivered(done.join('; '));
+  return done.length === 0
+    ? skipped('nothing to do: no labels or metadata values rendered')
+    : delivered(done.join('; '));
 }
 
 /**
@@ -202,19 +265,36 @@ async function deliverOne(config: Config, ctx: ConnectorContext, client: ApiClie
  * State: `reply:<idempotency key>` is `pending:<time>` while the send is in flight and
  * `sent:<message id>` after; `cooldown:<device>:<chat>` is the time of the last reply.
  */
-async function sendReply(config: Config, ctx: ConnectorContext, client: ApiClient, delivery: Delivery, body: Record<string, string>, signal: AbortSignal): Promise<Result<string>> {
+async function sendReply(
+  config: Config,
+  ctx: ConnectorContext,
+  client: ApiClient,
+  delivery: Delivery,
+  body: Record<string, string>,
+  signal: AbortSignal,
+): Promise<Result<string>> {
   const replyKey = `reply:${delivery.idempotencyKey}`;
   const recorded = await ctx.state.get(replyKey);
   if (recorded?.startsWith('sent:')) return ok(`${recorded.slice(5)} (already sent)`);
   if (recorded?.startsWith('pending:')) {
-    return stop(failed('an earlier attempt sent this reply and got no answer, so it may have reached the chat; it is not sent again (at most once, to avoid a duplicate WhatsApp message)'), false);
+    return stop(
+      failed(
+        'an earlier attempt sent this reply and got no answer, so it may have reached the chat; it is not sent again (at most once, to avoid a duplicate WhatsApp message)',
+      ),
+      false,
+    );
   }
   const chatKey = `cooldown:${body['device']}:${delivery.event.chat?.id ?? ''}`;
   if (config.cooldownMs > 0) {
     const last = Number(await ctx.state.get(chatKey));
     const ago = Date.now() - last;
     if (Number.isFinite(last) && last > 0 && ago < config.cooldownMs) {
-      return stop(skipped(`cooldown: this chat got a reply ${Math.round(ago / 1000)} s ago (cooldownMs ${config.cooldownMs}); not replying again so two bots cannot talk forever`), false);
+      return stop(
+        skipped(
+          `cooldown: this chat got a reply ${Math.round(ago / 1000)} s ago (cooldownMs ${config.cooldownMs}); not replying again so two bots cannot talk forever`,
+        ),
+        false,
+      );
     }
   }
   await ctx.state.set(replyKey, `pending:${Date.now()}`);

@@ -8,9 +8,14 @@ import wassenger, { replyBlocker } from './index.ts';
 const definition = wassenger as unknown as ConnectorDefinition;
 const TOKEN = 'wassenger-test-key-0123456789';
 
-function event(overrides: Partial<RoutedEvent> = {}, message: Partial<NonNullable<RoutedEvent['message']>> = {}): RoutedEvent {
+function event(
+  overrides: Partial<RoutedEvent> = {},
+  message: Partial<NonNullable<RoutedEvent['message']>> = {},
+): RoutedEvent {
   return {
-    id: 'evt_w1', event: 'message:in:new', receivedAt: '2026-01-01T00:00:00.000Z',
+    id: 'evt_w1',
+    event: 'message:in:new',
+    receivedAt: '2026-01-01T00:00:00.000Z',
     device: { id: 'device-1', phone: '+10000000000' },
     chat: { id: '15550000001@c.us', type: 'user', labels: [] },
     contact: { wid: '15550000001@c.us', phone: '+15550000001', name: 'Ann', metadata: {} },
@@ -23,14 +28,23 @@ function event(overrides: Partial<RoutedEvent> = {}, message: Partial<NonNullabl
 function harness(config: Record<string, unknown>) {
   const state = new Map<string, string>();
   const ctx = {
-    name: 'bot', log: { debug() {}, info() {}, warn() {}, error() {} }, configDir: '.',
+    name: 'bot',
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    configDir: '.',
     state: memoryState(state),
   };
   const connectorP = definition.create(definition.config.parse(config), ctx);
   return {
     state,
     async deliver(e: RoutedEvent, params: unknown, timeoutMs = 2_000): Promise<Outcome> {
-      const delivery: Delivery = { id: '1', idempotencyKey: `${e.id}:bot`, attempt: 1, route: 'r', event: e, params: definition.params!.parse(params) };
+      const delivery: Delivery = {
+        id: '1',
+        idempotencyKey: `${e.id}:bot`,
+        attempt: 1,
+        route: 'r',
+        event: e,
+        params: definition.params!.parse(params),
+      };
       return (await (await connectorP).deliver([delivery], AbortSignal.timeout(timeoutMs)))[0]!;
     },
   };
@@ -44,9 +58,21 @@ describe('wassenger connector', () => {
   after(() => fake.close());
 
   test('conforms to the connector contract', async () => {
-    assert.deepEqual(await checkConnector(definition, { config: { token: TOKEN, apiUrl: fake.url, cooldownMs: 0 }, params: { reply: 'Hi {{ contact.name }}' } }), []);
+    assert.deepEqual(
+      await checkConnector(definition, {
+        config: { token: TOKEN, apiUrl: fake.url, cooldownMs: 0 },
+        params: { reply: 'Hi {{ contact.name }}' },
+      }),
+      [],
+    );
     assert.equal(fake.messages.length, 3);
-    assert.deepEqual(fake.messages[0], { ...fake.messages[0], phone: '+15550000001', device: 'device-1', message: 'Hi Conformance', reference: 'wa-router:wassenger-conformance' });
+    assert.deepEqual(fake.messages[0], {
+      ...fake.messages[0],
+      phone: '+15550000001',
+      device: 'device-1',
+      message: 'Hi Conformance',
+      reference: 'wa-router:wassenger-conformance',
+    });
   });
 
   test('reply: phone for users, group for groups, quote, reference, Token header', async () => {
@@ -55,15 +81,25 @@ describe('wassenger connector', () => {
     assert.equal((await h.deliver(event(), { reply: { text: 'Got it', quote: true } })).status, 'delivered');
     const group = event({ id: 'evt_g', chat: { id: '1203630@g.us', type: 'group', labels: [] } });
     assert.equal((await h.deliver(group, { reply: 'Hello group' })).status, 'delivered');
-    assert.deepEqual(fake.messages.map((m) => [m.phone ?? m.group, m.quote, m.reference]), [
-      ['+15550000001', 'MSG1', 'wa-router:bot'],
-      ['1203630@g.us', undefined, 'wa-router:bot'],
-    ]);
+    assert.deepEqual(
+      fake.messages.map((m) => [m.phone ?? m.group, m.quote, m.reference]),
+      [
+        ['+15550000001', 'MSG1', 'wa-router:bot'],
+        ['1203630@g.us', undefined, 'wa-router:bot'],
+      ],
+    );
     assert.equal(fake.calls('POST', /^\/v1\/messages$/).at(-1)!.headers['token'], TOKEN);
   });
 
   test('loop prevention: outbound events, fromMe, router references, self chat, channels', () => {
-    const d = (e: RoutedEvent): Delivery => ({ id: '1', idempotencyKey: 'k', attempt: 1, route: 'r', event: e, params: {} });
+    const d = (e: RoutedEvent): Delivery => ({
+      id: '1',
+      idempotencyKey: 'k',
+      attempt: 1,
+      route: 'r',
+      event: e,
+      params: {},
+    });
     assert.equal(replyBlocker(d(event())), undefined);
     assert.match(replyBlocker(d(event({ event: 'message:out:new' })))!, /outbound event/);
     assert.match(replyBlocker(d(event({}, { fromMe: true })))!, /fromMe/);
@@ -78,7 +114,11 @@ describe('wassenger connector', () => {
     const second = await h.deliver(event({ id: 'evt_c2' }), { reply: 'two' });
     assert.equal(second.status, 'skipped');
     assert.match((second as { reason: string }).reason, /cooldown/);
-    const other = event({ id: 'evt_c3', chat: { id: '15550000009@c.us', type: 'user', labels: [] }, contact: { phone: '+15550000009', metadata: {} } });
+    const other = event({
+      id: 'evt_c3',
+      chat: { id: '15550000009@c.us', type: 'user', labels: [] },
+      contact: { phone: '+15550000009', metadata: {} },
+    });
     assert.equal((await h.deliver(other, { reply: 'three' })).status, 'delivered');
   });
 
@@ -92,7 +132,15 @@ describe('wassenger connector', () => {
     assert.match((again as { reason: string }).reason, /not sent again/);
     assert.equal(fake.messages.length, 1);
 
-    fake.fail({ method: 'POST', path: /messages/, reply: { status: 429, headers: { 'retry-after': '1' }, body: { status: 429, message: 'Too many requests', errorCode: 'rate:limit' } } });
+    fake.fail({
+      method: 'POST',
+      path: /messages/,
+      reply: {
+        status: 429,
+        headers: { 'retry-after': '1' },
+        body: { status: 429, message: 'Too many requests', errorCode: 'rate:limit' },
+      },
+    });
     const limited = await h.deliver(event({ id: 'evt_429' }), { reply: 'later' });
     assert.deepEqual([limited.status, (limited as { retryAfterMs?: number }).retryAfterMs], ['retry', 1_000]);
     assert.equal((await h.deliver(event({ id: 'evt_429' }), { reply: 'later' })).status, 'delivered');
@@ -100,11 +148,16 @@ describe('wassenger connector', () => {
 
   test('labels and metadata; 401 is a dead letter', async () => {
     const h = harness({ token: TOKEN, apiUrl: fake.url });
-    const outcome = await h.deliver(event({ id: 'evt_lm' }), { labels: { add: ['lead', '{{ contact.name }}'], remove: ['new'] }, metadata: { LAST_TEXT: '{{ message.body }}', EMPTY: '{{ nothing }}' } });
+    const outcome = await h.deliver(event({ id: 'evt_lm' }), {
+      labels: { add: ['lead', '{{ contact.name }}'], remove: ['new'] },
+      metadata: { LAST_TEXT: '{{ message.body }}', EMPTY: '{{ nothing }}' },
+    });
     assert.equal(outcome.status, 'delivered');
     assert.deepEqual(fake.labels.get('device-1/15550000001@c.us'), ['lead', 'Ann']);
     assert.deepEqual(fake.metadataOf('device-1', '15550000001@c.us'), { LAST_TEXT: 'hello' });
-    const bad = await harness({ token: 'nope', apiUrl: fake.url }).deliver(event({ id: 'evt_bad' }), { labels: { add: ['x'] } });
+    const bad = await harness({ token: 'nope', apiUrl: fake.url }).deliver(event({ id: 'evt_bad' }), {
+      labels: { add: ['x'] },
+    });
     assert.equal(bad.status, 'failed');
     assert.match((bad as { reason: string }).reason, /401/);
   });

@@ -65,8 +65,14 @@ export function mountAdminApi(router: Router, deps: AdminDeps): void {
     const page = await deps.store.searchEvents(query);
     return {
       events: page.events.map((event) => ({
-        id: event.id, seq: event.seq, event: event.event, receivedAt: iso(event.receivedAt), routedAt: isoOrNull(event.routedAt),
-        chatId: event.chatId ?? null, contactPhone: event.contactPhone ?? null, deliveries: event.deliveries,
+        id: event.id,
+        seq: event.seq,
+        event: event.event,
+        receivedAt: iso(event.receivedAt),
+        routedAt: isoOrNull(event.routedAt),
+        chatId: event.chatId ?? null,
+        contactPhone: event.contactPhone ?? null,
+        deliveries: event.deliveries,
       })),
       next: page.next === undefined ? null : String(page.next),
     };
@@ -85,19 +91,30 @@ export function mountAdminApi(router: Router, deps: AdminDeps): void {
     const deliveries = await deps.store.listDeliveries({ eventId: stored.id, limit: 1_000 });
     const attempts = await deps.store.attemptsOf(deliveries.map((delivery) => delivery.id));
     return {
-      event: { id: stored.id, seq: stored.seq, event: stored.event, receivedAt: iso(stored.receivedAt), routedAt: isoOrNull(stored.routedAt), itemIndex: stored.itemIndex },
+      event: {
+        id: stored.id,
+        seq: stored.seq,
+        event: stored.event,
+        receivedAt: iso(stored.receivedAt),
+        routedAt: isoOrNull(stored.routedAt),
+        itemIndex: stored.itemIndex,
+      },
       normalized: normalized ?? null,
       ...(normalizeError ? { normalizeError } : {}),
       raw: stored.body,
       deliveries: deliveries
         .sort((a, b) => a.connector.localeCompare(b.connector))
-        .map((delivery) => ({ ...deliveryJson(delivery), attemptLog: attempts.filter((attempt) => attempt.deliveryId === delivery.id).map(attemptJson) })),
+        .map((delivery) => ({
+          ...deliveryJson(delivery),
+          attemptLog: attempts.filter((attempt) => attempt.deliveryId === delivery.id).map(attemptJson),
+        })),
     };
   });
 
   route('post', '/events/:id/replay', async (ctx) => {
     const id = ctx.params.id!;
-    if (!(await deps.store.replayEvent(id))) throw new HttpProblem(404, 'event_not_found', `no stored event with id "${id}"`);
+    if (!(await deps.store.replayEvent(id)))
+      throw new HttpProblem(404, 'event_not_found', `no stored event with id "${id}"`);
     deps.wakeRouting();
     deps.log.info({ eventId: id, action: 'replay_event' }, 'Admin: event replayed.');
     return { replayed: 1 };
@@ -114,15 +131,30 @@ export function mountAdminApi(router: Router, deps: AdminDeps): void {
     const body = await jsonBody(ctx, deps.config().server.bodyLimit);
     const { ids, connector, all } = (body ?? {}) as { ids?: unknown; connector?: unknown; all?: unknown };
     const given = [ids !== undefined, connector !== undefined, all !== undefined].filter(Boolean).length;
-    if (given !== 1) throw new HttpProblem(400, 'invalid_request', 'give exactly one of `ids` (delivery ids), `connector` (all of its dead letters) or `all: true`');
+    if (given !== 1)
+      throw new HttpProblem(
+        400,
+        'invalid_request',
+        'give exactly one of `ids` (delivery ids), `connector` (all of its dead letters) or `all: true`',
+      );
     let query: { ids?: string[]; connector?: string };
     if (ids !== undefined) {
-      if (!Array.isArray(ids) || ids.length === 0 || ids.length > 1_000 || !ids.every((id) => typeof id === 'string' && /^\d{1,18}$/.test(id))) {
-        throw new HttpProblem(400, 'invalid_request', '`ids` must be a list of 1 to 1000 delivery ids (strings of digits)');
+      if (
+        !Array.isArray(ids) ||
+        ids.length === 0 ||
+        ids.length > 1_000 ||
+        !ids.every((id) => typeof id === 'string' && /^\d{1,18}$/.test(id))
+      ) {
+        throw new HttpProblem(
+          400,
+          'invalid_request',
+          '`ids` must be a list of 1 to 1000 delivery ids (strings of digits)',
+        );
       }
       query = { ids: ids as string[] };
     } else if (connector !== undefined) {
-      if (typeof connector !== 'string' || connector === '') throw new HttpProblem(400, 'invalid_request', '`connector` must be a connector name');
+      if (typeof connector !== 'string' || connector === '')
+        throw new HttpProblem(400, 'invalid_request', '`connector` must be a connector name');
       query = { connector };
     } else {
       if (all !== true) throw new HttpProblem(400, 'invalid_request', '`all` must be true');
@@ -130,14 +162,25 @@ export function mountAdminApi(router: Router, deps: AdminDeps): void {
     }
     const replayed = await deps.store.replayDeadLetters(query, Date.now());
     deps.dispatcher.wake(query.connector ? [query.connector] : undefined);
-    deps.log.info({ action: 'replay_dead_letters', replayed, ...(query.connector ? { connector: query.connector } : {}), ...(query.ids ? { ids: query.ids.length } : {}) }, 'Admin: dead letters replayed.');
+    deps.log.info(
+      {
+        action: 'replay_dead_letters',
+        replayed,
+        ...(query.connector ? { connector: query.connector } : {}),
+        ...(query.ids ? { ids: query.ids.length } : {}),
+      },
+      'Admin: dead letters replayed.',
+    );
     return { replayed };
   });
 
   route('get', '/connectors', async (ctx) => {
     const config = deps.config();
     const now = Date.now();
-    const [stats, counts] = await Promise.all([deps.store.stats(), deps.store.attemptCounts(now - THROUGHPUT_WINDOW_MS)]);
+    const [stats, counts] = await Promise.all([
+      deps.store.stats(),
+      deps.store.attemptCounts(now - THROUGHPUT_WINDOW_MS),
+    ]);
     const running = deps.dispatcher.connectors();
     const withHealth = ctx.query.health !== '0';
     const refresh = ctx.query.refresh === '1';
@@ -167,7 +210,10 @@ export function mountAdminApi(router: Router, deps: AdminDeps): void {
             retried: attempts.retry ?? 0,
             failed: attempts.failed ?? 0,
           },
-          health: withHealth && entry ? await health.check(entry.connector, refresh, (text) => scrub(text, config.secrets)) : null,
+          health:
+            withHealth && entry
+              ? await health.check(entry.connector, refresh, (text) => scrub(text, config.secrets))
+              : null,
         };
       }),
     );
@@ -192,7 +238,12 @@ export function mountAdminApi(router: Router, deps: AdminDeps): void {
   route('post', '/config/reload', async () => {
     const reloaded = await deps.reload();
     deps.log.info({ action: 'reload', reloaded }, 'Admin: config reload asked.');
-    if (!reloaded) throw new HttpProblem(422, 'config_invalid', 'the config file does not validate; the running config is kept (its problems are in the log, or run `wa-router validate`)');
+    if (!reloaded)
+      throw new HttpProblem(
+        422,
+        'config_invalid',
+        'the config file does not validate; the running config is kept (its problems are in the log, or run `wa-router validate`)',
+      );
     const config = deps.config();
     return { reloaded: true, connectors: [...config.connectors.keys()], routes: config.routes.map((r) => r.name) };
   });
@@ -216,12 +267,15 @@ class HealthCache {
     const cached = this.results.get(connector);
     if (cached && !refresh && Date.now() - cached.at < HEALTH_FRESH_MS) return cached.result;
     const started = Date.now();
-    const result = connector
-      .healthcheck(AbortSignal.timeout(HEALTH_TIMEOUT_MS))
-      .then(
-        (): HealthJson => ({ status: 'ok', checkedAt: iso(started), durationMs: Date.now() - started }),
-        (error: unknown): HealthJson => ({ status: 'failing', checkedAt: iso(started), durationMs: Date.now() - started, error: clean(error instanceof Error ? error.message : String(error)) }),
-      );
+    const result = connector.healthcheck(AbortSignal.timeout(HEALTH_TIMEOUT_MS)).then(
+      (): HealthJson => ({ status: 'ok', checkedAt: iso(started), durationMs: Date.now() - started }),
+      (error: unknown): HealthJson => ({
+        status: 'failing',
+        checkedAt: iso(started),
+        durationMs: Date.now() - started,
+        error: clean(error instanceof Error ? error.message : String(error)),
+      }),
+    );
     this.results.set(connector, { at: started, result });
     return result;
   }
@@ -240,7 +294,8 @@ function searchQuery(query: Koa.Context['query']): EventSearch {
     throw new HttpProblem(400, 'invalid_query', `status must be one of ${STATUSES.join(', ')}`);
   }
   const before = optionalString(query.before, 'before');
-  if (before !== undefined && !/^\d{1,18}$/.test(before)) throw new HttpProblem(400, 'invalid_query', '`before` must be the `next` cursor of a previous page');
+  if (before !== undefined && !/^\d{1,18}$/.test(before))
+    throw new HttpProblem(400, 'invalid_query', '`before` must be the `next` cursor of a previous page');
   const fields: Record<string, unknown> = {
     event: optionalString(query.type, 'type'),
     chatId: optionalString(query.chat, 'chat'),
@@ -253,7 +308,9 @@ function searchQuery(query: Koa.Context['query']): EventSearch {
     before: before === undefined ? undefined : Number(before),
     limit: pageSize(query.limit, MAX_PAGE),
   };
-  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as unknown as EventSearch;
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, value]) => value !== undefined),
+  ) as unknown as EventSearch;
 }
 
 function optionalString(value: string | string[] | undefined, name: string): string | undefined {
@@ -266,7 +323,8 @@ function pageSize(value: string | string[] | undefined, max: number): number {
   const text = optionalString(value, 'limit');
   if (text === undefined) return DEFAULT_PAGE;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new HttpProblem(400, 'invalid_query', `limit must be a whole number from 1 to ${max}`);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new HttpProblem(400, 'invalid_query', `limit must be a whole number from 1 to ${max}`);
   return n;
 }
 
@@ -275,12 +333,18 @@ function time(value: string | string[] | undefined, name: string): number | unde
   const text = optionalString(value, name);
   if (text === undefined) return undefined;
   const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(ms)) throw new HttpProblem(400, 'invalid_query', `\`${name}\` must be an ISO time (2026-01-31T10:00:00Z) or epoch milliseconds`);
+  if (!Number.isFinite(ms))
+    throw new HttpProblem(
+      400,
+      'invalid_query',
+      `\`${name}\` must be an ISO time (2026-01-31T10:00:00Z) or epoch milliseconds`,
+    );
   return ms;
 }
 
 async function jsonBody(ctx: Koa.Context, limit: number): Promise<unknown> {
-  if (!ctx.request.is('json')) throw new HttpProblem(415, 'unsupported_media_type', 'Content-Type must be application/json');
+  if (!ctx.request.is('json'))
+    throw new HttpProblem(415, 'unsupported_media_type', 'Content-Type must be application/json');
   const text = await readBody(ctx.req, limit);
   if (text.trim() === '') return undefined;
   try {
@@ -295,13 +359,28 @@ const isoOrNull = (ms: number | undefined): string | null => (ms === undefined ?
 
 function deliveryJson(delivery: DeliveryView): Record<string, unknown> {
   return {
-    id: delivery.id, eventId: delivery.eventId, event: delivery.event, receivedAt: iso(delivery.receivedAt), connector: delivery.connector,
-    route: delivery.route, status: delivery.status satisfies DeliveryStatus, attempts: delivery.attempts,
-    nextAt: delivery.status === 'pending' ? iso(delivery.nextAt) : null, lastError: delivery.lastError ?? null, ref: delivery.ref ?? null,
+    id: delivery.id,
+    eventId: delivery.eventId,
+    event: delivery.event,
+    receivedAt: iso(delivery.receivedAt),
+    connector: delivery.connector,
+    route: delivery.route,
+    status: delivery.status satisfies DeliveryStatus,
+    attempts: delivery.attempts,
+    nextAt: delivery.status === 'pending' ? iso(delivery.nextAt) : null,
+    lastError: delivery.lastError ?? null,
+    ref: delivery.ref ?? null,
     updatedAt: iso(delivery.updatedAt),
   };
 }
 
 function attemptJson(attempt: AttemptView): Record<string, unknown> {
-  return { attempt: attempt.attempt, startedAt: iso(attempt.startedAt), durationMs: attempt.durationMs, outcome: attempt.outcome, error: attempt.error ?? null, ref: attempt.ref ?? null };
+  return {
+    attempt: attempt.attempt,
+    startedAt: iso(attempt.startedAt),
+    durationMs: attempt.durationMs,
+    outcome: attempt.outcome,
+    error: attempt.error ?? null,
+    ref: attempt.ref ?? null,
+  };
 }

@@ -28,7 +28,14 @@ const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
  * what each connector would be sent. Connectors are created (no I/O happens in `create`) and asked
  * for their `preview`.
  */
-export async function dryRun(config: RouterConfig, body: unknown, receivedAt = new Date()): Promise<{ ok: true; events: DryRunEvent[] } | { ok: false; error: string; issues: readonly { path: string; message: string }[] }> {
+export async function dryRun(
+  config: RouterConfig,
+  body: unknown,
+  receivedAt = new Date(),
+): Promise<
+  | { ok: true; events: DryRunEvent[] }
+  | { ok: false; error: string; issues: readonly { path: string; message: string }[] }
+> {
   const parsed = parseWebhookBody(body);
   if (!parsed.ok) return { ok: false, error: parsed.error, issues: parsed.issues };
   const events: DryRunEvent[] = [];
@@ -38,12 +45,28 @@ export async function dryRun(config: RouterConfig, body: unknown, receivedAt = n
     const deliveries: DryRunDelivery[] = [];
     for (const planned of plan.deliveries) {
       const instance = config.connectors.get(planned.connector)!;
-      const target = config.routes.find((route) => route.name === planned.route)?.targets.find((t) => t.connector === planned.connector);
-      const delivery = { id: 'dry-run', idempotencyKey: `${event.id}:${instance.name}`, attempt: 1, route: planned.route, event, params: target?.params };
-      const base = { connector: instance.name, type: instance.type, route: planned.route, idempotencyKey: delivery.idempotencyKey };
+      const target = config.routes
+        .find((route) => route.name === planned.route)
+        ?.targets.find((t) => t.connector === planned.connector);
+      const delivery = {
+        id: 'dry-run',
+        idempotencyKey: `${event.id}:${instance.name}`,
+        attempt: 1,
+        route: planned.route,
+        event,
+        params: target?.params,
+      };
+      const base = {
+        connector: instance.name,
+        type: instance.type,
+        route: planned.route,
+        idempotencyKey: delivery.idempotencyKey,
+      };
       try {
         const context: ConnectorContext = {
-          name: instance.name, log: quietLog, configDir: config.dir,
+          name: instance.name,
+          log: quietLog,
+          configDir: config.dir,
           state: { get: async () => undefined, set: async () => {}, delete: async () => {} },
         };
         const connector = await instance.definition.create(instance.config, context);

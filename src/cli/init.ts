@@ -94,7 +94,9 @@ export async function initConfig(target = 'config/wa-router.yaml'): Promise<Init
     messages.push(`kept the existing ${schema}`);
   } else {
     await writeFile(schema, configJsonSchemaText(builtinConnectors));
-    messages.push(`wrote ${schema} (editor completion; \`wa-router schema --config ${basename(file)}\` adds your plugins' types)`);
+    messages.push(
+      `wrote ${schema} (editor completion; \`wa-router schema --config ${basename(file)}\` adds your plugins' types)`,
+    );
   }
   messages.push(`next: set WA_ROUTER_SECRET, then: wa-router validate --config ${file}`);
   return { ok: true, messages };

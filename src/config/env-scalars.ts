@@ -25,18 +25,25 @@ export class EnvScalars {
    * safeParse, and when the schema wanted a number or boolean where an environment value is text,
    * convert those values in `value` (at `prefix` in the document) and parse again.
    */
-  safeParse<T extends z.ZodType>(schema: T, value: unknown, prefix: readonly PropertyKey[] = []): z.ZodSafeParseResult<z.output<T>> {
+  safeParse<T extends z.ZodType>(
+    schema: T,
+    value: unknown,
+    prefix: readonly PropertyKey[] = [],
+  ): z.ZodSafeParseResult<z.output<T>> {
     const parsed = schema.safeParse(value, { reportInput: true });
     if (parsed.success || this.paths.size === 0) return parsed;
     let converted = false;
     for (const issue of parsed.error.issues) {
       if (issue.code !== 'invalid_type' || (issue.expected !== 'number' && issue.expected !== 'boolean')) continue;
       if (!this.paths.has(pathKey([...prefix, ...issue.path]))) continue;
-      const parent = issue.path.slice(0, -1).reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key], value);
+      const parent = issue.path
+        .slice(0, -1)
+        .reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key], value);
       const key = issue.path.at(-1);
       if (parent === null || typeof parent !== 'object' || key === undefined) continue;
       const text = (parent as Record<PropertyKey, unknown>)[key];
-      const typed = typeof text === 'string' ? (issue.expected === 'number' ? asNumber(text) : asBoolean(text)) : undefined;
+      const typed =
+        typeof text === 'string' ? (issue.expected === 'number' ? asNumber(text) : asBoolean(text)) : undefined;
       if (typed === undefined) continue;
       (parent as Record<PropertyKey, unknown>)[key] = typed;
       converted = true;

@@ -24,12 +24,25 @@ export interface ProtectedText {
  */
 export function protectReferences(source: string): ProtectedText {
   const references = new Map<string, Reference>();
-  const text = source.replace(REFERENCE, (match, escaped: string | undefined, name: string, hasDefault: string | undefined, fallback: string | undefined) => {
-    const base = `WAENV${references.size}`;
-    const placeholder = `${base}${'_'.repeat(Math.max(0, match.length - base.length - 1))}Z`;
-    references.set(placeholder, { name, fallback: hasDefault === undefined ? undefined : (fallback ?? ''), literal: escaped !== undefined });
-    return placeholder;
-  });
+  const text = source.replace(
+    REFERENCE,
+    (
+      match,
+      escaped: string | undefined,
+      name: string,
+      hasDefault: string | undefined,
+      fallback: string | undefined,
+    ) => {
+      const base = `WAENV${references.size}`;
+      const placeholder = `${base}${'_'.repeat(Math.max(0, match.length - base.length - 1))}Z`;
+      references.set(placeholder, {
+        name,
+        fallback: hasDefault === undefined ? undefined : (fallback ?? ''),
+        literal: escaped !== undefined,
+      });
+      return placeholder;
+    },
+  );
   return { text, references };
 }
 
@@ -44,7 +57,11 @@ export interface UnsetVariable {
  * (with where they are used), every substituted value of 6 or more characters, which is secret from then on:
  * it is scrubbed from logs, errors and config dumps, and the unquoted scalars that were one reference alone.
  */
-export function interpolateEnv(doc: Document, references: ReadonlyMap<string, Reference>, env: NodeJS.ProcessEnv): { unset: UnsetVariable[]; secrets: string[]; wholeValues: Set<Scalar> } {
+export function interpolateEnv(
+  doc: Document,
+  references: ReadonlyMap<string, Reference>,
+  env: NodeJS.ProcessEnv,
+): { unset: UnsetVariable[]; secrets: string[]; wholeValues: Set<Scalar> } {
   const unset: UnsetVariable[] = [];
   const secrets = new Set<string>();
   const wholeValues = new Set<Scalar>();
@@ -59,7 +76,8 @@ export function interpolateEnv(doc: Document, references: ReadonlyMap<string, Re
       node.value = node.value.replace(PLACEHOLDER, (placeholder) => {
         const reference = references.get(placeholder);
         if (!reference) return placeholder;
-        if (reference.literal) return `\${${reference.name}${reference.fallback === undefined ? '' : `:-${reference.fallback}`}}`;
+        if (reference.literal)
+          return `\${${reference.name}${reference.fallback === undefined ? '' : `:-${reference.fallback}`}}`;
         const value = env[reference.name];
         if (value !== undefined && value !== '') {
           // Very short values (a region, a port) are not secrets, and scrubbing them would mangle logs.

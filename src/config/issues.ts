@@ -18,7 +18,9 @@ export class ConfigError extends Error {
 
 /** `file:line:col path: message`, one issue per line. */
 export function formatIssues(issues: readonly ConfigIssue[]): string {
-  return issues.map((issue) => `${issue.file}:${issue.line}:${issue.col} ${issue.path ? `${issue.path}: ` : ''}${issue.message}`).join('\n');
+  return issues
+    .map((issue) => `${issue.file}:${issue.line}:${issue.col} ${issue.path ? `${issue.path}: ` : ''}${issue.message}`)
+    .join('\n');
 }
 
 /** `connectors.a.b`, `routes[0].to[1]`. */

@@ -78,7 +78,10 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   try {
     text = options.text ?? (await readFile(path, 'utf8'));
   } catch (error) {
-    return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: `cannot read config file: ${(error as Error).message}` }] };
+    return {
+      ok: false,
+      issues: [{ file, line: 1, col: 1, path: '', message: `cannot read config file: ${(error as Error).message}` }],
+    };
   }
   const lines = new LineCounter();
   const { text: parseable, references } = protectReferences(text);
@@ -98,7 +101,13 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   const env = new EnvScalars(doc, wholeValues);
   for (const variable of unset) {
     const { line, col } = positionAt(lines, variable.offset);
-    issues.push({ file, line, col, path: '', message: `environment variable ${variable.name} is not set (use \${${variable.name}:-default} for a default)` });
+    issues.push({
+      file,
+      line,
+      col,
+      path: '',
+      message: `environment variable ${variable.name} is not set (use \${${variable.name}:-default} for a default)`,
+    });
   }
 
   const value: unknown = doc.toJS();
@@ -137,24 +146,48 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   if (issues.length > 0 || !parsed.success) {
     // An unset variable leaves an empty value behind; what the schema says about that value
     // ("at least 8 characters", "Invalid URL") follows from it and would only mislead.
-    const unsetAt = new Set(unset.map((variable) => { const { line, col } = positionAt(lines, variable.offset); return `${line}:${col}`; }));
-    return { ok: false, issues: sortIssues(issues.filter((issue) => issue.path === '' || !unsetAt.has(`${issue.line}:${issue.col}`))) };
+    const unsetAt = new Set(
+      unset.map((variable) => {
+        const { line, col } = positionAt(lines, variable.offset);
+        return `${line}:${col}`;
+      }),
+    );
+    return {
+      ok: false,
+      issues: sortIssues(issues.filter((issue) => issue.path === '' || !unsetAt.has(`${issue.line}:${issue.col}`))),
+    };
   }
 
   const config = parsed.data;
-  const allSecrets = [...new Set([...secrets, config.server.secret, config.admin.token])].filter((secret) => secret.length > 0);
+  const allSecrets = [...new Set([...secrets, config.server.secret, config.admin.token])].filter(
+    (secret) => secret.length > 0,
+  );
   return {
     ok: true,
     config: {
-      file: path, dir, server: config.server, store: config.store, retention: config.retention, log: config.log, admin: config.admin,
-      connectors, routes, secrets: allSecrets, redacted: redact(value, allSecrets),
+      file: path,
+      dir,
+      server: config.server,
+      store: config.store,
+      retention: config.retention,
+      log: config.log,
+      admin: config.admin,
+      connectors,
+      routes,
+      secrets: allSecrets,
+      redacted: redact(value, allSecrets),
     },
   };
 }
 
 type Report = (at: readonly PropertyKey[], message: string, key?: string) => void;
 
-function validateConnectors(value: unknown, registry: ConnectorRegistry, env: EnvScalars, report: Report): Map<string, ConnectorInstance> {
+function validateConnectors(
+  value: unknown,
+  registry: ConnectorRegistry,
+  env: EnvScalars,
+  report: Report,
+): Map<string, ConnectorInstance> {
   const instances = new Map<string, ConnectorInstance>();
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return instances;
   for (const [name, entry] of Object.entries(value)) {
@@ -163,16 +196,24 @@ function validateConnectors(value: unknown, registry: ConnectorRegistry, env: En
     const { type, delivery, ...rest } = outer.data;
     const registered = registry.get(type);
     if (!registered) {
-      report(['connectors', name, 'type'], `unknown connector type "${type}"${didYouMean(type, registry.types())}; known types: ${registry.types().join(', ')}`);
+      report(
+        ['connectors', name, 'type'],
+        `unknown connector type "${type}"${didYouMean(type, registry.types())}; known types: ${registry.types().join(', ')}`,
+      );
       continue;
     }
     const definition = registered.definition;
     const parsed = env.safeParse(definition.config, rest, ['connectors', name]);
     if (!parsed.success) {
-      for (const issue of schemaIssues(definition.config, parsed.error)) report(['connectors', name, ...issue.path], issue.message, issue.key);
+      for (const issue of schemaIssues(definition.config, parsed.error))
+        report(['connectors', name, ...issue.path], issue.message, issue.key);
       continue;
     }
-    const policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, ...definition.delivery, ...stripUndefined(delivery ?? {}) };
+    const policy: DeliveryPolicy = {
+      ...DEFAULT_DELIVERY_POLICY,
+      ...definition.delivery,
+      ...stripUndefined(delivery ?? {}),
+    };
     instances.set(name, { name, type, definition, config: parsed.data, policy });
   }
   return instances;
@@ -211,7 +252,10 @@ function validateRoutes(
       const rawParams = typeof target === 'string' ? undefined : (target as { with?: unknown }).with;
       if (!instance) {
         if (!declared.has(connector)) {
-          report(typeof target === 'string' ? at : [...at, 'connector'], `no connector named "${connector}"${didYouMean(connector, declared.keys())}`);
+          report(
+            typeof target === 'string' ? at : [...at, 'connector'],
+            `no connector named "${connector}"${didYouMean(connector, declared.keys())}`,
+          );
           return;
         }
         const definition = declared.get(connector);
@@ -235,14 +279,21 @@ function validateRoutes(
   return routes;
 }
 
-function parseParams(definition: ConnectorDefinition, rawParams: unknown, at: PropertyKey[], env: EnvScalars, report: Report): unknown {
+function parseParams(
+  definition: ConnectorDefinition,
+  rawParams: unknown,
+  at: PropertyKey[],
+  env: EnvScalars,
+  report: Report,
+): unknown {
   if (!definition.params) {
     if (rawParams !== undefined) report(at, `connector type "${definition.type}" takes no \`with:\` parameters`);
     return undefined;
   }
   const parsed = env.safeParse(definition.params as z.ZodType, rawParams ?? {}, at);
   if (parsed.success) return parsed.data;
-  for (const issue of schemaIssues(definition.params, parsed.error)) report([...at, ...issue.path], issue.message, issue.key);
+  for (const issue of schemaIssues(definition.params, parsed.error))
+    report([...at, ...issue.path], issue.message, issue.key);
   return undefined;
 }
 
@@ -271,4 +322,3 @@ export function redact(value: unknown, secrets: readonly string[]): unknown {
   }
   return value;
 }
-

@@ -4,14 +4,18 @@ import { duration, size } from './units.ts';
 
 /** Names of connector instances and routes: letters, digits, `_` and `-`. */
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
-const name = (what: string) => z.string().regex(NAME, `${what} names use letters, digits, "_" and "-", starting with a letter`);
+const name = (what: string) =>
+  z.string().regex(NAME, `${what} names use letters, digits, "_" and "-", starting with a letter`);
 
 export const ServerSchema = z
   .object({
     port: z.number().int().min(0).max(65535).default(8080).describe('TCP port of the receiver.'),
     host: z.string().default('0.0.0.0').describe('Address to listen on.'),
     path: z.string().startsWith('/').default('/webhooks/wassenger').describe('Path Wassenger posts to.'),
-    secret: z.string().min(8, 'the webhook secret must be at least 8 characters').describe('Shared secret, sent as ?key=… or the X-Webhook-Secret header.'),
+    secret: z
+      .string()
+      .min(8, 'the webhook secret must be at least 8 characters')
+      .describe('Shared secret, sent as ?key=… or the X-Webhook-Secret header.'),
     bodyLimit: size.default(1024 * 1024).describe('Largest accepted webhook body.'),
     requestTimeout: duration.default(30_000).describe('Time allowed to receive a whole request.'),
     shutdownGrace: duration.default(10_000).describe('Time SIGTERM waits for in-flight work before closing.'),
@@ -56,7 +60,10 @@ export const RouteSchema = z
 export const ConfigSchema = z
   .object({
     server: ServerSchema,
-    store: z.string().default('sqlite:./data/wa-router.db').describe('sqlite:<path> (relative to the working directory).'),
+    store: z
+      .string()
+      .default('sqlite:./data/wa-router.db')
+      .describe('sqlite:<path> (relative to the working directory).'),
     plugins: z.array(z.string().min(1)).default([]).describe('Custom connector modules, relative to the config file.'),
     connectors: z.record(name('connector'), ConnectorEntrySchema).default({}),
     routes: z.array(RouteSchema).default([]),
@@ -71,7 +78,10 @@ export const ConfigSchema = z
       .object({
         token: z
           .string()
-          .refine((token) => token === '' || token.length >= 16, 'the admin token must be at least 16 characters (or empty: admin API and console off)')
+          .refine(
+            (token) => token === '' || token.length >= 16,
+            'the admin token must be at least 16 characters (or empty: admin API and console off)',
+          )
           .default('')
           .describe('Bearer token of the admin API and the console at /console; empty turns both off (404).'),
       })

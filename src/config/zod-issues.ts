@@ -16,12 +16,19 @@ export function schemaIssues(schema: z.ZodType, error: z.ZodError): SchemaIssue[
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(schema, issue.path);
       for (const key of issue.keys) {
-        out.push({ path: issue.path, key, message: `unknown field "${key}"${didYouMean(key, known)}${known.length ? `; expected one of: ${known.join(', ')}` : ''}` });
+        out.push({
+          path: issue.path,
+          key,
+          message: `unknown field "${key}"${didYouMean(key, known)}${known.length ? `; expected one of: ${known.join(', ')}` : ''}`,
+        });
       }
     } else if (issue.code === 'invalid_type' && (issue as { input?: unknown }).input === undefined) {
       out.push({ path: issue.path, message: `missing required field (expected ${issue.expected})` });
     } else if (issue.code === 'invalid_union') {
-      out.push({ path: issue.path, message: issue.message === 'Invalid input' ? 'value does not match any accepted form' : issue.message });
+      out.push({
+        path: issue.path,
+        message: issue.message === 'Invalid input' ? 'value does not match any accepted form' : issue.message,
+      });
     } else {
       out.push({ path: issue.path, message: tidy(issue.message) });
     }

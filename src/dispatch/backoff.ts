@@ -6,7 +6,11 @@ import type { DeliveryStatus } from '../store/store.ts';
 export const MIN_RETRY_DELAY_MS = 100;
 
 /** Exponential backoff with full jitter: a random delay in [floor, min(max, base·2^(attempt-1))]. */
-export function backoffDelay(attempt: number, policy: Pick<DeliveryPolicy, 'backoffBaseMs' | 'maxBackoffMs'>, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  policy: Pick<DeliveryPolicy, 'backoffBaseMs' | 'maxBackoffMs'>,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxBackoffMs, policy.backoffBaseMs * 2 ** Math.min(Math.max(attempt - 1, 0), 30));
   return Math.max(MIN_RETRY_DELAY_MS, Math.round(random() * ceiling));
 }
@@ -46,7 +50,10 @@ export function decide(outcome: Outcome, context: DecisionContext): Decision {
       }
       const delay = Math.max(outcome.retryAfterMs ?? 0, backoffDelay(attempt, policy, context.random));
       if (now + delay - receivedAt > policy.maxAgeMs) {
-        return { status: 'dead', error: `gave up: the event would be older than ${policy.maxAgeMs} ms at the next attempt: ${outcome.reason}` };
+        return {
+          status: 'dead',
+          error: `gave up: the event would be older than ${policy.maxAgeMs} ms at the next attempt: ${outcome.reason}`,
+        };
       }
       return { status: 'pending', nextAt: now + delay, error: outcome.reason };
     }

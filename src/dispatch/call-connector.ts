@@ -34,7 +34,9 @@ export async function callConnector(
       const count = Array.isArray(answer) ? answer.length : typeof answer;
       return batch.map(() => retry(`connector bug: returned ${count} outcomes for ${batch.length} deliveries`));
     }
-    return answer.map((outcome: unknown) => (isOutcome(outcome) ? outcome : retry('connector bug: returned an invalid outcome')));
+    return answer.map((outcome: unknown) =>
+      isOutcome(outcome) ? outcome : retry('connector bug: returned an invalid outcome'),
+    );
   } catch (error) {
     onThrow(error);
     return batch.map(() => retry(`connector threw: ${error instanceof Error ? error.message : String(error)}`));

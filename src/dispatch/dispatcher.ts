@@ -5,7 +5,7 @@ import type { Logger } from '../observability/logger.ts';
 import { scrub } from '../observability/logger.ts';
 import type { Connector, ConnectorContext } from '../sdk/connector.ts';
 import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.ts';
-import { LruCache } from '../util/lru.ts';
+import type { LruCache } from '../util/lru.ts';
 import { ConnectorWorker } from './worker.ts';
 
 interface Running {
@@ -49,10 +49,15 @@ export class Dispatcher {
     // Deliveries handed over in memory and not sent yet go to the worker that replaces theirs.
     const handed = [...previous.values()].map((entry) => entry.worker.takeHanded());
     await Promise.all([...previous.values()].map((entry) => this.retire(entry, graceMs)));
-    const paused = new Set(await this.options.store.pausedConnectors().catch((error: unknown) => {
-      this.options.log.warn({ err: error }, 'Could not read which connectors are paused; starting them all, and looking again in a moment.');
-      return [];
-    }));
+    const paused = new Set(
+      await this.options.store.pausedConnectors().catch((error: unknown) => {
+        this.options.log.warn(
+          { err: error },
+          'Could not read which connectors are paused; starting them all, and looking again in a moment.',
+        );
+        return [];
+      }),
+    );
     for (const instance of config.connectors.values()) {
       const started = await this.start(instance, config, paused.has(instance.name));
       if (started) this.running.set(instance.name, started);
@@ -83,7 +88,8 @@ export class Dispatcher {
       paused = new Set(await this.options.store.pausedConnectors());
     } catch (error) {
       // After stop() the store may be closing: nothing to follow, nothing to report.
-      if (this.pauseTimer) this.options.log.warn({ err: error }, 'Could not read which connectors are paused; keeping the current state.');
+      if (this.pauseTimer)
+        this.options.log.warn({ err: error }, 'Could not read which connectors are paused; keeping the current state.');
       return;
     } finally {
       this.followingPauses = false;
@@ -93,7 +99,10 @@ export class Dispatcher {
       if (paused.has(name) === entry.worker.isPaused) continue;
       if (paused.has(name)) entry.worker.pause();
       else entry.worker.resume();
-      this.options.log.info({ connector: name }, paused.has(name) ? 'Connector paused (by another instance).' : 'Connector resumed (by another instance).');
+      this.options.log.info(
+        { connector: name },
+        paused.has(name) ? 'Connector paused (by another instance).' : 'Connector resumed (by another instance).',
+      );
     }
   }
 
@@ -117,7 +126,11 @@ export class Dispatcher {
     for (const [name, list] of byConnector) this.running.get(name)?.worker.handOff(list);
   }
 
-  private async start(instance: ConnectorInstance, config: RouterConfig, paused: boolean): Promise<Running | undefined> {
+  private async start(
+    instance: ConnectorInstance,
+    config: RouterConfig,
+    paused: boolean,
+  ): Promise<Running | undefined> {
     const { store } = this.options;
     const log = this.options.log.child({ connector: instance.name, type: instance.type });
     const context: ConnectorContext = {
@@ -165,7 +178,12 @@ export class Dispatcher {
     if (claimed.event) return claimed.event;
     let event = this.options.events.get(claimed.eventId);
     if (!event) {
-      event = rehydrate({ id: claimed.eventId, body: claimed.body, itemIndex: claimed.itemIndex, receivedAt: claimed.receivedAt });
+      event = rehydrate({
+        id: claimed.eventId,
+        body: claimed.body,
+        itemIndex: claimed.itemIndex,
+        receivedAt: claimed.receivedAt,
+      });
       this.options.events.set(claimed.eventId, event);
     }
     return event;
@@ -173,11 +191,14 @@ export class Dispatcher {
 
   /** The route's parsed `with:` block from the current config; the stored one if the route changed. */
   private paramsFor(instance: ConnectorInstance, route: string, stored: unknown): unknown {
-    const target = this.config?.routes.find((r) => r.name === route)?.targets.find((t) => t.connector === instance.name);
+    const target = this.config?.routes
+      .find((r) => r.name === route)
+      ?.targets.find((t) => t.connector === instance.name);
     if (target && JSON.stringify(target.rawParams) === JSON.stringify(stored)) return target.params;
     if (!instance.definition.params) return undefined;
     const parsed = instance.definition.params.safeParse(stored ?? {});
-    if (!parsed.success) throw new Error(`the stored \`with:\` block of route "${route}" no longer fits connector "${instance.name}"`);
+    if (!parsed.success)
+      throw new Error(`the stored \`with:\` block of route "${route}" no longer fits connector "${instance.name}"`);
     return parsed.data;
   }
 

@@ -6,7 +6,10 @@ export class TokenBucket {
   private tokens: number;
   private updatedAt: number;
 
-  constructor(private readonly ratePerSec: number, now: number = Date.now()) {
+  constructor(
+    private readonly ratePerSec: number,
+    now: number = Date.now(),
+  ) {
     this.tokens = Math.max(1, ratePerSec);
     this.updatedAt = now;
   }

@@ -104,7 +104,8 @@ export class ConnectorWorker {
   /** Up to `limit` handed deliveries still inside their send window; stale ones are left to their lease. */
   private nextHanded(limit: number, now: number): ClaimedDelivery[] {
     const taken: ClaimedDelivery[] = [];
-    const sendBy = (delivery: ClaimedDelivery) => delivery.leaseUntil! - this.deps.instance.policy.timeoutMs - LEASE_MARGIN_MS;
+    const sendBy = (delivery: ClaimedDelivery) =>
+      delivery.leaseUntil! - this.deps.instance.policy.timeoutMs - LEASE_MARGIN_MS;
     while (taken.length < limit && this.handedHead < this.handed.length) {
       const delivery = this.handed[this.handedHead++]!;
       if (sendBy(delivery) > now) taken.push(delivery);
@@ -246,7 +247,12 @@ export class ConnectorWorker {
   private launch(claimed: ClaimedDelivery[]): void {
     this.inFlight++;
     const run: Promise<void> = this.run(claimed)
-      .catch((error: unknown) => this.deps.log.error({ err: error }, 'Recording delivery results failed; their leases will expire and they will be retried.'))
+      .catch((error: unknown) =>
+        this.deps.log.error(
+          { err: error },
+          'Recording delivery results failed; their leases will expire and they will be retried.',
+        ),
+      )
       .finally(() => {
         this.inFlight--;
         this.running.delete(run);
@@ -277,7 +283,15 @@ export class ConnectorWorker {
         sent.push(item);
       } catch (error) {
         const reason = `stored event could not be read: ${error instanceof Error ? error.message : String(error)}`;
-        results.push({ id: item.id, attempt: item.attempt, startedAt, durationMs: 0, outcome: 'failed', status: 'dead', error: reason });
+        results.push({
+          id: item.id,
+          attempt: item.attempt,
+          startedAt,
+          durationMs: 0,
+          outcome: 'failed',
+          status: 'dead',
+          error: reason,
+        });
         resultItems.push(item);
       }
     }
@@ -288,11 +302,22 @@ export class ConnectorWorker {
       const now = Date.now();
       sent.forEach((item, index) => {
         const outcome = outcomes[index]!;
-        const decision = decide(outcome, { attempt: item.attempt, receivedAt: item.receivedAt, now, policy: instance.policy });
+        const decision = decide(outcome, {
+          attempt: item.attempt,
+          receivedAt: item.receivedAt,
+          now,
+          policy: instance.policy,
+        });
         const result: AttemptResult = {
-          id: item.id, attempt: item.attempt, startedAt, durationMs: now - startedAt, outcome: outcome.status,
-          status: decision.status, nextAt: decision.nextAt,
-          error: decision.error === undefined ? undefined : this.deps.scrub(decision.error), ref: decision.ref,
+          id: item.id,
+          attempt: item.attempt,
+          startedAt,
+          durationMs: now - startedAt,
+          outcome: outcome.status,
+          status: decision.status,
+          nextAt: decision.nextAt,
+          error: decision.error === undefined ? undefined : this.deps.scrub(decision.error),
+          ref: decision.ref,
         };
         results.push(result);
         resultItems.push(item);
@@ -310,9 +335,20 @@ export class ConnectorWorker {
   }
 
   private logResult(result: AttemptResult, item: ClaimedDelivery): void {
-    const fields = { eventId: item.eventId, route: item.route, deliveryId: item.id, attempt: item.attempt, durationMs: result.durationMs };
-    if (result.status === 'dead') this.deps.log.error({ ...fields, reason: result.error }, 'Delivery failed; it is now a dead letter.');
-    else if (result.status === 'pending') this.deps.log.warn({ ...fields, reason: result.error, nextAt: new Date(result.nextAt!).toISOString() }, 'Delivery will be retried.');
+    const fields = {
+      eventId: item.eventId,
+      route: item.route,
+      deliveryId: item.id,
+      attempt: item.attempt,
+      durationMs: result.durationMs,
+    };
+    if (result.status === 'dead')
+      this.deps.log.error({ ...fields, reason: result.error }, 'Delivery failed; it is now a dead letter.');
+    else if (result.status === 'pending')
+      this.deps.log.warn(
+        { ...fields, reason: result.error, nextAt: new Date(result.nextAt!).toISOString() },
+        'Delivery will be retried.',
+      );
     else this.deps.log.debug({ ...fields, outcome: result.status, ref: result.ref }, 'Delivery done.');
   }
 }

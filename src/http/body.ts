@@ -11,7 +11,12 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export async function readBody(req: IncomingMessage, limit: number, timeoutMs?: number): Promise<string> {
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-  if (encoding !== 'identity') throw new HttpProblem(415, 'unsupported_encoding', `Content-Encoding "${encoding}" is not accepted; send the JSON uncompressed`);
+  if (encoding !== 'identity')
+    throw new HttpProblem(
+      415,
+      'unsupported_encoding',
+      `Content-Encoding "${encoding}" is not accepted; send the JSON uncompressed`,
+    );
   let bytes: Buffer;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -23,15 +28,20 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs?: 
       // socket with a bare one; the connection is then closed and the unread rest discarded.
       reading.catch(() => {});
       const deadline = new Promise<never>((_resolve, reject) => {
-        timer = setTimeout(() => reject(new HttpProblem(408, 'request_timeout', `the body was not received within ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new HttpProblem(408, 'request_timeout', `the body was not received within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
       });
       bytes = await Promise.race([reading, deadline]);
     }
   } catch (error) {
     if (error instanceof HttpProblem) throw error;
     const type = (error as { type?: string }).type;
-    if (type === 'entity.too.large') throw new HttpProblem(413, 'body_too_large', `body is larger than the limit of ${limit} bytes`);
-    if (type === 'request.size.invalid') throw new HttpProblem(400, 'incomplete_body', 'body length does not match Content-Length');
+    if (type === 'entity.too.large')
+      throw new HttpProblem(413, 'body_too_large', `body is larger than the limit of ${limit} bytes`);
+    if (type === 'request.size.invalid')
+      throw new HttpProblem(400, 'incomplete_body', 'body length does not match Content-Length');
     if (type === 'request.aborted') throw new HttpProblem(400, 'request_aborted', 'the client aborted the request');
     throw error;
   } finally {

@@ -50,8 +50,10 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.use(async function problems(ctx, next) {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) throw new HttpProblem(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
-      if (ctx.status === 405) throw new HttpProblem(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
+      if (ctx.status === 404 && ctx.body === undefined)
+        throw new HttpProblem(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
+      if (ctx.status === 405)
+        throw new HttpProblem(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
     } catch (error) {
       const problem = error instanceof HttpProblem ? error : undefined;
       if (!problem) deps.log.error({ err: error, path: ctx.path }, 'Request failed.');
@@ -63,7 +65,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
       ctx.status = answer.status;
       ctx.body = answer.toJSON();
       // An unread body over the limit would otherwise keep streaming into a closed handler.
-      if (answer.status === 413 || answer.status === 401 || answer.status === 415 || answer.status === 408) ctx.set('Connection', 'close');
+      if (answer.status === 413 || answer.status === 401 || answer.status === 415 || answer.status === 408)
+        ctx.set('Connection', 'close');
     }
   });
   app.use(router.routes());

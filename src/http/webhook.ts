@@ -22,7 +22,12 @@ const BODY_DEADLINE_MARGIN_MS = 500;
  * type, read the body within its limit, validate and store durably; answer 200 only after the
  * write is durable, 503 when the store cannot write, so Wassenger retries.
  */
-export function webhookHandler(deps: { settings: () => WebhookSettings; ingest: Ingest; log: Logger; metrics: Metrics }) {
+export function webhookHandler(deps: {
+  settings: () => WebhookSettings;
+  ingest: Ingest;
+  log: Logger;
+  metrics: Metrics;
+}) {
   return async function receiveWebhook(ctx: Koa.Context): Promise<void> {
     const started = process.hrtime.bigint();
     const settings = deps.settings();
@@ -34,7 +39,9 @@ export function webhookHandler(deps: { settings: () => WebhookSettings; ingest: 
       const type = ctx.get('content-type') || 'none';
       throw new HttpProblem(415, 'unsupported_media_type', `Content-Type must be application/json (got ${type})`);
     }
-    const timeout = settings.requestTimeout ? Math.max(settings.requestTimeout - BODY_DEADLINE_MARGIN_MS, settings.requestTimeout / 2) : undefined;
+    const timeout = settings.requestTimeout
+      ? Math.max(settings.requestTimeout - BODY_DEADLINE_MARGIN_MS, settings.requestTimeout / 2)
+      : undefined;
     const body = await readBody(ctx.req, settings.bodyLimit, timeout);
     let result;
     try {
@@ -51,7 +58,10 @@ export function webhookHandler(deps: { settings: () => WebhookSettings; ingest: 
     deps.metrics.events.inc({ outcome: 'accepted' }, result.accepted);
     deps.metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
     deps.metrics.ingestSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    deps.log.debug({ eventIds: result.eventIds, accepted: result.accepted, duplicates: result.duplicates }, 'Webhook stored.');
+    deps.log.debug(
+      { eventIds: result.eventIds, accepted: result.accepted, duplicates: result.duplicates },
+      'Webhook stored.',
+    );
     ctx.status = 200;
     ctx.body = { ok: true, accepted: result.accepted, duplicates: result.duplicates };
   };

@@ -49,10 +49,14 @@ export function createIngest(options: IngestOptions) {
     try {
       json = JSON.parse(rawBody);
     } catch (error) {
-      return { ok: false, problem: { error: 'invalid_json', message: `body is not valid JSON: ${(error as Error).message}` } };
+      return {
+        ok: false,
+        problem: { error: 'invalid_json', message: `body is not valid JSON: ${(error as Error).message}` },
+      };
     }
     const parsed = parseWebhookBody(json);
-    if (!parsed.ok) return { ok: false, problem: { error: 'invalid_payload', message: parsed.error, issues: parsed.issues } };
+    if (!parsed.ok)
+      return { ok: false, problem: { error: 'invalid_payload', message: parsed.error, issues: parsed.issues } };
     const now = receivedAt.getTime();
     const routes = options.routes();
     const normalized = parsed.items.map((item) => normalizeItem(item, receivedAt));
@@ -60,13 +64,22 @@ export function createIngest(options: IngestOptions) {
     const unmatched: RoutedEvent[] = [];
     const debug = options.log?.isLevelEnabled('debug') ?? false;
     const events = normalized.map((event, itemIndex): NewEvent => {
-      const stored = { id: event.id, event: event.event, itemIndex, chatId: event.chat?.id, contactPhone: event.contact?.phone };
+      const stored = {
+        id: event.id,
+        event: event.event,
+        itemIndex,
+        chatId: event.chat?.id,
+        contactPhone: event.contact?.phone,
+      };
       let plan: ReturnType<typeof planEvent>;
       try {
         plan = planEvent(event, routes);
       } catch (error) {
         // Never refuse a webhook for a route's fault: store it unrouted; the routing stage retries and logs it.
-        options.log?.error({ eventId: event.id, err: error }, 'Routing failed at ingest; the event is stored unrouted.');
+        options.log?.error(
+          { eventId: event.id, err: error },
+          'Routing failed at ingest; the event is stored unrouted.',
+        );
         return stored;
       }
       if (plan.matched.length === 0) unmatched.push(event);
@@ -86,7 +99,12 @@ export function createIngest(options: IngestOptions) {
       options.onLeased(result!.leased.map((delivery) => ({ ...delivery, event: normalized[delivery.itemIndex] })));
     }
     if (result!.accepted > 0 && pendingFor.size > 0) options.onPlanned(pendingFor);
-    return { ok: true, accepted: result!.accepted, duplicates: result!.duplicates, eventIds: events.map((event) => event.id) };
+    return {
+      ok: true,
+      accepted: result!.accepted,
+      duplicates: result!.duplicates,
+      eventIds: events.map((event) => event.id),
+    };
   };
 }
 

@@ -14,7 +14,11 @@ export function scrub(text: string, secrets: readonly string[]): string {
  * fields are redacted by path, and every written line is scrubbed of the config's secret values
  * (webhook secret, every `${VAR}` value), whatever field they ended up in.
  */
-export function createLogger(options: { level: string; secrets?: () => readonly string[]; destination?: DestinationStream }): Logger {
+export function createLogger(options: {
+  level: string;
+  secrets?: () => readonly string[];
+  destination?: DestinationStream;
+}): Logger {
   const secrets = options.secrets ?? (() => []);
   return pino(
     {
@@ -22,7 +26,16 @@ export function createLogger(options: { level: string; secrets?: () => readonly 
       base: { service: 'wa-router' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ['secret', 'token', '*.secret', '*.token', 'headers.authorization', 'headers["x-webhook-secret"]', 'req.headers.authorization', 'req.headers["x-webhook-secret"]'],
+        paths: [
+          'secret',
+          'token',
+          '*.secret',
+          '*.token',
+          'headers.authorization',
+          'headers["x-webhook-secret"]',
+          'req.headers.authorization',
+          'req.headers["x-webhook-secret"]',
+        ],
         censor: '[redacted]',
       },
       hooks: {

@@ -14,15 +14,30 @@ export function createMetrics(store: Store) {
     labelNames: ['result'] as const,
     registers: [registry],
   });
-  const events = new Counter({ name: 'wa_router_events_total', help: 'Events received, by outcome (accepted, duplicate).', labelNames: ['outcome'] as const, registers: [registry] });
+  const events = new Counter({
+    name: 'wa_router_events_total',
+    help: 'Events received, by outcome (accepted, duplicate).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const ingestSeconds = new Histogram({
     name: 'wa_router_ingest_duration_seconds',
     help: 'Time from request start to the acknowledgement (body read, validation, durable write).',
     buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const deliveries = new Counter({ name: 'wa_router_deliveries_total', help: 'Delivery attempts by connector and outcome.', labelNames: ['connector', 'outcome'] as const, registers: [registry] });
-  const deadLetters = new Counter({ name: 'wa_router_dead_letters_total', help: 'Deliveries that became dead letters.', labelNames: ['connector'] as const, registers: [registry] });
+  const deliveries = new Counter({
+    name: 'wa_router_deliveries_total',
+    help: 'Delivery attempts by connector and outcome.',
+    labelNames: ['connector', 'outcome'] as const,
+    registers: [registry],
+  });
+  const deadLetters = new Counter({
+    name: 'wa_router_dead_letters_total',
+    help: 'Deliveries that became dead letters.',
+    labelNames: ['connector'] as const,
+    registers: [registry],
+  });
   const deliverySeconds = new Histogram({
     name: 'wa_router_delivery_duration_seconds',
     help: 'Duration of delivery attempts.',
@@ -30,8 +45,17 @@ export function createMetrics(store: Store) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  const unmatched = new Counter({ name: 'wa_router_unmatched_events_total', help: 'Events that matched no route.', registers: [registry] });
-  const retries = new Counter({ name: 'wa_router_retries_total', help: 'Failed attempts scheduled for another try, by connector.', labelNames: ['connector'] as const, registers: [registry] });
+  const unmatched = new Counter({
+    name: 'wa_router_unmatched_events_total',
+    help: 'Events that matched no route.',
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'wa_router_retries_total',
+    help: 'Failed attempts scheduled for another try, by connector.',
+    labelNames: ['connector'] as const,
+    registers: [registry],
+  });
   let cached: { at: number; stats: Promise<StoreStats> } | undefined;
   const stats = (): Promise<StoreStats> => {
     const now = Date.now();
@@ -50,7 +74,8 @@ export function createMetrics(store: Store) {
       this.reset();
       const now = Date.now();
       for (const [connector, counts] of Object.entries((await stats()).byConnector)) {
-        if (counts.pending > 0) this.set({ connector }, counts.oldestDueAt === undefined ? 0 : Math.max(0, now - counts.oldestDueAt) / 1000);
+        if (counts.pending > 0)
+          this.set({ connector }, counts.oldestDueAt === undefined ? 0 : Math.max(0, now - counts.oldestDueAt) / 1000);
       }
     },
   });
@@ -69,7 +94,8 @@ export function createMetrics(store: Store) {
     registers: [registry],
     async collect() {
       this.reset();
-      for (const [connector, counts] of Object.entries((await stats()).byConnector)) this.set({ connector }, counts.pending);
+      for (const [connector, counts] of Object.entries((await stats()).byConnector))
+        this.set({ connector }, counts.pending);
     },
   });
   new Gauge({
@@ -79,7 +105,8 @@ export function createMetrics(store: Store) {
     registers: [registry],
     async collect() {
       this.reset();
-      for (const [connector, counts] of Object.entries((await stats()).byConnector)) this.set({ connector }, counts.dead);
+      for (const [connector, counts] of Object.entries((await stats()).byConnector))
+        this.set({ connector }, counts.dead);
     },
   });
   /** Count one recorded attempt: its outcome, duration, a scheduled retry or a new dead letter. */
@@ -89,7 +116,18 @@ export function createMetrics(store: Store) {
     if (result.status === 'pending') retries.inc({ connector });
     if (result.status === 'dead') deadLetters.inc({ connector });
   };
-  return { registry, webhooks, events, ingestSeconds, deliveries, deadLetters, deliverySeconds, unmatched, retries, recordAttempt };
+  return {
+    registry,
+    webhooks,
+    events,
+    ingestSeconds,
+    deliveries,
+    deadLetters,
+    deliverySeconds,
+    unmatched,
+    retries,
+    recordAttempt,
+  };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;

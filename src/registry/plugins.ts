@@ -11,7 +11,11 @@ import { definitionProblems, type ConnectorRegistry } from './registry.ts';
  * lets a plain `.js` file in a mounted folder use the router's own zod without resolving packages.
  * Throws an Error whose message names the file and what is wrong with it.
  */
-export async function loadPlugin(registry: ConnectorRegistry, file: string, baseDir: string): Promise<ConnectorDefinition> {
+export async function loadPlugin(
+  registry: ConnectorRegistry,
+  file: string,
+  baseDir: string,
+): Promise<ConnectorDefinition> {
   const path = isAbsolute(file) ? file : resolve(baseDir, file);
   if (!existsSync(path)) throw new Error(`cannot load plugin ${file}: file not found (${path})`);
   let module: { default?: unknown };
@@ -21,7 +25,8 @@ export async function loadPlugin(registry: ConnectorRegistry, file: string, base
     throw new Error(`cannot load plugin ${file}: ${importFailure(error)}`);
   }
   let exported = module.default;
-  if (exported === undefined) throw new Error(`plugin ${file} has no default export (export default defineConnector({...}))`);
+  if (exported === undefined)
+    throw new Error(`plugin ${file} has no default export (export default defineConnector({...}))`);
   if (typeof exported === 'function') {
     try {
       exported = await (exported as (sdkApi: typeof sdk) => unknown)(sdk);

@@ -18,7 +18,8 @@ export function definitionProblems(value: unknown): string[] {
   if (value === null || typeof value !== 'object') return ['the default export is not a connector definition object'];
   const def = value as Record<string, unknown>;
   const problems: string[] = [];
-  if (def.sdkVersion !== SDK_VERSION) problems.push(`sdkVersion must be ${SDK_VERSION} (got ${JSON.stringify(def.sdkVersion)})`);
+  if (def.sdkVersion !== SDK_VERSION)
+    problems.push(`sdkVersion must be ${SDK_VERSION} (got ${JSON.stringify(def.sdkVersion)})`);
   if (typeof def.type !== 'string' || !CONNECTOR_TYPE_PATTERN.test(def.type)) {
     problems.push(`type must be a lower snake_case name like "acme_crm" (got ${JSON.stringify(def.type)})`);
   }
@@ -26,12 +27,15 @@ export function definitionProblems(value: unknown): string[] {
   if (!isSchema(def.config)) problems.push('config must be a zod schema (an object with safeParse)');
   if (def.params !== undefined && !isSchema(def.params)) problems.push('params must be a zod schema when given');
   if (typeof def.create !== 'function') problems.push('create must be a function (config, ctx) => connector');
-  if (def.delivery !== undefined && (def.delivery === null || typeof def.delivery !== 'object')) problems.push('delivery must be an object when given');
+  if (def.delivery !== undefined && (def.delivery === null || typeof def.delivery !== 'object'))
+    problems.push('delivery must be an object when given');
   return problems;
 }
 
 function isSchema(value: unknown): boolean {
-  return value !== null && typeof value === 'object' && typeof (value as { safeParse?: unknown }).safeParse === 'function';
+  return (
+    value !== null && typeof value === 'object' && typeof (value as { safeParse?: unknown }).safeParse === 'function'
+  );
 }
 
 /** Connector types by name: the built-ins plus the plugins of the config. Duplicates are refused. */

@@ -20,13 +20,25 @@ export function planEvent(event: RoutedEvent, routes: readonly CompiledRoute[]):
     for (const target of route.targets) {
       if (taken.has(target.connector)) continue;
       taken.add(target.connector);
-      deliveries.push({ connector: target.connector, route: route.name, params: target.rawParams, chatKey: event.chat?.id });
+      deliveries.push({
+        connector: target.connector,
+        route: route.name,
+        params: target.rawParams,
+        chatKey: event.chat?.id,
+      });
     }
   }
   return { matched, deliveries };
 }
 
 /** The debug line of a routing decision, the same from ingest and from the routing stage. */
-export function logPlan(log: { debug(fields: object, message: string): void }, event: RoutedEvent, plan: EventPlan): void {
-  log.debug({ eventId: event.id, event: event.event, routes: plan.matched }, plan.matched.length === 0 ? 'Event matched no route.' : 'Event routed.');
+export function logPlan(
+  log: { debug(fields: object, message: string): void },
+  event: RoutedEvent,
+  plan: EventPlan,
+): void {
+  log.debug(
+    { eventId: event.id, event: event.event, routes: plan.matched },
+    plan.matched.length === 0 ? 'Event matched no route.' : 'Event routed.',
+  );
 }

@@ -19,13 +19,7 @@ import type { RoutedEvent } from '../domain/event.ts';
  */
 
 /** A value as written in the YAML config: what literals and operator arguments can hold. */
-export type WhenValue =
-  | string
-  | number
-  | boolean
-  | null
-  | readonly WhenValue[]
-  | { readonly [key: string]: WhenValue };
+export type WhenValue = string | number | boolean | null | readonly WhenValue[] | { readonly [key: string]: WhenValue };
 
 /** Operators that test the value at one path; several in one mapping are ANDed. */
 export interface WhenOperators {
@@ -139,7 +133,8 @@ function compileDocument(document: unknown, path: ErrorPath): Match {
     if (condition === undefined) continue;
     const here = [...path, key];
     if (key === '$and' || key === '$or') {
-      if (!Array.isArray(condition) || condition.length === 0) fail(here, 'expected a non-empty list of filter documents');
+      if (!Array.isArray(condition) || condition.length === 0)
+        fail(here, 'expected a non-empty list of filter documents');
       const parts = condition.map((item: unknown, index) => compileDocument(item, [...here, index]));
       conjuncts.push(key === '$and' ? allOf(parts) : anyOf(parts));
     } else if (key === '$not') {
@@ -155,7 +150,13 @@ function compileDocument(document: unknown, path: ErrorPath): Match {
 }
 
 /** Adds to `out` the matchers of `key: condition`; nested field mappings flatten into dotted paths. */
-function compileCondition(prefix: readonly string[], key: string, condition: unknown, path: ErrorPath, out: Match[]): void {
+function compileCondition(
+  prefix: readonly string[],
+  key: string,
+  condition: unknown,
+  path: ErrorPath,
+  out: Match[],
+): void {
   const segments = [...prefix, ...key.split('.')];
   if (segments.includes('')) fail(path, `path "${segments.join('.')}" has an empty segment`);
   if (isMapping(condition)) {
@@ -243,7 +244,11 @@ function compileOperators(operators: Readonly<Record<string, unknown>>, path: Er
         break;
       }
       case '$not': {
-        if (!isMapping(argument) || Object.keys(argument).length === 0 || !Object.keys(argument).every((k) => k.startsWith('$'))) {
+        if (
+          !isMapping(argument) ||
+          Object.keys(argument).length === 0 ||
+          !Object.keys(argument).every((k) => k.startsWith('$'))
+        ) {
           fail(here, 'expected an operator mapping');
         }
         const test = compileOperators(argument, here);
@@ -351,7 +356,8 @@ function comparison(operator: '$gt' | '$gte' | '$lt' | '$lte', bound: unknown, p
 /** Substring of a string, or element of a list (by deep equality, never by substring). */
 function contains(needle: WhenValue): Test {
   if (typeof needle === 'string') {
-    return (value) => (typeof value === 'string' ? value.includes(needle) : Array.isArray(value) && value.includes(needle));
+    return (value) =>
+      typeof value === 'string' ? value.includes(needle) : Array.isArray(value) && value.includes(needle);
   }
   if (needle === null || typeof needle !== 'object') return (value) => Array.isArray(value) && value.includes(needle);
   return (value) => Array.isArray(value) && someDeepEqual(value, needle);

@@ -37,7 +37,12 @@ const CHAT_FIELDS = {
   labels: 'labels',
 } as const satisfies FieldsOf<EventChat>;
 
-const CONTACT_FIELDS = { wid: 'text', phone: 'text', name: 'text', metadata: 'metadata' } as const satisfies FieldsOf<EventContact>;
+const CONTACT_FIELDS = {
+  wid: 'text',
+  phone: 'text',
+  name: 'text',
+  metadata: 'metadata',
+} as const satisfies FieldsOf<EventContact>;
 
 const MESSAGE_FIELDS = {
   id: 'text',
@@ -88,7 +93,10 @@ function checkDocument(document: unknown, path: Path, depth: number, allowEmpty:
   if (depth > MAX_DEPTH) return report(path, 'filter nested too deeply');
   if (!isMapping(document)) {
     const hint = depth === 0 ? '; omit "when" or write {} to match every event' : '';
-    return report(path, `expected a filter document (a mapping of paths to conditions), got ${describe(document)}${hint}`);
+    return report(
+      path,
+      `expected a filter document (a mapping of paths to conditions), got ${describe(document)}${hint}`,
+    );
   }
   const entries = Object.entries(document).filter(([, condition]) => condition !== undefined);
   if (entries.length === 0 && !allowEmpty) {
@@ -165,7 +173,13 @@ function checkPath(
  * The kind reached by following `segments` from `parent`. An unknown name is reported once,
  * with the nearest valid path, and what lies below it is then left unchecked ('open').
  */
-function descend(parent: FieldKind, before: readonly string[], segments: readonly string[], path: Path, report: Report): FieldKind {
+function descend(
+  parent: FieldKind,
+  before: readonly string[],
+  segments: readonly string[],
+  path: Path,
+  report: Report,
+): FieldKind {
   let kind = parent;
   const walked = [...before];
   for (const [index, segment] of segments.entries()) {
@@ -263,10 +277,17 @@ function checkOperators(
         else report(here, `$startsWith expects a string, got ${describe(argument)}`);
         break;
       case '$not':
-        if (isMapping(argument) && Object.keys(argument).length > 0 && Object.keys(argument).every((k) => k.startsWith('$'))) {
+        if (
+          isMapping(argument) &&
+          Object.keys(argument).length > 0 &&
+          Object.keys(argument).every((k) => k.startsWith('$'))
+        ) {
           checkOperators(argument, kind, segments, here, depth + 1, report);
         } else {
-          report(here, `under a path, $not expects operators such as { $regex: "…" } (for "not equal" use $ne), got ${describe(argument)}`);
+          report(
+            here,
+            `under a path, $not expects operators such as { $regex: "…" } (for "not equal" use $ne), got ${describe(argument)}`,
+          );
         }
         break;
       case '$and':
@@ -329,7 +350,10 @@ function checkOperand(kind: FieldKind, segments: readonly string[], value: unkno
     } else if (structured && !(kind === 'labels' && Array.isArray(value))) {
       report(path, `${name} holds text, never ${describe(value)}`);
     } else if (typeof kind === 'object' && typeof value === 'string' && !kind.oneOf.includes(value)) {
-      report(path, `${JSON.stringify(value)} is not a possible ${name}${didYouMean(value, kind.oneOf)}; expected one of ${kind.oneOf.join(', ')}`);
+      report(
+        path,
+        `${JSON.stringify(value)} is not a possible ${name}${didYouMean(value, kind.oneOf)}; expected one of ${kind.oneOf.join(', ')}`,
+      );
     }
   } else if (kind === 'boolean') {
     if (value === 'true' || value === 'false') {

@@ -26,22 +26,29 @@ export const DELIVERY_DESCRIPTIONS: Record<keyof DeliveryPolicy, string> = {
   maxBatch: 'Deliveries handed to one deliver() call.',
   maxInFlight: 'Concurrent deliver() calls for this connector.',
   ratePerSec: 'Deliveries started per second; 0 means unlimited.',
-  callsPerSec: 'deliver() calls started per second, whatever their batch size; 0 means unlimited (for services that limit requests, not items).',
+  callsPerSec:
+    'deliver() calls started per second, whatever their batch size; 0 means unlimited (for services that limit requests, not items).',
   timeoutMs: 'Deadline of one call in milliseconds; past it the batch is retried.',
   maxAttempts: 'Attempts before a delivery becomes a dead letter.',
   maxAgeMs: 'A retry that would land later than this (ms after receipt) becomes a dead letter.',
-  backoffBaseMs: 'First backoff step: the n-th retry waits a random time up to min(maxBackoffMs, base·2^(n-1)), and at least Retry-After.',
+  backoffBaseMs:
+    'First backoff step: the n-th retry waits a random time up to min(maxBackoffMs, base·2^(n-1)), and at least Retry-After.',
   maxBackoffMs: 'Longest wait between two attempts.',
   orderBy: '"chat": one delivery per chat in flight, none overtaking an earlier one.',
 };
 
 /** The JSON Schema of a zod schema as the user writes it; unrepresentable parts accept anything. */
-export function inputSchema(schema: z.ZodType, override?: (ctx: { zodSchema: unknown; jsonSchema: JsonSchema }) => void): JsonSchema {
+export function inputSchema(
+  schema: z.ZodType,
+  override?: (ctx: { zodSchema: unknown; jsonSchema: JsonSchema }) => void,
+): JsonSchema {
   return z.toJSONSchema(schema, {
     io: 'input',
     target: TARGET,
     unrepresentable: 'any',
-    ...(override ? { override: (ctx) => override({ zodSchema: ctx.zodSchema, jsonSchema: ctx.jsonSchema as JsonSchema }) } : {}),
+    ...(override
+      ? { override: (ctx) => override({ zodSchema: ctx.zodSchema, jsonSchema: ctx.jsonSchema as JsonSchema }) }
+      : {}),
   }) as JsonSchema;
 }
 
@@ -56,12 +63,16 @@ export function deliveryDefaults(definition: ConnectorDefinition): DeliveryPolic
  */
 function embed(schema: JsonSchema, prefix: string, into: Record<string, unknown>): JsonSchema {
   const { $schema: _ignored, definitions, ...rest } = schema;
-  const rename = (ref: string): string => (ref.startsWith(REF_PREFIX) ? `${REF_PREFIX}${prefix}.${ref.slice(REF_PREFIX.length)}` : ref);
+  const rename = (ref: string): string =>
+    ref.startsWith(REF_PREFIX) ? `${REF_PREFIX}${prefix}.${ref.slice(REF_PREFIX.length)}` : ref;
   const rewrite = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(rewrite);
     if (value === null || typeof value !== 'object') return value;
     return Object.fromEntries(
-      Object.entries(value).map(([key, child]) => [key, key === '$ref' && typeof child === 'string' ? rename(child) : rewrite(child)]),
+      Object.entries(value).map(([key, child]) => [
+        key,
+        key === '$ref' && typeof child === 'string' ? rename(child) : rewrite(child),
+      ]),
     );
   };
   for (const [name, definition] of Object.entries((definitions ?? {}) as Record<string, unknown>)) {
@@ -92,7 +103,10 @@ function connectorEntry(definition: ConnectorDefinition, into: Record<string, un
       description: definition.summary,
       type: 'object',
       required: ['type'],
-      properties: { type: { const: definition.type, description: definition.summary }, delivery: deliverySchema(definition, into) },
+      properties: {
+        type: { const: definition.type, description: definition.summary },
+        delivery: deliverySchema(definition, into),
+      },
       allOf: [own],
     };
   }
@@ -109,7 +123,9 @@ function connectorEntry(definition: ConnectorDefinition, into: Record<string, un
       ...(properties as Record<string, unknown>),
       delivery: deliverySchema(definition, into),
     },
-    ...(definition.examples?.length ? { examples: definition.examples.map((example) => ({ type: definition.type, ...(example.config as object) })) } : {}),
+    ...(definition.examples?.length
+      ? { examples: definition.examples.map((example) => ({ type: definition.type, ...(example.config as object) })) }
+      : {}),
   };
 }
 
@@ -117,7 +133,7 @@ function paramsSchema(definitions: readonly ConnectorDefinition[], into: Record<
   const withParams = definitions.filter((definition) => definition.params);
   return {
     description:
-      'Parameters for this route, checked against the `params` of the connector\'s type: ' +
+      "Parameters for this route, checked against the `params` of the connector's type: " +
       withParams.map((definition) => definition.type).join(', ') +
       '. The types are listed here for completion; `wa-router validate` checks the one that applies.',
     type: 'object',
@@ -150,7 +166,7 @@ export function configJsonSchema(definitions: readonly ConnectorDefinition[]): J
 
   for (const definition of sorted) defs[`connector.${definition.type}`] = connectorEntry(definition, defs);
   defs.connector = {
-    description: 'A connector instance: `type` picks the connector type; the other fields are that type\'s.',
+    description: "A connector instance: `type` picks the connector type; the other fields are that type's.",
     type: 'object',
     required: ['type'],
     properties: {
@@ -185,7 +201,8 @@ export function configJsonSchema(definitions: readonly ConnectorDefinition[]): J
     $schema,
     $id: 'https://github.com/wa-router/wa-router/config/wa-router.schema.json',
     title: 'wa-router config',
-    description: 'The wa-router config file (config/wa-router.yaml). Generated from the zod schemas by `npm run generate`; `wa-router validate` is the final word.',
+    description:
+      'The wa-router config file (config/wa-router.yaml). Generated from the zod schemas by `npm run generate`; `wa-router validate` is the final word.',
     ...rest,
     definitions: Object.fromEntries(Object.entries(defs).sort(([a], [b]) => a.localeCompare(b))),
   });
@@ -193,14 +210,32 @@ export function configJsonSchema(definitions: readonly ConnectorDefinition[]): J
 
 /** Formats draft-07 defines; zod's own (e.g. "starts_with") would only puzzle editors. */
 const STANDARD_FORMATS = new Set([
-  'date-time', 'date', 'time', 'email', 'idn-email', 'hostname', 'idn-hostname', 'ipv4', 'ipv6',
-  'uri', 'uri-reference', 'iri', 'iri-reference', 'uri-template', 'json-pointer', 'relative-json-pointer', 'regex',
+  'date-time',
+  'date',
+  'time',
+  'email',
+  'idn-email',
+  'hostname',
+  'idn-hostname',
+  'ipv4',
+  'ipv6',
+  'uri',
+  'uri-reference',
+  'iri',
+  'iri-reference',
+  'uri-template',
+  'json-pointer',
+  'relative-json-pointer',
+  'regex',
 ]);
 
 /** The shape zod gives `z.json()` (a template tree), with its self-reference written SELF. */
 const JSON_VALUE_SHAPE = JSON.stringify({
   anyOf: [
-    { type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'null' },
+    { type: 'string' },
+    { type: 'number' },
+    { type: 'boolean' },
+    { type: 'null' },
     { type: 'array', items: { $ref: 'SELF' } },
     { type: 'object', propertyNames: { type: 'string' }, additionalProperties: { $ref: 'SELF' } },
   ],
@@ -235,9 +270,7 @@ function tidy(doc: JsonSchema): JsonSchema {
         const name = child.slice(REF_PREFIX.length);
         out[key] = `${REF_PREFIX}${renames.get(name) ?? name}`;
       } else if (key === 'format' && typeof child === 'string' && !STANDARD_FORMATS.has(child)) {
-        continue;
       } else if ((key === 'maximum' || key === 'minimum') && Math.abs(child as number) === Number.MAX_SAFE_INTEGER) {
-        continue;
       } else {
         out[key] = walk(child);
       }
@@ -252,7 +285,10 @@ function tidy(doc: JsonSchema): JsonSchema {
   }
   const { definitions: _old, ...rest } = doc;
   const body = walk(rest) as JsonSchema;
-  return { ...body, definitions: Object.fromEntries(Object.entries(definitions).sort(([a], [b]) => a.localeCompare(b))) };
+  return {
+    ...body,
+    definitions: Object.fromEntries(Object.entries(definitions).sort(([a], [b]) => a.localeCompare(b))),
+  };
 }
 
 /** The `with` property of the object form of a route target, found in the generated tree. */

@@ -15,7 +15,9 @@ export async function definitionsFor(configFile: string | undefined): Promise<Co
   if (configFile !== undefined) {
     const path = resolve(configFile);
     const doc = parse(await readFile(path, 'utf8')) as { plugins?: unknown } | null;
-    const plugins = Array.isArray(doc?.plugins) ? doc.plugins.filter((plugin): plugin is string => typeof plugin === 'string') : [];
+    const plugins = Array.isArray(doc?.plugins)
+      ? doc.plugins.filter((plugin): plugin is string => typeof plugin === 'string')
+      : [];
     for (const plugin of plugins) await loadPlugin(registry, plugin, dirname(path));
   }
   return registry.types().map((type) => registry.get(type)!.definition);

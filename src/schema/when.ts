@@ -13,7 +13,16 @@ const scalar = { type: ['string', 'number', 'boolean', 'null'] };
 const KNOWN_PATHS: Record<string, { description: string; enum?: string[]; examples?: string[] }> = {
   event: {
     description: 'Event name.',
-    examples: ['message:in:new', 'message:out:new', 'message:out:ack', 'message:out:failed', 'message:update', 'message:reaction', 'chat:update', 'contact:update'],
+    examples: [
+      'message:in:new',
+      'message:out:new',
+      'message:out:ack',
+      'message:out:failed',
+      'message:update',
+      'message:reaction',
+      'chat:update',
+      'contact:update',
+    ],
   },
   id: { description: 'Stable idempotency key of the event (evt_…).' },
   receivedAt: { description: 'ISO time the router received the event.' },
@@ -28,7 +37,7 @@ const KNOWN_PATHS: Record<string, { description: string; enum?: string[]; exampl
   'contact.name': { description: 'Contact name.' },
   'contact.wid': { description: 'Contact WhatsApp id.' },
   'message.type': { description: 'Message type (text, image, …).' },
-  'message.body': { description: 'Message text (an image\'s caption).' },
+  'message.body': { description: "Message text (an image's caption)." },
   'message.fromMe': { description: 'true for messages sent by the device.' },
   'message.from': { description: 'Sender id.' },
   'message.to': { description: 'Recipient id.' },
@@ -68,7 +77,11 @@ export const WHEN_DEFINITIONS: Record<string, unknown> = {
           path,
           info.enum
             ? { description: info.description, anyOf: [{ enum: info.enum }, ref('when.operators')] }
-            : { description: info.description, ...(info.examples ? { examples: info.examples } : {}), ...ref('when.condition') },
+            : {
+                description: info.description,
+                ...(info.examples ? { examples: info.examples } : {}),
+                ...ref('when.condition'),
+              },
         ]),
       ),
     },
@@ -88,7 +101,10 @@ export const WHEN_DEFINITIONS: Record<string, unknown> = {
     type: 'object',
     minProperties: 1,
     properties: Object.fromEntries(
-      Object.entries(OPERATOR_DESCRIPTIONS).map(([operator, [description, schema]]) => [operator, { description, ...schema }]),
+      Object.entries(OPERATOR_DESCRIPTIONS).map(([operator, [description, schema]]) => [
+        operator,
+        { description, ...schema },
+      ]),
     ),
     additionalProperties: false,
   },

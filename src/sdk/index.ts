@@ -5,7 +5,14 @@
 export { z } from 'zod';
 export { DEFAULT_DELIVERY_POLICY, SDK_VERSION, defineConnector } from './connector.ts';
 export type {
-  Connector, ConnectorContext, ConnectorDefinition, ConnectorExample, ConnectorLogger, ConnectorState, Delivery, DeliveryPolicy,
+  Connector,
+  ConnectorContext,
+  ConnectorDefinition,
+  ConnectorExample,
+  ConnectorLogger,
+  ConnectorState,
+  Delivery,
+  DeliveryPolicy,
 } from './connector.ts';
 export { delivered, failed, retry, skipped } from './outcome.ts';
 export type { Outcome } from './outcome.ts';
@@ -15,9 +22,24 @@ export { httpRequest } from './http-request.ts';
 export { detailOf, failure, ok, request, stop } from './json-api.ts';
 export type { ApiClient, ApiResponse, Result } from './json-api.ts';
 export type { HttpRequestInit, HttpResponse } from './http-request.ts';
-export { TemplateError, compileTemplate, compileTree, compileUrlTemplate, template, templateTree, urlTemplate } from './template.ts';
+export {
+  TemplateError,
+  compileTemplate,
+  compileTree,
+  compileUrlTemplate,
+  template,
+  templateTree,
+  urlTemplate,
+} from './template.ts';
 export type { Template, TemplateTree } from './template.ts';
 export { templateScope } from './scope.ts';
 export type {
-  ChatType, EventChat, EventContact, EventDevice, EventMedia, EventMessage, EventQuoted, RoutedEvent,
+  ChatType,
+  EventChat,
+  EventContact,
+  EventDevice,
+  EventMedia,
+  EventMessage,
+  EventQuoted,
+  RoutedEvent,
 } from '../domain/event.ts';

@@ -38,12 +38,22 @@ const MAX_DETAIL = 300;
  * One JSON request to a path under the client's base URL. Resolves with any HTTP answer; a request
  * that got no answer ends the delivery (`retry`), with `maybeApplied: false` when it surely never left.
  */
-export async function request(client: ApiClient, method: string, path: string, body: unknown, signal: AbortSignal): Promise<Result<ApiResponse>> {
+export async function request(
+  client: ApiClient,
+  method: string,
+  path: string,
+  body: unknown,
+  signal: AbortSignal,
+): Promise<Result<ApiResponse>> {
   let response;
   try {
     response = await httpRequest(client.baseUrl + path, {
       method,
-      headers: { ...client.headers, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        ...client.headers,
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
       maxResponseBytes: 256 * 1024,
@@ -63,7 +73,9 @@ export async function request(client: ApiClient, method: string, path: string, b
 
 /** The service's error message (`message`, plus `category` / `errorCode` / `policyName`), short, for reasons. */
 export function detailOf(response: ApiResponse): string {
-  const json = response.json as { message?: unknown; category?: unknown; errorCode?: unknown; policyName?: unknown } | undefined;
+  const json = response.json as
+    | { message?: unknown; category?: unknown; errorCode?: unknown; policyName?: unknown }
+    | undefined;
   const label = [json?.category, json?.errorCode, json?.policyName].find((v) => typeof v === 'string');
   const message = typeof json?.message === 'string' ? json.message : response.text;
   const text = `${label ? `${String(label)}: ` : ''}${message}`.replace(/\s+/g, ' ').trim();
@@ -76,13 +88,20 @@ export function detailOf(response: ApiResponse): string {
  */
 export function failure(client: ApiClient, response: ApiResponse, what: string): Outcome {
   const detail = detailOf(response);
-  if (response.status === 401) return failed(`${client.service} rejected the API token while ${what} (HTTP 401 ${detail})`);
-  if (response.status === 403) return failed(`${client.service} refused ${what} (HTTP 403 ${detail}): check the token's scopes`);
+  if (response.status === 401)
+    return failed(`${client.service} rejected the API token while ${what} (HTTP 401 ${detail})`);
+  if (response.status === 403)
+    return failed(`${client.service} refused ${what} (HTTP 403 ${detail}): check the token's scopes`);
   if (response.status === 429) {
-    return retry(`${client.service} rate limit while ${what} (HTTP 429 ${detail})`, parseRetryAfter(headerOf(response, 'retry-after')) ?? 10_000);
+    return retry(
+      `${client.service} rate limit while ${what} (HTTP 429 ${detail})`,
+      parseRetryAfter(headerOf(response, 'retry-after')) ?? 10_000,
+    );
   }
   const outcome = classifyHttpStatus(response.status, response.headers, detail);
-  return 'reason' in outcome ? { ...outcome, reason: `${client.service}: ${what}: ${outcome.reason}` } : failed(`${client.service}: ${what}: unexpected HTTP ${response.status}`);
+  return 'reason' in outcome
+    ? { ...outcome, reason: `${client.service}: ${what}: ${outcome.reason}` }
+    : failed(`${client.service}: ${what}: unexpected HTTP ${response.status}`);
 }
 
 function headerOf(response: ApiResponse, name: string): string | undefined {

@@ -35,7 +35,9 @@ function createEngine(outputEscape?: (value: unknown) => string): Liquid {
 
 const plainEngine = createEngine();
 /** For URLs: every value written by `{{ }}` is percent-encoded, so event data cannot change the path or host. */
-const urlEngine = createEngine((value) => encodeURIComponent(value === undefined || value === null ? '' : String(value)));
+const urlEngine = createEngine((value) =>
+  encodeURIComponent(value === undefined || value === null ? '' : String(value)),
+);
 
 /** Matches a template that is exactly one output tag, whose value keeps its type. */
 const SINGLE_EXPRESSION = /^\s*\{\{-?([^{}]*?)-?\}\}\s*$/;
@@ -81,10 +83,12 @@ function compileWith(liquid: Liquid, source: string, keepTypes: boolean): Templa
       const value = new Value(single[1]!.trim(), liquid);
       const slow = (scope: object): unknown => toValueSync(value.value(contextFor(liquid, scope), false));
       const path = pathOf(single[1]!.trim());
-      const render = path ? (scope: object): unknown => {
-        const found = readPath(scope, path);
-        return found === UNSURE ? slow(scope) : found;
-      } : slow;
+      const render = path
+        ? (scope: object): unknown => {
+            const found = readPath(scope, path);
+            return found === UNSURE ? slow(scope) : found;
+          }
+        : slow;
       return { source, render, renderString: (scope) => asText(render(scope)) };
     }
     if (!source.includes('{{') && !source.includes('{%')) {
@@ -108,7 +112,17 @@ function compileWith(liquid: Liquid, source: string, keepTypes: boolean): Templa
 
 /** Identifier segments only; Liquid's literals and special properties are left to Liquid. */
 const PLAIN_PATH = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$/;
-const LIQUID_NAMES: ReadonlySet<string> = new Set(['true', 'false', 'nil', 'null', 'empty', 'blank', 'size', 'first', 'last']);
+const LIQUID_NAMES: ReadonlySet<string> = new Set([
+  'true',
+  'false',
+  'nil',
+  'null',
+  'empty',
+  'blank',
+  'size',
+  'first',
+  'last',
+]);
 /** readPath's answer when only Liquid can say. */
 const UNSURE: unique symbol = Symbol('unsure');
 
@@ -122,7 +136,12 @@ function readPath(scope: object, path: readonly string[]): unknown {
   let current: unknown = scope;
   for (const name of path) {
     if (current === undefined || current === null) return current;
-    if (typeof current !== 'object' || Array.isArray(current) || typeof (current as { toLiquid?: unknown }).toLiquid === 'function') return UNSURE;
+    if (
+      typeof current !== 'object' ||
+      Array.isArray(current) ||
+      typeof (current as { toLiquid?: unknown }).toLiquid === 'function'
+    )
+      return UNSURE;
     current = Object.hasOwn(current, name) ? (current as Record<string, unknown>)[name] : undefined;
     if (typeof current === 'function') return UNSURE;
   }
@@ -185,7 +204,8 @@ export function compileTree(value: unknown): TemplateTree {
         const out: Record<string, unknown> = {};
         for (const [key, child] of entries) {
           const rendered = child.render(scope);
-          if (rendered !== undefined) Object.defineProperty(out, key, { value: rendered, enumerable: true, writable: true, configurable: true });
+          if (rendered !== undefined)
+            Object.defineProperty(out, key, { value: rendered, enumerable: true, writable: true, configurable: true });
         }
         return out;
       },
@@ -198,7 +218,10 @@ function compileOrIssue<T>(compile: () => T, ctx: z.RefinementCtx): T {
   try {
     return compile();
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `invalid template: ${error instanceof Error ? error.message : String(error)}` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid template: ${error instanceof Error ? error.message : String(error)}`,
+    });
     return z.NEVER;
   }
 }
@@ -221,7 +244,5 @@ export function urlTemplate() {
 
 /** Config field holding a JSON-like tree of templates (e.g. a request body); parses to a TemplateTree. */
 export function templateTree() {
-  return z
-    .json()
-    .transform((tree, ctx) => compileOrIssue(() => compileTree(tree), ctx));
+  return z.json().transform((tree, ctx) => compileOrIssue(() => compileTree(tree), ctx));
 }

@@ -45,10 +45,14 @@ const sampleEvent: RoutedEvent = {
  */
 export async function checkConnector(definition: ConnectorDefinition, options: CheckOptions): Promise<string[]> {
   const problems: string[] = [];
-  if (definition.sdkVersion !== SDK_VERSION) problems.push(`sdkVersion is ${String(definition.sdkVersion)}, expected ${SDK_VERSION}`);
+  if (definition.sdkVersion !== SDK_VERSION)
+    problems.push(`sdkVersion is ${String(definition.sdkVersion)}, expected ${SDK_VERSION}`);
   for (const example of definition.examples ?? []) {
     const parsed = definition.config.safeParse(example.config);
-    if (!parsed.success) problems.push(`example "${example.title}" does not parse: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!parsed.success)
+      problems.push(
+        `example "${example.title}" does not parse: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+      );
   }
   const config = definition.config.safeParse(options.config);
   if (!config.success) return [...problems, `config does not parse: ${config.error.message}`];
@@ -70,9 +74,18 @@ export async function checkConnector(definition: ConnectorDefinition, options: C
   } catch (error) {
     return [...problems, `create threw: ${(error as Error).message}`];
   }
-  const events = options.events ?? [sampleEvent, { ...sampleEvent, id: 'evt_conformance_2' }, { ...sampleEvent, id: 'evt_conformance_3' }];
+  const events = options.events ?? [
+    sampleEvent,
+    { ...sampleEvent, id: 'evt_conformance_2' },
+    { ...sampleEvent, id: 'evt_conformance_3' },
+  ];
   const batch: Delivery[] = events.map((event, index) => ({
-    id: String(index + 1), idempotencyKey: `${event.id}:${context.name}`, attempt: 1, route: 'conformance', event, params,
+    id: String(index + 1),
+    idempotencyKey: `${event.id}:${context.name}`,
+    attempt: 1,
+    route: 'conformance',
+    event,
+    params,
   }));
   if (connector.preview) {
     try {
@@ -84,11 +97,15 @@ export async function checkConnector(definition: ConnectorDefinition, options: C
   try {
     const outcomes = await connector.deliver(batch, AbortSignal.timeout(10_000));
     if (!Array.isArray(outcomes) || outcomes.length !== batch.length) {
-      problems.push(`deliver returned ${Array.isArray(outcomes) ? outcomes.length : typeof outcomes} outcomes for ${batch.length} deliveries`);
+      problems.push(
+        `deliver returned ${Array.isArray(outcomes) ? outcomes.length : typeof outcomes} outcomes for ${batch.length} deliveries`,
+      );
     } else {
       outcomes.forEach((outcome, index) => {
-        if (!['delivered', 'skipped', 'retry', 'failed'].includes(outcome?.status)) problems.push(`outcome ${index} has no valid status`);
-        if (outcome?.status !== 'delivered' && !('reason' in outcome && typeof outcome.reason === 'string')) problems.push(`outcome ${index} (${outcome?.status}) has no reason`);
+        if (!['delivered', 'skipped', 'retry', 'failed'].includes(outcome?.status))
+          problems.push(`outcome ${index} has no valid status`);
+        if (outcome?.status !== 'delivered' && !('reason' in outcome && typeof outcome.reason === 'string'))
+          problems.push(`outcome ${index} (${outcome?.status}) has no reason`);
       });
     }
   } catch (error) {

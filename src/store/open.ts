@@ -14,7 +14,12 @@ export async function openStore(url: string, options: { onProblem?: (message: st
     const params = new URLSearchParams(query ?? '');
     const synchronous = params.get('synchronous') === 'normal' ? 'normal' : 'full';
     const busy = Number(params.get('busyTimeoutMs') ?? 2000);
-    return new SqliteStore({ path: path === ':memory:' ? path : resolve(path), synchronous, busyTimeoutMs: Number.isFinite(busy) ? busy : 2000, ...options });
+    return new SqliteStore({
+      path: path === ':memory:' ? path : resolve(path),
+      synchronous,
+      busyTimeoutMs: Number.isFinite(busy) ? busy : 2000,
+      ...options,
+    });
   }
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     // Loaded here, not at module load: pg costs memory at start even when the store is SQLite.

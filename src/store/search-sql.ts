@@ -24,9 +24,13 @@ export function eventSearchWhere(query: EventSearch, param: (value: string | num
   if (query.status === 'unrouted') {
     where.push('e.routed_at IS NULL');
   } else if (query.status === 'unmatched') {
-    where.push(`e.routed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq${connector})`);
+    where.push(
+      `e.routed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq${connector})`,
+    );
   } else if (query.status !== undefined) {
-    where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = ${param(query.status)}${connector})`);
+    where.push(
+      `EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND d.status = ${param(query.status)}${connector})`,
+    );
   } else if (query.connector !== undefined) {
     where.push(`EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq${connector})`);
   }

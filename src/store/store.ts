@@ -245,7 +245,12 @@ export interface EventSummary {
   readonly routedAt?: number | undefined;
   readonly chatId?: string | undefined;
   readonly contactPhone?: string | undefined;
-  readonly deliveries: { readonly id: string; readonly connector: string; readonly status: DeliveryStatus; readonly attempts: number }[];
+  readonly deliveries: {
+    readonly id: string;
+    readonly connector: string;
+    readonly status: DeliveryStatus;
+    readonly attempts: number;
+  }[];
 }
 
 export interface AttemptView {

@@ -14,7 +14,16 @@
  * - `data.chat` missing: the chat is the other side too (`from` inbound, which is the group in groups;
  *   `to` outbound), and the contact is built from `from`/`author`, `fromNumber` and `meta.notifyName`.
  */
-import type { ChatType, EventChat, EventContact, EventDevice, EventMedia, EventMessage, EventQuoted, RoutedEvent } from '../domain/event.ts';
+import type {
+  ChatType,
+  EventChat,
+  EventContact,
+  EventDevice,
+  EventMedia,
+  EventMessage,
+  EventQuoted,
+  RoutedEvent,
+} from '../domain/event.ts';
 import { eventKey } from './keys.ts';
 import {
   MessageDataSchema,
@@ -120,7 +129,11 @@ function bodyOf(body: string | null | undefined, caption: string | undefined): s
 
 function quotedOf(quoted: MessageData['quoted']): EventQuoted | undefined {
   if (!quoted) return undefined;
-  const result = compact({ id: quoted.id ?? undefined, type: quoted.type ?? undefined, body: quoted.body ?? undefined });
+  const result = compact({
+    id: quoted.id ?? undefined,
+    type: quoted.type ?? undefined,
+    body: quoted.body ?? undefined,
+  });
   return Object.keys(result).length > 0 ? result : undefined;
 }
 
@@ -176,9 +189,7 @@ function senderContact(data: MessageData, chat: EventChat | undefined, fromMe: b
 function fromQueueEntity(item: WebhookItem, data: QueueData): Parts {
   const target = data.group || data.channel || (data.phone ? phoneToWid(data.phone) : undefined);
   const chat = chatFromId(target);
-  const contact = data.phone
-    ? compact({ wid: phoneToWid(data.phone), phone: data.phone, metadata: {} })
-    : undefined;
+  const contact = data.phone ? compact({ wid: phoneToWid(data.phone), phone: data.phone, metadata: {} }) : undefined;
   const id = data.id || item.entityId || undefined;
   const message: EventMessage | undefined = id
     ? compact({
@@ -231,7 +242,8 @@ function fromContactUpdate(data: ContactData): Parts {
   const raw = data.chat?.contact ?? data.contact ?? (looksLikeContact ? data : undefined);
   const contact = contactOf(raw);
   // A contact's wid is also the id of the 1:1 chat with it, which lets per-chat ordering apply.
-  const chat = chatOf(data.chat) ?? chatFromId(contact?.wid ?? (contact?.phone ? phoneToWid(contact.phone) : undefined));
+  const chat =
+    chatOf(data.chat) ?? chatFromId(contact?.wid ?? (contact?.phone ? phoneToWid(contact.phone) : undefined));
   return { chat, contact };
 }
 

@@ -361,7 +361,11 @@ export function itemDevice(item: WebhookItem): DevicePayload | undefined {
   // `data.device` is only schema-checked for queue events, so read it defensively here.
   if (!isPlainObject(nested) || typeof nested['id'] !== 'string') return undefined;
   const { id, phone, alias } = nested;
-  return { id, phone: typeof phone === 'string' ? phone : undefined, alias: typeof alias === 'string' ? alias : undefined };
+  return {
+    id,
+    phone: typeof phone === 'string' ? phone : undefined,
+    alias: typeof alias === 'string' ? alias : undefined,
+  };
 }
 
 /** Whether objects/arrays nest deeper than `max` levels; iterative, so depth cannot overflow the stack. */

@@ -5,7 +5,6 @@ import { SECRET, SERVER_YAML, fixture, startTestRouter, type TestRouter } from '
 import { waitFor } from '../testkit/wait.ts';
 import { ADMIN_ENV, ADMIN_TOKEN, SINK_TOKEN, admin, adminConfig, inbound } from './helpers.ts';
 
-
 describe('admin API over HTTP', () => {
   let sink: HttpSink;
   let t: TestRouter;
@@ -51,7 +50,10 @@ describe('admin API over HTTP', () => {
     sink.reply({ status: 500, body: '{"error":"boom"}' });
     const payload = inbound('ADMIN-RETRY', { body: 'retry me' });
     const id = await postAndFind(payload);
-    await waitFor(async () => (await api('GET', `/events/${encodeURIComponent(id)}`)).json.deliveries?.[0]?.status === 'delivered', 'delivered after a retry');
+    await waitFor(
+      async () => (await api('GET', `/events/${encodeURIComponent(id)}`)).json.deliveries?.[0]?.status === 'delivered',
+      'delivered after a retry',
+    );
     const { status, json } = await api('GET', `/events/${encodeURIComponent(id)}`);
     assert.equal(status, 200);
     assert.equal(json.ok, true);
@@ -78,37 +80,70 @@ describe('admin API over HTTP', () => {
     await t.post(inbound('S-1', { phone: '+34 600 111 222' }));
     await t.post(inbound('S-2', { phone: '+34600111333' }));
     await t.post(JSON.parse(fixture('message-out-ack')));
-    await waitFor(async () => (await api('GET', '/events?status=unrouted')).json.events.length === 0, 'everything routed');
+    await waitFor(
+      async () => (await api('GET', '/events?status=unrouted')).json.events.length === 0,
+      'everything routed',
+    );
 
     const byPhone = await api('GET', `/events?phone=${encodeURIComponent('+34600111222')}`);
     assert.equal(byPhone.status, 200);
     assert.equal(byPhone.json.events.length, 1);
     assert.equal(byPhone.json.events[0].contactPhone, '34600111222');
     const chat = byPhone.json.events[0].chatId as string;
-    assert.deepEqual((await api('GET', `/events?chat=${encodeURIComponent(chat)}`)).json.events.map((e: { id: string }) => e.id), [byPhone.json.events[0].id]);
+    assert.deepEqual(
+      (await api('GET', `/events?chat=${encodeURIComponent(chat)}`)).json.events.map((e: { id: string }) => e.id),
+      [byPhone.json.events[0].id],
+    );
     assert.deepEqual((await api('GET', `/events?q=${encodeURIComponent('34 600 111 333')}`)).json.events.length, 1);
-    assert.deepEqual((await api('GET', `/events?q=${encodeURIComponent(byPhone.json.events[0].id)}`)).json.events.map((e: { id: string }) => e.id), [byPhone.json.events[0].id]);
+    assert.deepEqual(
+      (await api('GET', `/events?q=${encodeURIComponent(byPhone.json.events[0].id)}`)).json.events.map(
+        (e: { id: string }) => e.id,
+      ),
+      [byPhone.json.events[0].id],
+    );
 
     const acks = await api('GET', '/events?type=message:out:ack');
     assert.ok(acks.json.events.length >= 1);
     assert.ok(acks.json.events.every((e: { event: string }) => e.event === 'message:out:ack'));
-    assert.deepEqual((await api('GET', '/events?status=unmatched')).json.events.map((e: { event: string }) => e.event), acks.json.events.map((e: { event: string }) => e.event));
+    assert.deepEqual(
+      (await api('GET', '/events?status=unmatched')).json.events.map((e: { event: string }) => e.event),
+      acks.json.events.map((e: { event: string }) => e.event),
+    );
     const delivered = await api('GET', '/events?status=delivered&type=message:in:new');
     assert.ok(delivered.json.events.length >= 2);
-    assert.ok(delivered.json.events.every((e: { deliveries: { status: string }[] }) => e.deliveries.some((d) => d.status === 'delivered')));
+    assert.ok(
+      delivered.json.events.every((e: { deliveries: { status: string }[] }) =>
+        e.deliveries.some((d) => d.status === 'delivered'),
+      ),
+    );
 
     const all = (await api('GET', '/events?limit=200')).json.events as { id: string; receivedAt: string }[];
     assert.ok(all.length >= 4);
     const times = all.map((e) => Date.parse(e.receivedAt));
-    assert.deepEqual(times, [...times].sort((a, b) => b - a), 'newest first');
-    assert.equal((await api('GET', `/events?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).json.events.length, 0);
-    assert.equal((await api('GET', `/events?until=${Date.parse(all.at(-1)!.receivedAt)}`)).json.events.length, 0, 'until is exclusive');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => b - a),
+      'newest first',
+    );
+    assert.equal(
+      (await api('GET', `/events?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).json.events
+        .length,
+      0,
+    );
+    assert.equal(
+      (await api('GET', `/events?until=${Date.parse(all.at(-1)!.receivedAt)}`)).json.events.length,
+      0,
+      'until is exclusive',
+    );
 
     const first = await api('GET', '/events?limit=2');
     assert.equal(first.json.events.length, 2);
     assert.equal(typeof first.json.next, 'string');
     const second = await api('GET', `/events?limit=2&before=${first.json.next}`);
-    assert.deepEqual([...first.json.events, ...second.json.events].map((e: { id: string }) => e.id), all.slice(0, 4).map((e) => e.id));
+    assert.deepEqual(
+      [...first.json.events, ...second.json.events].map((e: { id: string }) => e.id),
+      all.slice(0, 4).map((e) => e.id),
+    );
 
     assert.equal((await api('GET', '/events?status=lost')).status, 400);
     assert.equal((await api('GET', '/events?since=yesterday')).status, 400);
@@ -131,8 +166,14 @@ describe('admin API over HTTP', () => {
     assert.deepEqual(byId.json, { ok: true, replayed: 1 });
     const byConnector = await api('POST', '/dead-letters/replay', { connector: 'sink' });
     assert.equal(byConnector.json.replayed, 1);
-    await waitFor(async () => (await api('GET', '/dead-letters')).json.deadLetters.length === 0, 'no dead letters left');
-    await waitFor(async () => (await api('GET', `/events/${encodeURIComponent(first)}`)).json.deliveries[0].status === 'delivered', 'replayed dead letter delivered');
+    await waitFor(
+      async () => (await api('GET', '/dead-letters')).json.deadLetters.length === 0,
+      'no dead letters left',
+    );
+    await waitFor(
+      async () => (await api('GET', `/events/${encodeURIComponent(first)}`)).json.deliveries[0].status === 'delivered',
+      'replayed dead letter delivered',
+    );
     assert.equal((await api('POST', '/dead-letters/replay', { all: true })).json.replayed, 0);
 
     sink.requests.length = 0;
@@ -175,7 +216,8 @@ describe('admin API over HTTP', () => {
     const { status, json } = await api('GET', '/config');
     assert.equal(status, 200);
     const text = JSON.stringify(json);
-    for (const secret of [SECRET, ADMIN_TOKEN, SINK_TOKEN]) assert.ok(!text.includes(secret), 'no secret in the config dump');
+    for (const secret of [SECRET, ADMIN_TOKEN, SINK_TOKEN])
+      assert.ok(!text.includes(secret), 'no secret in the config dump');
     assert.equal(json.config.server.secret, '[redacted]');
     assert.equal(json.config.admin.token, '[redacted]');
     assert.equal(json.config.connectors.sink.headers.authorization, 'Bearer [redacted]');
@@ -219,7 +261,11 @@ describe('admin API off', () => {
         assert.equal(response.status, 404, path);
         assert.equal(((await response.json()) as { error: string }).error, 'not_found');
       }
-      const post = await fetch(`${t.url}/admin/api/dead-letters/replay`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"all":true}' });
+      const post = await fetch(`${t.url}/admin/api/dead-letters/replay`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"all":true}',
+      });
       assert.equal(post.status, 404);
     } finally {
       await t.close();
@@ -233,6 +279,9 @@ describe('admin API off', () => {
     } finally {
       await off.close();
     }
-    await assert.rejects(startTestRouter(`${SERVER_YAML}\nadmin: { token: short }\n`), /admin token must be at least 16 characters/);
+    await assert.rejects(
+      startTestRouter(`${SERVER_YAML}\nadmin: { token: short }\n`),
+      /admin token must be at least 16 characters/,
+    );
   });
 });

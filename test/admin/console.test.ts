@@ -18,13 +18,24 @@ let browser: Browser;
 
 before(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`The console test needs Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium; or set CHROMIUM_PATH). It is not skipped: install it.`);
+    throw new Error(
+      `The console test needs Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium; or set CHROMIUM_PATH). It is not skipped: install it.`,
+    );
   }
   sink = await HttpSink.start();
   t = await startTestRouter(adminConfig(sink.url), ADMIN_ENV);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -88,7 +99,15 @@ test('console: sign in, find an event, open its timeline, replay its dead letter
   await page.locator('#d-replay-selected').click();
   await page.locator('#toast', { hasText: '1 dead letter replayed.' }).waitFor();
   await page.locator('#dead-empty').waitFor({ state: 'visible' });
-  await waitFor(() => sink.requests.some((request) => request.body.includes('Refund please') && sink.requests.filter((r) => r.body.includes('Refund please')).length === 3), 'the replayed delivery reached the sink');
+  await waitFor(
+    () =>
+      sink.requests.some(
+        (request) =>
+          request.body.includes('Refund please') &&
+          sink.requests.filter((r) => r.body.includes('Refund please')).length === 3,
+      ),
+    'the replayed delivery reached the sink',
+  );
 
   // Back in the event: the timeline ends with the delivered attempt.
   await row.first().waitFor({ state: 'detached' });

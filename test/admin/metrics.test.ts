@@ -31,7 +31,10 @@ test('/metrics after traffic: webhooks by result, ingest latency, queue depth an
     await waitFor(async () => (await api('GET', '/dead-letters')).json.deadLetters.length === 1, 'a dead letter');
     await api('POST', '/connectors/sink/pause');
     assert.equal((await t.post(inbound('M-4'))).status, 200); // waits in the queue
-    await waitFor(async () => (await api('GET', '/events?status=pending')).json.events.length === 1, 'one pending delivery');
+    await waitFor(
+      async () => (await api('GET', '/events?status=pending')).json.events.length === 1,
+      'one pending delivery',
+    );
     await new Promise((resolve) => setTimeout(resolve, 1_100));
 
     const response = await fetch(`${t.url}/metrics`);
@@ -58,7 +61,10 @@ test('/metrics after traffic: webhooks by result, ingest latency, queue depth an
     assert.equal(value('wa_router_dead_letters_total{connector="sink"}'), 1);
     assert.equal(value('wa_router_dead_letters{connector="sink"}'), 1);
     assert.equal(value('wa_router_queue_depth{connector="sink"}'), 1);
-    assert.ok(value('wa_router_queue_oldest_due_age_seconds{connector="sink"}') >= 1, 'the paused delivery has waited over a second');
+    assert.ok(
+      value('wa_router_queue_oldest_due_age_seconds{connector="sink"}') >= 1,
+      'the paused delivery has waited over a second',
+    );
     assert.equal(value('wa_router_unrouted_events'), 0);
     assert.ok(value('wa_router_process_cpu_user_seconds_total') > 0);
     assert.ok(value('wa_router_process_resident_memory_bytes') > 0);

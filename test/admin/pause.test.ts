@@ -36,7 +36,9 @@ test('a paused connector stays paused across a restart, and delivers once resume
   await waitFor(() => sink.requests.length === 1, 'delivered after resume');
 });
 
-test('two instances on one PostgreSQL: a pause made through one holds the other, and so does the resume', { timeout: 30_000 }, async (t) => {
+test('two instances on one PostgreSQL: a pause made through one holds the other, and so does the resume', {
+  timeout: 30_000,
+}, async (t) => {
   const schema = freshSchema();
   t.after(() => schema.drop());
   const sink = await HttpSink.start();

@@ -12,7 +12,14 @@ const sinkPort = Number(process.argv[2]);
 
 function forward(payload) {
   const body = JSON.stringify(payload);
-  const request = http.request({ host: '127.0.0.1', port: sinkPort, path: '/in', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
+  const request = http.request({
+    host: '127.0.0.1',
+    port: sinkPort,
+    path: '/in',
+    method: 'POST',
+    agent,
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+  });
   request.on('response', (response) => response.resume());
   request.on('error', () => {});
   request.end(body);

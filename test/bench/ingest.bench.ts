@@ -8,12 +8,23 @@
 // for diagnosis, BENCH_SYNC=normal uses synchronous=NORMAL, BENCH_NO_ROUTE=1 measures ingest alone and
 // BENCH_PROFILE_DIR=dir writes the router's CPU profile there.
 import autocannon from 'autocannon';
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SECRET, cpuMsOf, drain, fixedRate, percentile, portOf, sampleBody, sinkReport, sinkRouterConfig, stop } from './kit.ts';
+import {
+  SECRET,
+  cpuMsOf,
+  drain,
+  fixedRate,
+  percentile,
+  portOf,
+  sampleBody,
+  sinkReport,
+  sinkRouterConfig,
+  stop,
+} from './kit.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -38,7 +49,10 @@ function peakRssMb(pid: number): number {
 async function main(): Promise<void> {
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   // (a) baseline
-  const bare = spawn(process.execPath, ['test/bench/bare-koa.mjs'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const bare = spawn(process.execPath, ['test/bench/bare-koa.mjs'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const barePort = await portOf(bare);
   await load(`http://127.0.0.1:${barePort}/`, { connections: 32, duration: 2 });
   const bareCpuBefore = cpuMsOf(bare.pid!);
@@ -50,7 +64,10 @@ async function main(): Promise<void> {
   const sinkPort = await portOf(sink);
 
   // (a2) the floor: bare Koa that also forwards each webhook to the sink, with nothing in between
-  const forward = spawn(process.execPath, ['test/bench/forward-koa.mjs', String(sinkPort)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const forward = spawn(process.execPath, ['test/bench/forward-koa.mjs', String(sinkPort)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const forwardPort = await portOf(forward);
   await load(`http://127.0.0.1:${forwardPort}/`, { connections: 32, duration: 2 });
   const forwardCpuBefore = cpuMsOf(forward.pid!);
@@ -65,9 +82,13 @@ async function main(): Promise<void> {
   const config = join(dir, 'wa-router.yaml');
   const store = `sqlite:${join(dir, 'bench.db')}${process.env.BENCH_SYNC ? `?synchronous=${process.env.BENCH_SYNC}` : ''}`;
   writeFileSync(config, sinkRouterConfig(store, sinkPort, { noRoute: Boolean(process.env.BENCH_NO_ROUTE) }));
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
   const router = spawn(process.execPath, [...profile, 'dist/src/cli.js', 'serve', '--config', config], {
-    cwd: root, env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: root,
+    env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   const routerPort = await portOf(router);
   const url = `http://127.0.0.1:${routerPort}/webhooks/wassenger?key=${SECRET}`;
@@ -93,13 +114,25 @@ async function main(): Promise<void> {
   console.log(row('(a) bare Koa: read, JSON.parse, 200', a));
   console.log(row('(a2) bare Koa + forward to the sink', f));
   console.log(row('(b) router: SQLite FULL + http route', b));
-  console.log(`ratio b/a: ${(b.requests.average / a.requests.average).toFixed(2)}   (target >= 0.6; the floor a2/a is ${(f.requests.average / a.requests.average).toFixed(2)}, b/a2 ${(b.requests.average / f.requests.average).toFixed(2)})`);
+  console.log(
+    `ratio b/a: ${(b.requests.average / a.requests.average).toFixed(2)}   (target >= 0.6; the floor a2/a is ${(f.requests.average / a.requests.average).toFixed(2)}, b/a2 ${(b.requests.average / f.requests.average).toFixed(2)})`,
+  );
   const perRequest = (ms: number, r: autocannon.Result) => (ms * 1000) / Math.max(1, r.requests.total);
-  const [bareCpu, forwardCpu, routerCpu] = [perRequest(bareCpuMs, a), perRequest(forwardCpuMs, f), perRequest(routerCpuMs, b)];
-  console.log(`CPU per request (until delivered, all threads): bare Koa ${bareCpu.toFixed(0)} µs, + forward ${forwardCpu.toFixed(0)} µs, router ${routerCpu.toFixed(0)} µs (${(routerCpu / bareCpu).toFixed(1)}× bare, ${(routerCpu / forwardCpu).toFixed(1)}× forward)`);
+  const [bareCpu, forwardCpu, routerCpu] = [
+    perRequest(bareCpuMs, a),
+    perRequest(forwardCpuMs, f),
+    perRequest(routerCpuMs, b),
+  ];
+  console.log(
+    `CPU per request (until delivered, all threads): bare Koa ${bareCpu.toFixed(0)} µs, + forward ${forwardCpu.toFixed(0)} µs, router ${routerCpu.toFixed(0)} µs (${(routerCpu / bareCpu).toFixed(1)}× bare, ${(routerCpu / forwardCpu).toFixed(1)}× forward)`,
+  );
   console.log(`\nat a fixed 1,000 events/s for ${seconds} s:`);
-  console.log(`    acknowledged (POST → 200): p50 ${percentile(fixed.ackLatencies, 50).toFixed(1)} ms, p99 ${percentile(fixed.ackLatencies, 99).toFixed(1)} ms, ${fixed.acknowledged}/${fixed.sent} acknowledged`);
-  console.log(`    end to end (POST → sink): p50 ${percentile(report.latencies, 50)} ms, p99 ${percentile(report.latencies, 99)} ms, delivered ${report.received}/${fixed.sent}`);
+  console.log(
+    `    acknowledged (POST → 200): p50 ${percentile(fixed.ackLatencies, 50).toFixed(1)} ms, p99 ${percentile(fixed.ackLatencies, 99).toFixed(1)} ms, ${fixed.acknowledged}/${fixed.sent} acknowledged`,
+  );
+  console.log(
+    `    end to end (POST → sink): p50 ${percentile(report.latencies, 50)} ms, p99 ${percentile(report.latencies, 99)} ms, delivered ${report.received}/${fixed.sent}`,
+  );
   console.log(`router peak RSS: ${rss.toFixed(0)} MB`);
 }
 

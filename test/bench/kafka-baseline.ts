@@ -8,9 +8,16 @@ import { Kafka, logLevel } from 'kafkajs';
 import { rehydrate } from '../../src/ingest/rehydrate.ts';
 import { sampleBody } from './kit.ts';
 
-const [port, count, batch, topic] = [Number(process.argv[2]), Number(process.argv[3]), Number(process.argv[4]), process.argv[5]!];
+const [port, count, batch, topic] = [
+  Number(process.argv[2]),
+  Number(process.argv[3]),
+  Number(process.argv[4]),
+  process.argv[5]!,
+];
 const CHATS = 1_000;
-const events = Array.from({ length: CHATS }, (_, n) => rehydrate({ id: `evt_base_${n}`, body: sampleBody(`${n}@c.us`), itemIndex: 0, receivedAt: Date.now() }));
+const events = Array.from({ length: CHATS }, (_, n) =>
+  rehydrate({ id: `evt_base_${n}`, body: sampleBody(`${n}@c.us`), itemIndex: 0, receivedAt: Date.now() }),
+);
 const values = events.map((event) => JSON.stringify(event));
 
 const kafka = new Kafka({ clientId: 'bench-baseline', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING });
@@ -25,7 +32,12 @@ for (let start = 0; start < count; start += batch) {
     return {
       key: `${event.device.id}:${event.chat?.id ?? ''}`,
       value: values[n % CHATS]!,
-      headers: { 'wa-event': event.event, 'wa-event-id': `evt_base_${n}`, 'wa-idempotency-key': `evt_base_${n}:events`, 'content-type': 'application/json' },
+      headers: {
+        'wa-event': event.event,
+        'wa-event-id': `evt_base_${n}`,
+        'wa-idempotency-key': `evt_base_${n}:events`,
+        'content-type': 'application/json',
+      },
     };
   });
   await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages }] });

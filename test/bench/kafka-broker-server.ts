@@ -2,7 +2,11 @@
 // answers "count" on IPC with the number of records of the router's topic and of the baseline's.
 import { startKafkaBroker } from '../testkit/kafka-broker/index.ts';
 
-const broker = await startKafkaBroker({ topics: { 'wa.events': 6, 'wa.baseline': 6 }, autoCreateTopics: false, ...(process.env.BENCH_DEBUG ? { debug: (message: string) => process.stderr.write(`broker: ${message}\n`) } : {}) });
+const broker = await startKafkaBroker({
+  topics: { 'wa.events': 6, 'wa.baseline': 6 },
+  autoCreateTopics: false,
+  ...(process.env.BENCH_DEBUG ? { debug: (message: string) => process.stderr.write(`broker: ${message}\n`) } : {}),
+});
 process.stdout.write(`PORT ${broker.port}\n`);
 process.on('message', (message) => {
   if (message !== 'count') return;

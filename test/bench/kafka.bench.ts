@@ -17,7 +17,11 @@ const CHATS = 1_000;
 const batchSize = Number(process.env.BENCH_KAFKA_BATCH ?? 100);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-interface BrokerCount { records: number; baseline: number; produces: number }
+interface BrokerCount {
+  records: number;
+  baseline: number;
+  produces: number;
+}
 
 function brokerCount(broker: ChildProcess): Promise<BrokerCount> {
   return new Promise((resolve) => {
@@ -29,14 +33,31 @@ function brokerCount(broker: ChildProcess): Promise<BrokerCount> {
 async function main(): Promise<void> {
   if (!process.env.BENCH_SKIP_BUILD) execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const dir = mkdtempSync(join(tmpdir(), 'wa-router-kafka-bench-'));
-  const profile = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
-  const broker = fork(join(root, 'test/bench/kafka-broker-server.ts'), [], { execArgv: [...profile, '--import', 'tsx'], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
+  const broker = fork(join(root, 'test/bench/kafka-broker-server.ts'), [], {
+    execArgv: [...profile, '--import', 'tsx'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   const brokerPort = await portOf(broker);
   if (process.env.BENCH_DEBUG) console.error('broker', brokerPort);
 
   // (a) Baseline: kafkajs alone producing the same records to the same broker, in its own process.
   const brokerCpuBefore = cpuMsOf(broker.pid!);
-  const baselineOut = execFileSync(process.execPath, ['--import', 'tsx', 'test/bench/kafka-baseline.ts', String(brokerPort), String(EVENTS), String(batchSize), 'wa.baseline'], { cwd: root, encoding: 'utf8' });
+  const baselineOut = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'test/bench/kafka-baseline.ts',
+      String(brokerPort),
+      String(EVENTS),
+      String(batchSize),
+      'wa.baseline',
+    ],
+    { cwd: root, encoding: 'utf8' },
+  );
   const baseline = JSON.parse(baselineOut.trim().split('\n').pop()!) as { records: number; ms: number; cpuMs: number };
   const baselineBrokerCpuMs = cpuMsOf(broker.pid!) - brokerCpuBefore;
   const baselineProduces = (await brokerCount(broker)).produces;
@@ -45,13 +66,19 @@ async function main(): Promise<void> {
   const store = new SqliteStore({ path: join(dir, 'bench.db') });
   const now = Date.now();
   for (let start = 0; start < EVENTS; start += 1_000) {
-    await store.appendWebhooks(Array.from({ length: Math.min(1_000, EVENTS - start) }, (_, i) => {
-      const n = start + i;
-      const chat = `${n % CHATS}@c.us`;
-      // As ingest stores them when the connector has no room: routed, one pending delivery each.
-      const plan = [{ connector: 'events', route: 'all', chatKey: chat }];
-      return { body: sampleBody(chat), receivedAt: now, events: [{ id: `evt_kafka_${n}`, event: 'message:in:new', itemIndex: 0, chatId: chat, plan }] };
-    }));
+    await store.appendWebhooks(
+      Array.from({ length: Math.min(1_000, EVENTS - start) }, (_, i) => {
+        const n = start + i;
+        const chat = `${n % CHATS}@c.us`;
+        // As ingest stores them when the connector has no room: routed, one pending delivery each.
+        const plan = [{ connector: 'events', route: 'all', chatKey: chat }];
+        return {
+          body: sampleBody(chat),
+          receivedAt: now,
+          events: [{ id: `evt_kafka_${n}`, event: 'message:in:new', itemIndex: 0, chatId: chat, plan }],
+        };
+      }),
+    );
   }
   await store.close();
   if (process.env.BENCH_DEBUG) console.error('stored');
@@ -61,7 +88,9 @@ async function main(): Promise<void> {
     process.env.BENCH_KAFKA_INFLIGHT ? `maxInFlight: ${process.env.BENCH_KAFKA_INFLIGHT}` : '',
   ].filter(Boolean);
   const deliveryOverride = overrides.length > 0 ? `    delivery: { ${overrides.join(', ')} }\n` : '';
-  writeFileSync(join(dir, 'wa-router.yaml'), `server: { port: 0, host: 127.0.0.1, secret: "\${WA_ROUTER_SECRET}" }
+  writeFileSync(
+    join(dir, 'wa-router.yaml'),
+    `server: { port: 0, host: 127.0.0.1, secret: "\${WA_ROUTER_SECRET}" }
 store: sqlite:${join(dir, 'bench.db')}
 connectors:
   events:
@@ -71,13 +100,18 @@ connectors:
 ${deliveryOverride}routes:
   - name: all
     to: [events]
-`);
+`,
+  );
   const started = Date.now();
-  const router = spawn(process.execPath, [...profile, 'dist/src/cli.js', 'serve', '--config', join(dir, 'wa-router.yaml')], {
-    cwd: root,
-    env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const router = spawn(
+    process.execPath,
+    [...profile, 'dist/src/cli.js', 'serve', '--config', join(dir, 'wa-router.yaml')],
+    {
+      cwd: root,
+      env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await portOf(router);
   if (process.env.BENCH_DEBUG) router.stdout!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   if (process.env.BENCH_DEBUG) console.error('router up');
@@ -100,9 +134,15 @@ ${deliveryOverride}routes:
   const baseRate = baseline.records / (baseline.ms / 1000);
   const perRecord = (ms: number, records: number) => `${Math.round((ms * 1000) / Math.max(1, records))} µs`;
   console.log(`\nKafka: ${count.records}/${EVENTS} stored events drained to one topic (6 partitions, ${CHATS} chats)`);
-  console.log(`  (a) kafkajs alone, same records, values built in advance: ${Math.round(baseRate)} records/s; CPU per record: client ${perRecord(baseline.cpuMs, baseline.records)}, broker ${perRecord(baselineBrokerCpuMs, baseline.records)}`);
-  console.log(`  (b) router, from the store: ${Math.round(rate)} events/s (first to last record, ±50 ms), ${((last - started) / 1000).toFixed(1)} s from router start; CPU per event: router ${perRecord(routerCpuMs, count.records)} (start-up included), broker ${perRecord(brokerCpuMs, count.records)}`);
-  console.log(`  ratio b/a ${(rate / baseRate).toFixed(2)}; ${count.produces - baselineProduces} produce requests, ${(count.records / Math.max(1, count.produces - baselineProduces)).toFixed(1)} records per batch on average   (target >= 20,000 events/s)`);
+  console.log(
+    `  (a) kafkajs alone, same records, values built in advance: ${Math.round(baseRate)} records/s; CPU per record: client ${perRecord(baseline.cpuMs, baseline.records)}, broker ${perRecord(baselineBrokerCpuMs, baseline.records)}`,
+  );
+  console.log(
+    `  (b) router, from the store: ${Math.round(rate)} events/s (first to last record, ±50 ms), ${((last - started) / 1000).toFixed(1)} s from router start; CPU per event: router ${perRecord(routerCpuMs, count.records)} (start-up included), broker ${perRecord(brokerCpuMs, count.records)}`,
+  );
+  console.log(
+    `  ratio b/a ${(rate / baseRate).toFixed(2)}; ${count.produces - baselineProduces} produce requests, ${(count.records / Math.max(1, count.produces - baselineProduces)).toFixed(1)} records per batch on average   (target >= 20,000 events/s)`,
+  );
 }
 
 main().catch((error: unknown) => {

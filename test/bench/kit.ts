@@ -18,7 +18,9 @@ if (!sample.includes(CHAT)) throw new Error('sample changed: cannot vary the cha
  */
 export function sampleBody(chat?: string): string {
   counter++;
-  const body = sample.replace(ID, `"id": "BENCH${process.pid}X${counter}"`).replace('"body": "Hello"', `"body": "${Date.now()}"`);
+  const body = sample
+    .replace(ID, `"id": "BENCH${process.pid}X${counter}"`)
+    .replace('"body": "Hello"', `"body": "${Date.now()}"`);
   return chat === undefined ? body : body.replace(CHAT, `"id": "${chat}"`);
 }
 
@@ -78,7 +80,11 @@ export async function drain(sink: ChildProcess, maxSeconds = 120): Promise<void>
  * written, so the sink's end-to-end latency is POST → arrival (a generator that prepares bodies
  * ahead of its send slot would inflate it).
  */
-export async function fixedRate(url: string, rate: number, seconds: number): Promise<{ sent: number; acknowledged: number; ackLatencies: number[] }> {
+export async function fixedRate(
+  url: string,
+  rate: number,
+  seconds: number,
+): Promise<{ sent: number; acknowledged: number; ackLatencies: number[] }> {
   const { Agent, request } = await import('node:http');
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const target = new URL(url);
@@ -105,14 +111,24 @@ export async function fixedRate(url: string, rate: number, seconds: number): Pro
         const body = sampleBody();
         const started = performance.now();
         const done = new Promise<void>((settle) => {
-          const req = request({ agent, host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-            res.resume();
-            res.on('end', () => {
-              if (res.statusCode === 200) acknowledged++;
-              ackLatencies.push(performance.now() - started);
-              settle();
-            });
-          });
+          const req = request(
+            {
+              agent,
+              host: target.hostname,
+              port: target.port,
+              path: `${target.pathname}${target.search}`,
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => {
+                if (res.statusCode === 200) acknowledged++;
+                ackLatencies.push(performance.now() - started);
+                settle();
+              });
+            },
+          );
           req.on('error', () => settle());
           req.end(body);
         });

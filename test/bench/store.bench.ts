@@ -15,15 +15,19 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 async function loadAll(ports: number[], connections: number, duration: number, overallRate?: number) {
-  const runs = await Promise.all(ports.map((port) => autocannon({
-    url: `http://127.0.0.1:${port}/webhooks/wassenger?key=${SECRET}`,
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    connections: Math.max(1, Math.round(connections / ports.length)),
-    duration,
-    ...(overallRate ? { overallRate: overallRate / ports.length } : {}),
-    requests: [{ setupRequest: (request) => ({ ...request, body: sampleBody() }) }],
-  })));
+  const runs = await Promise.all(
+    ports.map((port) =>
+      autocannon({
+        url: `http://127.0.0.1:${port}/webhooks/wassenger?key=${SECRET}`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        connections: Math.max(1, Math.round(connections / ports.length)),
+        duration,
+        ...(overallRate ? { overallRate: overallRate / ports.length } : {}),
+        requests: [{ setupRequest: (request) => ({ ...request, body: sampleBody() }) }],
+      }),
+    ),
+  );
   return {
     rps: runs.reduce((sum, run) => sum + run.requests.average, 0),
     p50: Math.max(...runs.map((run) => run.latency.p50)),
@@ -41,7 +45,9 @@ async function scenario(name: string, store: string, instances: number, sink: Ch
   const ports: number[] = [];
   for (let n = 0; n < instances; n++) {
     const router = spawn(process.execPath, ['dist/src/cli.js', 'serve', '--config', config], {
-      cwd: root, env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: root,
+      env: { ...process.env, WA_ROUTER_SECRET: SECRET, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'inherit'],
     });
     routers.push(router);
     ports.push(await portOf(router));
@@ -71,7 +77,13 @@ async function main(): Promise<void> {
   for (const instances of [1, 2]) {
     const schema = freshSchema();
     try {
-      await scenario(`PostgreSQL, ${instances} instance${instances > 1 ? 's' : ''}`, schema.url, instances, sink, sinkPort);
+      await scenario(
+        `PostgreSQL, ${instances} instance${instances > 1 ? 's' : ''}`,
+        schema.url,
+        instances,
+        sink,
+        sinkPort,
+      );
     } finally {
       await schema.drop();
     }

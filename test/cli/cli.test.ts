@@ -11,7 +11,10 @@ import { waitFor } from '../testkit/wait.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
 
 /** The built-in types, as `validate` lists them. */
-const BUILTIN_TYPES = builtinConnectors.map((definition) => definition.type).sort().join(', ');
+const BUILTIN_TYPES = builtinConnectors
+  .map((definition) => definition.type)
+  .sort()
+  .join(', ');
 
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -23,7 +26,12 @@ interface Run {
 
 /** Run the real CLI (`node --import tsx src/cli.ts …`) from the repo root, as a user would. */
 function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const { NODE_TEST_CONTEXT: _testRunner, WA_ROUTER_CONFIG: _config, WA_ROUTER_SECRET: _secret, ...inherited } = process.env;
+  const {
+    NODE_TEST_CONTEXT: _testRunner,
+    WA_ROUTER_CONFIG: _config,
+    WA_ROUTER_SECRET: _secret,
+    ...inherited
+  } = process.env;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
       cwd: REPO_ROOT,
@@ -79,11 +87,14 @@ describe('wa-router validate', () => {
       `${file}:19:31 routes[1].when.message.body.$regex: invalid regular expression "(urgent": Unterminated group`,
       `8 problems in ${file}`,
     ]);
-    for (const line of lines.slice(0, -1)) assert.match(line, /^test\/fixtures\/configs\/mistakes\.yaml:\d+:\d+ [\w.[\]$]+: \S/);
+    for (const line of lines.slice(0, -1))
+      assert.match(line, /^test\/fixtures\/configs\/mistakes\.yaml:\d+:\d+ [\w.[\]$]+: \S/);
   });
 
   test('an unset ${VAR}: names the variable and its line, exit 1', async () => {
-    const run = await cli(['validate', '--config', 'test/fixtures/configs/valid.yaml'], { WA_ROUTER_SECRET: undefined });
+    const run = await cli(['validate', '--config', 'test/fixtures/configs/valid.yaml'], {
+      WA_ROUTER_SECRET: undefined,
+    });
     assert.equal(run.code, 1);
     assert.equal(
       run.stderr,
@@ -132,7 +143,9 @@ routes:
 `,
     );
     try {
-      const run = await cli(['route', 'test/fixtures/wassenger/message-in-new.json', '--config', config], { CRM_TOKEN: token });
+      const run = await cli(['route', 'test/fixtures/wassenger/message-in-new.json', '--config', config], {
+        CRM_TOKEN: token,
+      });
       assert.equal(run.stderr, '');
       assert.equal(run.code, 0);
       const output = JSON.parse(run.stdout) as { events: { id: string }[] };
@@ -161,7 +174,12 @@ routes:
                     'idempotency-key': `${id}:crm`,
                     'content-type': 'application/json',
                   },
-                  body: JSON.stringify({ text: 'Hello', from: '+12345678909', labels: ['7', 'NEW', 'label'], fromMe: false }),
+                  body: JSON.stringify({
+                    text: 'Hello',
+                    from: '+12345678909',
+                    labels: ['7', 'NEW', 'label'],
+                    fromMe: false,
+                  }),
                 },
               },
               {
@@ -243,12 +261,22 @@ routes:
       const reason = 'HTTP 400: {"error":"token [redacted] is not allowed"}';
       assert.equal(list.stderr, '');
       assert.equal(list.code, 0);
-      assert.equal(list.stdout, `${dead.id}\t${new Date(dead.updatedAt).toISOString()}\tcrm\tmessage:in:new\t${dead.eventId}\tattempts=1\t${reason}\n`);
+      assert.equal(
+        list.stdout,
+        `${dead.id}\t${new Date(dead.updatedAt).toISOString()}\tcrm\tmessage:in:new\t${dead.eventId}\tattempts=1\t${reason}\n`,
+      );
       assert.equal(json.code, 0);
       const rows = JSON.parse(json.stdout) as Record<string, unknown>[];
       assert.equal(rows.length, 1);
       assert.deepEqual(
-        { id: rows[0]!.id, eventId: rows[0]!.eventId, connector: rows[0]!.connector, route: rows[0]!.route, status: rows[0]!.status, lastError: rows[0]!.lastError },
+        {
+          id: rows[0]!.id,
+          eventId: rows[0]!.eventId,
+          connector: rows[0]!.connector,
+          route: rows[0]!.route,
+          status: rows[0]!.status,
+          lastError: rows[0]!.lastError,
+        },
         { id: dead.id, eventId: dead.eventId, connector: 'crm', route: 'inbound', status: 'dead', lastError: reason },
       );
 
@@ -277,7 +305,10 @@ routes:
       }
       // Every attempt, before and after the replay, carried the same idempotency key.
       assert.ok(sink.requests.length >= 2);
-      assert.deepEqual(new Set(sink.requests.map((request) => request.headers['idempotency-key'])), new Set([`${dead.eventId}:crm`]));
+      assert.deepEqual(
+        new Set(sink.requests.map((request) => request.headers['idempotency-key'])),
+        new Set([`${dead.eventId}:crm`]),
+      );
     } finally {
       await sink.close();
     }
@@ -296,7 +327,14 @@ describe('wa-router usage', () => {
     ]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^wa-router: routes Wassenger WhatsApp webhooks to your tools\.\n/);
-    for (const command of ['serve', 'validate', 'route <payload.json>', 'dead-letters list', 'dead-letters replay', 'replay --since TIME']) {
+    for (const command of [
+      'serve',
+      'validate',
+      'route <payload.json>',
+      'dead-letters list',
+      'dead-letters replay',
+      'replay --since TIME',
+    ]) {
       assert.ok(help.stdout.includes(`wa-router ${command}`), command);
     }
     assert.equal(unknown.code, 2);

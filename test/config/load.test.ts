@@ -11,7 +11,10 @@ import type { RouterConfig } from '../../src/config/load.ts';
 import type { TemplateTree } from '../../src/sdk/index.ts';
 
 /** The built-in types, as `validate` lists them. */
-const BUILTIN_TYPES = builtinConnectors.map((definition) => definition.type).sort().join(', ');
+const BUILTIN_TYPES = builtinConnectors
+  .map((definition) => definition.type)
+  .sort()
+  .join(', ');
 
 const dir = mkdtempSync(join(tmpdir(), 'wa-router-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -120,7 +123,9 @@ describe('config: YAML syntax errors have a position', () => {
   });
 
   test('a tab used for indentation', async () => {
-    assert.deepEqual(await problems('server:\n\tsecret: abcdefgh12\n'), ['2:1 YAML syntax: Tabs are not allowed as indentation']);
+    assert.deepEqual(await problems('server:\n\tsecret: abcdefgh12\n'), [
+      '2:1 YAML syntax: Tabs are not allowed as indentation',
+    ]);
   });
 
   test('a key indented less than its siblings', async () => {
@@ -209,7 +214,10 @@ routes:
     const body = (config.connectors.get('hook')!.config as { body: TemplateTree }).body;
     assert.deepEqual(body.render({}), { note: tricky, quoted: tricky });
     assert.deepEqual([...config.connectors.keys()], ['hook']);
-    assert.deepEqual(config.routes.map((route) => route.name), ['r']);
+    assert.deepEqual(
+      config.routes.map((route) => route.name),
+      ['r'],
+    );
   });
 
   test('port: ${PORT}: an unquoted reference alone becomes a number or boolean where the schema asks for one, and stays text elsewhere', async () => {
@@ -239,9 +247,15 @@ routes:
     const base = (port: string) => `
 server: { port: ${port}, secret: abcdefgh12 }
 `;
-    assert.deepEqual(await problems(base('"${PORT}"'), { PORT: '9090' }), ['1:17 server.port: expected number, received string']);
-    assert.deepEqual(await problems(base('${PORT}'), { PORT: '90x' }), ['1:17 server.port: expected number, received string']);
-    assert.deepEqual(await problems(base('${PORT}'), { PORT: '99999' }), ['1:17 server.port: Too big: expected number to be <=65535']);
+    assert.deepEqual(await problems(base('"${PORT}"'), { PORT: '9090' }), [
+      '1:17 server.port: expected number, received string',
+    ]);
+    assert.deepEqual(await problems(base('${PORT}'), { PORT: '90x' }), [
+      '1:17 server.port: expected number, received string',
+    ]);
+    assert.deepEqual(await problems(base('${PORT}'), { PORT: '99999' }), [
+      '1:17 server.port: Too big: expected number to be <=65535',
+    ]);
   });
 });
 
@@ -277,13 +291,14 @@ routes:
       routes: [{ name: 'r', to: ['crm'] }],
     });
     const dump = JSON.stringify(config.redacted);
-    for (const secret of ['literal-secret-in-file', 'tok-9f8e7d6c5b', 'tenant-acme-42']) assert.ok(!dump.includes(secret), secret);
+    for (const secret of ['literal-secret-in-file', 'tok-9f8e7d6c5b', 'tenant-acme-42'])
+      assert.ok(!dump.includes(secret), secret);
     // The real values are still what the router uses.
     assert.equal(config.server.secret, 'literal-secret-in-file');
   });
 });
 
-describe('config: a route\'s `with:` block is checked against the connector\'s params schema', () => {
+describe("config: a route's `with:` block is checked against the connector's params schema", () => {
   test('http params (body, headers) are parsed; an unknown one gets a did-you-mean', async () => {
     const yaml = (withBlock: string) => `
 server: { secret: abcdefgh12 }
@@ -296,10 +311,16 @@ routes:
         with: ${withBlock}
 `;
     const config = await loadOk(yaml('{ body: { text: "{{ message.body }}" }, headers: { X-Route: vip } }'));
-    const params = config.routes[0]!.targets[0]!.params as { body: TemplateTree; headers: Record<string, { source: string }> };
+    const params = config.routes[0]!.targets[0]!.params as {
+      body: TemplateTree;
+      headers: Record<string, { source: string }>;
+    };
     assert.deepEqual(params.body.render({ message: { body: 'hi' } }), { text: 'hi' });
     assert.equal(params.headers['X-Route']!.source, 'vip');
-    assert.deepEqual(config.routes[0]!.targets[0]!.rawParams, { body: { text: '{{ message.body }}' }, headers: { 'X-Route': 'vip' } });
+    assert.deepEqual(config.routes[0]!.targets[0]!.rawParams, {
+      body: { text: '{{ message.body }}' },
+      headers: { 'X-Route': 'vip' },
+    });
 
     assert.deepEqual(await problems(yaml('{ bdy: { text: hi } }')), [
       '8:17 routes[0].to[0].with.bdy: unknown field "bdy" (did you mean "body"?); expected one of: body, headers',
@@ -363,7 +384,10 @@ describe('config: the shipped config/wa-router.yaml', () => {
     const result = await loadRouterConfig(shipped, { WA_ROUTER_SECRET: 'a-long-enough-secret' });
     if (!result.ok) assert.fail(result.issues.map(show).join('\n'));
     assert.deepEqual([...result.config.connectors.keys()], ['events-file']);
-    assert.deepEqual(result.config.routes.map((route) => route.name), ['everything-to-file']);
+    assert.deepEqual(
+      result.config.routes.map((route) => route.name),
+      ['everything-to-file'],
+    );
     assert.equal(result.config.server.secret, 'a-long-enough-secret');
   });
 

@@ -12,7 +12,10 @@ import { waitFor } from '../testkit/wait.ts';
 import { builtinConnectors } from '../../connectors/index.ts';
 
 /** The built-in types, as `validate` lists them. */
-const BUILTIN_TYPES = builtinConnectors.map((definition) => definition.type).sort().join(', ');
+const BUILTIN_TYPES = builtinConnectors
+  .map((definition) => definition.type)
+  .sort()
+  .join(', ');
 
 /** The plugin modules kept as files (factory form: no imports, like a module mounted into the container). */
 const PLUGIN_FIXTURES = fileURLToPath(new URL('../fixtures/plugins/', import.meta.url));
@@ -28,7 +31,11 @@ after(() => {
  * A temp folder holding `plugins/` (the fixture plugins plus `files`) and the config `yaml` as
  * wa-router.yaml, so `plugins:` entries are relative to the config file as a user writes them.
  */
-async function loadWithPlugins(yaml: string, files: Record<string, string> = {}, env: NodeJS.ProcessEnv = {}): Promise<{ dir: string; result: LoadResult }> {
+async function loadWithPlugins(
+  yaml: string,
+  files: Record<string, string> = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ dir: string; result: LoadResult }> {
   const dir = mkdtempSync(join(tmpdir(), 'wa-router-plugins-'));
   dirs.push(dir);
   cpSync(PLUGIN_FIXTURES, join(dir, 'plugins'), { recursive: true });
@@ -90,7 +97,7 @@ routes:
     assert.equal(crm.definition.summary, 'Test plugin: adds a note to the Acme CRM contact of the chat.');
     assert.deepEqual(crm.config, { apiUrl: 'https://crm.example.com/api', token: 'acme-token-123', retries: 3 });
     assert.deepEqual(config.routes[0]!.targets[0]!.params, { note: '{{ message.body }}' });
-    assert.ok(config.secrets.includes('acme-token-123'), 'a plugin connector\'s ${VAR} values are secrets too');
+    assert.ok(config.secrets.includes('acme-token-123'), "a plugin connector's ${VAR} values are secrets too");
 
     const bad = await loadWithPlugins(`
 server: { secret: abcdefgh12 }
@@ -144,7 +151,13 @@ connectors:
       { 'imports-sdk.mjs': sdkImportPlugin('sdk_mjs'), 'imports-sdk.js': sdkImportPlugin('sdk_js') },
     );
     const config = ok(fixed.result);
-    assert.deepEqual([...config.connectors.values()].map((c) => [c.name, c.type]), [['a', 'sdk_mjs'], ['b', 'sdk_js']]);
+    assert.deepEqual(
+      [...config.connectors.values()].map((c) => [c.name, c.type]),
+      [
+        ['a', 'sdk_mjs'],
+        ['b', 'sdk_js'],
+      ],
+    );
   });
 
   test('every broken plugin is reported at once, each naming its file', async () => {
@@ -178,7 +191,10 @@ connectors:
     );
     const issues = issuesOf(result);
     assert.equal(issues.length, 9, issues.join('\n'));
-    assert.match(issues[1]!, /^5:5 plugins\[2\]: cannot load plugin \.\/plugins\/syntax-error\.js: syntax error at 2:\d+: .+/);
+    assert.match(
+      issues[1]!,
+      /^5:5 plugins\[2\]: cannot load plugin \.\/plugins\/syntax-error\.js: syntax error at 2:\d+: .+/,
+    );
     assert.deepEqual(issues.toSpliced(1, 1), [
       `4:5 plugins[1]: cannot load plugin ./plugins/missing.js: file not found (${join(dir, 'plugins', 'missing.js')})`,
       '6:5 plugins[3]: plugin ./plugins/no-default.js has no default export (export default defineConnector({...}))',
@@ -191,7 +207,7 @@ connectors:
     ]);
   });
 
-  test('a config\'s plugins do not leak into the next load', async () => {
+  test("a config's plugins do not leak into the next load", async () => {
     const first = await loadWithPlugins(`
 server: { secret: abcdefgh12 }
 plugins: [./plugins/acme-crm.js]
@@ -204,7 +220,9 @@ server: { secret: abcdefgh12 }
 connectors:
   crm: { type: acme_crm, apiUrl: "https://crm.example.com/", token: t }
 `);
-    assert.deepEqual(issuesOf(second.result), [`3:16 connectors.crm.type: unknown connector type "acme_crm"; known types: ${BUILTIN_TYPES}`]);
+    assert.deepEqual(issuesOf(second.result), [
+      `3:16 connectors.crm.type: unknown connector type "acme_crm"; known types: ${BUILTIN_TYPES}`,
+    ]);
   });
 });
 
@@ -222,7 +240,9 @@ test('end to end: a plugin connector receives the events posted to a running rou
   const recorder = fileURLToPath(new URL('../fixtures/plugins/recorder.js', import.meta.url));
   const label = `e2e-${process.pid}-${Date.now()}`;
   const recorded = (): Recorded[] =>
-    ((globalThis as { __waRouterRecorded?: Recorded[] }).__waRouterRecorded ?? []).filter((entry) => entry.label === label);
+    ((globalThis as { __waRouterRecorded?: Recorded[] }).__waRouterRecorded ?? []).filter(
+      (entry) => entry.label === label,
+    );
   const t = await startTestRouter(`${SERVER_YAML}
 plugins: [${JSON.stringify(recorder)}]
 connectors:
@@ -259,8 +279,24 @@ routes:
     assert.deepEqual(
       recorded().sort((a, b) => a.event.localeCompare(b.event)),
       [
-        { label, connector: 'audit', eventId: inbound.eventId, event: 'message:in:new', route: 'inbound', idempotencyKey: `${inbound.eventId}:audit`, params: { tag: 'vip' } },
-        { label, connector: 'audit', eventId: ack.eventId, event: 'message:out:ack', route: 'acks', idempotencyKey: `${ack.eventId}:audit`, params: {} },
+        {
+          label,
+          connector: 'audit',
+          eventId: inbound.eventId,
+          event: 'message:in:new',
+          route: 'inbound',
+          idempotencyKey: `${inbound.eventId}:audit`,
+          params: { tag: 'vip' },
+        },
+        {
+          label,
+          connector: 'audit',
+          eventId: ack.eventId,
+          event: 'message:out:ack',
+          route: 'acks',
+          idempotencyKey: `${ack.eventId}:audit`,
+          params: {},
+        },
       ],
     );
     // The outcome the plugin returned is what the store records.

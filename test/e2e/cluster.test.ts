@@ -9,7 +9,9 @@ import { exited, spawnRouter, type RouterProcess } from '../testkit/process.ts';
 import { SECRET, fixture } from '../testkit/router.ts';
 import { waitFor } from '../testkit/wait.ts';
 
-test('three routers on one PostgreSQL: one killed with SIGKILL under load, every acknowledged event delivered', { timeout: 90_000 }, async () => {
+test('three routers on one PostgreSQL: one killed with SIGKILL under load, every acknowledged event delivered', {
+  timeout: 90_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wa-router-cluster-'));
   const schema = freshSchema();
   const sink = await HttpSink.start({ status: 200, delayMs: 20 });
@@ -61,7 +63,12 @@ routes:
       await Promise.all(Array.from({ length: 10 }, (_, i) => post(n + i)));
     }
     const deliveredIds = () => new Set(sink.bodies<{ id: string }>().map((body) => body.id));
-    await waitFor(() => acknowledged.every((id) => deliveredIds().has(id)), 'every acknowledged event at the sink', 60_000, 200);
+    await waitFor(
+      () => acknowledged.every((id) => deliveredIds().has(id)),
+      'every acknowledged event at the sink',
+      60_000,
+      200,
+    );
 
     const counts = new Map<string, number>();
     for (const request of sink.requests) {
@@ -69,9 +76,14 @@ routes:
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     const twice = [...counts.values()].filter((count) => count === 2).length;
-    console.log(`acknowledged ${acknowledged.length}, requests at the sink ${sink.requests.length}, keys ${counts.size}, delivered twice ${twice}`);
+    console.log(
+      `acknowledged ${acknowledged.length}, requests at the sink ${sink.requests.length}, keys ${counts.size}, delivered twice ${twice}`,
+    );
     assert.ok(acknowledged.length >= 390, `acknowledged ${acknowledged.length} of 400`);
-    assert.ok([...counts.values()].every((count) => count <= 2), 'no key more than twice');
+    assert.ok(
+      [...counts.values()].every((count) => count <= 2),
+      'no key more than twice',
+    );
     // Only deliveries in flight at the killed instance may arrive twice (lease expired mid-delivery).
     assert.ok(twice <= 8 * 2, `${twice} keys delivered twice`);
   } finally {

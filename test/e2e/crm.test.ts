@@ -15,8 +15,19 @@ const FAST = 'backoffBaseMs: 50, maxBackoffMs: 200, maxAttempts: 5';
 
 let counter = 0;
 /** message-in-new with a fresh message id, a body, and the given contact metadata (undefined: as in the fixture). */
-function inbound(body: string, metadata?: { key: string; value: string }[], phone?: string): { payload: Record<string, unknown>; eventId: string } {
-  const payload = JSON.parse(fixture('message-in-new')) as { data: { id: string; body: string; fromNumber: string; chat: { contact: { phone: string; wid: string; metadata: unknown } } } };
+function inbound(
+  body: string,
+  metadata?: { key: string; value: string }[],
+  phone?: string,
+): { payload: Record<string, unknown>; eventId: string } {
+  const payload = JSON.parse(fixture('message-in-new')) as {
+    data: {
+      id: string;
+      body: string;
+      fromNumber: string;
+      chat: { contact: { phone: string; wid: string; metadata: unknown } };
+    };
+  };
   payload.data.id = `CRM${Date.now()}${counter++}`;
   payload.data.body = body;
   if (metadata) payload.data.chat.contact.metadata = metadata;
@@ -36,16 +47,21 @@ describe('CRM connectors through the whole router', () => {
   let t: TestRouter;
 
   const final = (eventId: string, connector: string, status?: DeliveryView['status']) =>
-    waitFor(async () => {
-      const row = (await t.router.store.listDeliveries({ eventId, connector, limit: 1 }))[0];
-      return row && row.status !== 'pending' && (!status || row.status === status) ? row : undefined;
-    }, `a final ${status ?? ''} delivery to ${connector}`, 4_000);
+    waitFor(
+      async () => {
+        const row = (await t.router.store.listDeliveries({ eventId, connector, limit: 1 }))[0];
+        return row && row.status !== 'pending' && (!status || row.status === status) ? row : undefined;
+      },
+      `a final ${status ?? ''} delivery to ${connector}`,
+      4_000,
+    );
 
   before(async () => {
     hubspot = await FakeHubSpot.start({ token: HUBSPOT_TOKEN });
     wassenger = await FakeWassenger.start({ token: WASSENGER_TOKEN });
     sink = await HttpSink.start({ status: 201, body: '{"success":true,"data":{"id":99}}' });
-    t = await startTestRouter(`${SERVER_YAML}
+    t = await startTestRouter(
+      `${SERVER_YAML}
 connectors:
   hs:
     type: hubspot
@@ -83,7 +99,9 @@ routes:
   - name: pipedrive
     when: { event: message:in:new, message.body: { $startsWith: crm } }
     to: [pipedrive]
-`, { HUBSPOT_TOKEN, WASSENGER_TOKEN, PIPEDRIVE_TOKEN: 'pipedrive-e2e-token' });
+`,
+      { HUBSPOT_TOKEN, WASSENGER_TOKEN, PIPEDRIVE_TOKEN: 'pipedrive-e2e-token' },
+    );
   });
   after(async () => {
     await t.close();

@@ -42,14 +42,20 @@ describe('delivery through the http connector', () => {
     assert.equal(request!.method, 'POST');
     assert.equal(request!.url, '/events/message%3Ain%3Anew');
     const body = JSON.parse(request!.body) as { id: string; text: string; phone: string; tier: string };
-    assert.deepEqual({ text: body.text, phone: body.phone, tier: body.tier }, { text: 'Hello', phone: '+12345678909', tier: 'a1c46535' });
+    assert.deepEqual(
+      { text: body.text, phone: body.phone, tier: body.tier },
+      { text: 'Hello', phone: '+12345678909', tier: 'a1c46535' },
+    );
     assert.equal(request!.headers['idempotency-key'], `${body.id}:sink`);
   });
 
   test('a 500 is retried with backoff and then delivered, with the same idempotency key', async () => {
     sink.requests.length = 0;
     sink.reply({ status: 500 }, { status: 503 });
-    const event = { ...JSON.parse(fixture('message-in-new')), data: { ...JSON.parse(fixture('message-in-new')).data, id: 'RETRY500' } };
+    const event = {
+      ...JSON.parse(fixture('message-in-new')),
+      data: { ...JSON.parse(fixture('message-in-new')).data, id: 'RETRY500' },
+    };
     await t.post(event);
     await waitFor(() => sink.requests.length === 3, 'three attempts');
     const keys = new Set(sink.requests.map((request) => request.headers['idempotency-key']));
@@ -65,7 +71,10 @@ describe('delivery through the http connector', () => {
   test('a 429 waits for Retry-After before the next attempt', async () => {
     sink.requests.length = 0;
     sink.reply({ status: 429, headers: { 'retry-after': '1' } });
-    const event = { ...JSON.parse(fixture('message-in-new')), data: { ...JSON.parse(fixture('message-in-new')).data, id: 'RATE429' } };
+    const event = {
+      ...JSON.parse(fixture('message-in-new')),
+      data: { ...JSON.parse(fixture('message-in-new')).data, id: 'RATE429' },
+    };
     await t.post(event);
     await waitFor(() => sink.requests.length === 2, 'the retry after 429', 5_000);
     const gap = sink.requests[1]!.at - sink.requests[0]!.at;
@@ -75,7 +84,10 @@ describe('delivery through the http connector', () => {
   test('a 400 becomes a dead letter at once; replay delivers it', async () => {
     sink.requests.length = 0;
     sink.reply({ status: 400, body: '{"error":"bad phone"}' });
-    const event = { ...JSON.parse(fixture('message-in-new')), data: { ...JSON.parse(fixture('message-in-new')).data, id: 'DEAD400' } };
+    const event = {
+      ...JSON.parse(fixture('message-in-new')),
+      data: { ...JSON.parse(fixture('message-in-new')).data, id: 'DEAD400' },
+    };
     await t.post(event);
     await waitFor(() => sink.requests.length === 1, 'the first attempt');
     const eventId = (JSON.parse(sink.requests[0]!.body) as { id: string }).id;
@@ -101,7 +113,10 @@ describe('delivery through the http connector', () => {
   test('retries stop after maxAttempts with the last reason', async () => {
     sink.requests.length = 0;
     sink.reply({ status: 502 }, { status: 502 }, { status: 502 }, { status: 502 });
-    const event = { ...JSON.parse(fixture('message-in-new')), data: { ...JSON.parse(fixture('message-in-new')).data, id: 'GIVEUP' } };
+    const event = {
+      ...JSON.parse(fixture('message-in-new')),
+      data: { ...JSON.parse(fixture('message-in-new')).data, id: 'GIVEUP' },
+    };
     await t.post(event);
     await waitFor(() => sink.requests.length === 4, 'four attempts');
     const eventId = (JSON.parse(sink.requests[0]!.body) as { id: string }).id;
@@ -130,7 +145,10 @@ describe('timeouts and ordering', () => {
       await t.post(fixture('message-in-new'));
       await waitFor(() => sink.requests.length === 2, 'the retry after the timeout', 5_000);
       const eventId = (JSON.parse(sink.requests[0]!.body) as { id: string }).id;
-      await waitFor(async () => (await t.router.store.listDeliveries({ eventId, limit: 1 }))[0]?.status === 'delivered', 'delivered');
+      await waitFor(
+        async () => (await t.router.store.listDeliveries({ eventId, limit: 1 }))[0]?.status === 'delivered',
+        'delivered',
+      );
     } finally {
       await t.close();
       await sink.close();
@@ -146,7 +164,10 @@ describe('timeouts and ordering', () => {
       for (const n of [1, 2, 3, 4, 5]) {
         await t.post({ ...base, data: { ...base.data, id: `ORDER${n}`, body: `m${n}` } });
       }
-      await waitFor(() => sink.bodies().filter((b) => (b as { text: string }).text !== undefined).length >= 6, 'five deliveries plus one retry');
+      await waitFor(
+        () => sink.bodies().filter((b) => (b as { text: string }).text !== undefined).length >= 6,
+        'five deliveries plus one retry',
+      );
       const texts = sink.bodies<{ text: string }>().map((b) => b.text);
       assert.deepEqual(texts, ['m1', 'm1', 'm2', 'm3', 'm4', 'm5']);
     } finally {

@@ -26,7 +26,13 @@ routes:
     assert.equal((await t.post(fixture('message-in-new'))).status, 200);
     await waitFor(() => sink.requests.length === 2, 'the two chat messages');
     assert.ok(sink.requests.every((request) => request.url === '/hooks/secret-path'));
-    assert.deepEqual(sink.bodies<{ text: string }>().map((body) => body.text).sort(), ['Bob A. wrote: Hello', 'Bob A.: Hello']);
+    assert.deepEqual(
+      sink
+        .bodies<{ text: string }>()
+        .map((body) => body.text)
+        .sort(),
+      ['Bob A. wrote: Hello', 'Bob A.: Hello'],
+    );
   } finally {
     await t.close();
     await sink.close();

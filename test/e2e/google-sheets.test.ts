@@ -18,7 +18,11 @@ connectors:
     type: google_sheets
     apiUrl: ${fake.url}
     credentialsFile: \${GOOGLE_CREDENTIALS}
-${connector.trim().split('\n').map((line) => `    ${line}`).join('\n')}
+${connector
+  .trim()
+  .split('\n')
+  .map((line) => `    ${line}`)
+  .join('\n')}
     delivery: { backoffBaseMs: 50, maxBackoffMs: 200, maxAttempts: 5, callsPerSec: ${delivery.includes('callsPerSec') ? 0.5 : 0} ${delivery.replace(/, callsPerSec: [0-9.]+/, '')} }
 routes:
   - name: inbound
@@ -36,7 +40,8 @@ describe('google_sheets through the router', () => {
     t = await startTestRouter(yaml(fake, connector, delivery), { GOOGLE_CREDENTIALS: account.file });
     return t;
   };
-  const deliveries = async (router: TestRouter) => router.router.store.listDeliveries({ connector: 'sheet', limit: 2_000 });
+  const deliveries = async (router: TestRouter) =>
+    router.router.store.listDeliveries({ connector: 'sheet', limit: 2_000 });
 
   before(async () => {
     fake = await FakeSheets.start();
@@ -55,7 +60,11 @@ describe('google_sheets through the router', () => {
 
   test('rows arrive in order with the rendered values; the ref is the row', async (ctx) => {
     ctx.after(stop);
-    fake.addSpreadsheet('E2E_ORDER', { Leads: [['Phone', 'Name', 'Text', 'event_id']] }, { sharedWith: [account.email] });
+    fake.addSpreadsheet(
+      'E2E_ORDER',
+      { Leads: [['Phone', 'Name', 'Text', 'event_id']] },
+      { sharedWith: [account.email] },
+    );
     const router = await start(`
 spreadsheetId: E2E_ORDER
 range: "Leads!A:D"
@@ -63,7 +72,10 @@ row: ["{{ contact.phone }}", "{{ contact.name }}", "{{ message.body }}"]`);
     for (const n of [1, 2, 3]) assert.equal((await router.post(message(n))).status, 200);
     await waitFor(() => fake.values('E2E_ORDER', 'Leads').length === 4, 'three rows');
     const rows = fake.values('E2E_ORDER', 'Leads').slice(1);
-    assert.deepEqual(rows.map((row) => row[2]), ['message 1', 'message 2', 'message 3']);
+    assert.deepEqual(
+      rows.map((row) => row[2]),
+      ['message 1', 'message 2', 'message 3'],
+    );
     assert.equal(rows[0]![0], '+12345678909');
     assert.match(String(rows[0]![3]), /^evt_/);
     const done = await waitFor(async () => {
@@ -76,17 +88,25 @@ row: ["{{ contact.phone }}", "{{ contact.name }}", "{{ message.body }}"]`);
   test('1,000 events are written in about ten append calls', async (ctx) => {
     ctx.after(stop);
     fake.addSpreadsheet('E2E_BATCH', { Log: [] });
-    const router = await start(`
+    const router = await start(
+      `
 spreadsheetId: E2E_BATCH
 range: Log
-row: ["{{ message.body }}"]`, ', ratePerSec: 0');
+row: ["{{ message.body }}"]`,
+      ', ratePerSec: 0',
+    );
     // Hold the connector while the events are received, so the backlog is there to batch.
     await router.router.dispatcher.setPaused('sheet', true);
     for (let start = 0; start < 1_000; start += 50) {
-      const responses = await Promise.all(Array.from({ length: 50 }, (_, i) => router.post(message(1_000 + start + i))));
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => router.post(message(1_000 + start + i))),
+      );
       assert.ok(responses.every((response) => response.status === 200));
     }
-    await waitFor(async () => (await router.router.store.stats()).byConnector.sheet?.pending === 1_000, '1,000 planned deliveries');
+    await waitFor(
+      async () => (await router.router.store.stats()).byConnector.sheet?.pending === 1_000,
+      '1,000 planned deliveries',
+    );
     await router.router.dispatcher.setPaused('sheet', false);
     await waitFor(() => fake.values('E2E_BATCH', 'Log').length === 1_000, '1,000 rows', 5_000);
     const appends = fake.callsOf('append').filter((call) => call.spreadsheetId === 'E2E_BATCH');
@@ -98,10 +118,13 @@ row: ["{{ message.body }}"]`, ', ratePerSec: 0');
   test('the call rate (0.5 a second) holds append calls under the quota of Google, batching what waits', async (ctx) => {
     ctx.after(stop);
     fake.addSpreadsheet('E2E_CALLS', { Log: [] });
-    const router = await start(`
+    const router = await start(
+      `
 spreadsheetId: E2E_CALLS
 range: Log
-row: ["{{ message.body }}"]`, ', callsPerSec: 0.5');
+row: ["{{ message.body }}"]`,
+      ', callsPerSec: 0.5',
+    );
     for (let n = 0; n < 30; n++) {
       assert.equal((await router.post(message(3_000 + n))).status, 200);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -109,7 +132,10 @@ row: ["{{ message.body }}"]`, ', callsPerSec: 0.5');
     await waitFor(() => fake.values('E2E_CALLS', 'Log').length === 30, '30 rows', 15_000);
     const appends = fake.callsOf('append').filter((call) => call.spreadsheetId === 'E2E_CALLS');
     const gaps = appends.slice(1).map((call, i) => call.at - appends[i]!.at);
-    assert.ok(gaps.every((gap) => gap >= 1_900), `append calls ${gaps.join(', ')} ms apart (at most one per 2 s)`);
+    assert.ok(
+      gaps.every((gap) => gap >= 1_900),
+      `append calls ${gaps.join(', ')} ms apart (at most one per 2 s)`,
+    );
     assert.ok(appends.length <= 3, `${appends.length} calls for 30 rows sent over 3 s`);
   });
 
@@ -124,7 +150,10 @@ row: ["{{ message.body }}"]`);
     await router.post(message(1));
     await waitFor(() => fake.values('E2E_QUOTA', 'Log').length === 1, 'the row after the quota error', 5_000);
     const appends = fake.callsOf('append').filter((call) => call.spreadsheetId === 'E2E_QUOTA');
-    assert.deepEqual(appends.map((call) => call.status), [429, 200]);
+    assert.deepEqual(
+      appends.map((call) => call.status),
+      [429, 200],
+    );
     assert.ok(appends[1]!.at - appends[0]!.at >= 950, 'waited for Retry-After');
     const [delivery] = await waitFor(async () => {
       const list = await deliveries(router);
@@ -137,22 +166,32 @@ row: ["{{ message.body }}"]`);
     ctx.after(stop);
     fake.addSpreadsheet('E2E_AMBIGUOUS', { Log: [['Text', 'event_id']] });
     fake.on('append', { writeThenHang: true });
-    const router = await start(`
+    const router = await start(
+      `
 spreadsheetId: E2E_AMBIGUOUS
 range: Log
-row: ["{{ message.body }}"]`, ', timeoutMs: 400');
+row: ["{{ message.body }}"]`,
+      ', timeoutMs: 400',
+    );
     await router.post(message(1));
-    const [delivery] = await waitFor(async () => {
-      const list = await deliveries(router);
-      return list[0]?.status === 'delivered' ? list : undefined;
-    }, 'delivered after the timeout', 5_000);
+    const [delivery] = await waitFor(
+      async () => {
+        const list = await deliveries(router);
+        return list[0]?.status === 'delivered' ? list : undefined;
+      },
+      'delivered after the timeout',
+      5_000,
+    );
     assert.equal(delivery!.attempts, 2);
     assert.equal(delivery!.ref, 'already present: Log!A2:B2');
-    assert.deepEqual(fake.values('E2E_AMBIGUOUS', 'Log').map((row) => row[0]), ['Text', 'message 1']);
+    assert.deepEqual(
+      fake.values('E2E_AMBIGUOUS', 'Log').map((row) => row[0]),
+      ['Text', 'message 1'],
+    );
     assert.equal(fake.callsOf('append').filter((call) => call.spreadsheetId === 'E2E_AMBIGUOUS').length, 1);
   });
 
-  test('403 (not shared), 404 (no such spreadsheet) and 400 (no such tab) become dead letters with Google\'s message', async (ctx) => {
+  test("403 (not shared), 404 (no such spreadsheet) and 400 (no such tab) become dead letters with Google's message", async (ctx) => {
     ctx.after(stop);
     fake.addSpreadsheet('E2E_PRIVATE', { Log: [] }, { sharedWith: ['someone@example.com'] });
     fake.addSpreadsheet('E2E_TABS', { Log: [] });

@@ -81,17 +81,32 @@ describe('hand-over of new deliveries at ingest', () => {
     const receivedAt = Date.now();
     // Created leased until a moment from now: its send window (lease - deadline - margin) is already over.
     const [result] = await t.router.store.appendWebhooks([
-      { body, receivedAt, events: [{ id: 'evt_stale_handoff', event: 'message:in:new', itemIndex: 0, plan: [{ connector: 'fast', route: 'all', leaseUntil: receivedAt + 300 }] }] },
+      {
+        body,
+        receivedAt,
+        events: [
+          {
+            id: 'evt_stale_handoff',
+            event: 'message:in:new',
+            itemIndex: 0,
+            plan: [{ connector: 'fast', route: 'all', leaseUntil: receivedAt + 300 }],
+          },
+        ],
+      },
     ]);
     assert.equal(result!.leased.length, 1);
     t.router.dispatcher.handOff(result!.leased);
     await sleep(150);
     assert.equal(sink.requests.length, 0, 'not sent while another could claim it');
     t.router.dispatcher.wake(['fast']); // the lease has ended by the next claim
-    await waitFor(async () => {
-      t.router.dispatcher.wake(['fast']);
-      return sink.requests.length === 1;
-    }, 'the claim sends it', 5_000);
+    await waitFor(
+      async () => {
+        t.router.dispatcher.wake(['fast']);
+        return sink.requests.length === 1;
+      },
+      'the claim sends it',
+      5_000,
+    );
     await sleep(200);
     assert.equal(sink.requests.length, 1);
     const [delivery] = await t.router.store.listDeliveries({ eventId: 'evt_stale_handoff', limit: 1 });

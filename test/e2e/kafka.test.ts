@@ -34,10 +34,13 @@ describe('the router delivers to Kafka (real kafkajs, test broker)', () => {
     await broker.close();
   });
 
-  const delivered = async () => (await t.router.store.listDeliveries({ connector: 'events', status: 'delivered', limit: 1_000 }));
+  const delivered = async () =>
+    await t.router.store.listDeliveries({ connector: 'events', status: 'delivered', limit: 1_000 });
 
-  test('every fixture becomes one record; refs are the records\' offsets; one chat stays on one partition', async () => {
-    const names = readdirSync(FIXTURES).filter((name) => name.endsWith('.json')).map((name) => name.slice(0, -5));
+  test("every fixture becomes one record; refs are the records' offsets; one chat stays on one partition", async () => {
+    const names = readdirSync(FIXTURES)
+      .filter((name) => name.endsWith('.json'))
+      .map((name) => name.slice(0, -5));
     let accepted = 0;
     for (const name of names) {
       const response = await t.post(fixture(name));
@@ -58,7 +61,8 @@ describe('the router delivers to Kafka (real kafkajs, test broker)', () => {
       assert.equal((JSON.parse(String(record.value)) as { id: string }).id, row.eventId);
     }
     const partitionsByKey = new Map<string, Set<number>>();
-    for (const r of records) partitionsByKey.set(String(r.key), (partitionsByKey.get(String(r.key)) ?? new Set()).add(r.partition));
+    for (const r of records)
+      partitionsByKey.set(String(r.key), (partitionsByKey.get(String(r.key)) ?? new Set()).add(r.partition));
     for (const [key, partitions] of partitionsByKey) assert.equal(partitions.size, 1, key);
   });
 
@@ -72,16 +76,25 @@ describe('the router delivers to Kafka (real kafkajs, test broker)', () => {
     await restart;
     await waitFor(() => broker.records('wa.events').length === before + 10, 'ten more records', 8_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const ids = broker.records('wa.events').slice().sort((a, b) => Number(a.offset - b.offset))
+    const ids = broker
+      .records('wa.events')
+      .slice()
+      .sort((a, b) => Number(a.offset - b.offset))
       .map((r) => (JSON.parse(String(r.value)) as { message?: { id: string } }).message?.id)
       .filter((id) => id?.startsWith('RESTART'));
     assert.equal(ids.length, 10);
     assert.equal(new Set(ids).size, 10);
     // One chat: one partition, in the order received.
-    assert.deepEqual(ids, Array.from({ length: 10 }, (_, n) => `RESTART${n}`));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 10 }, (_, n) => `RESTART${n}`),
+    );
   });
 
   test('a literal topic that is not a legal Kafka name is refused when the config is loaded', async () => {
-    await assert.rejects(startTestRouter(config(broker.brokers, '"wa events"')), /connectors\.events\.topic.*not a legal topic name/s);
+    await assert.rejects(
+      startTestRouter(config(broker.brokers, '"wa events"')),
+      /connectors\.events\.topic.*not a legal topic name/s,
+    );
   });
 });

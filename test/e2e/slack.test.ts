@@ -57,13 +57,18 @@ routes:
 `;
 }
 
-const base = JSON.parse(fixture('message-in-new')) as { data: Record<string, unknown> & { chat: Record<string, unknown> } };
+const base = JSON.parse(fixture('message-in-new')) as {
+  data: Record<string, unknown> & { chat: Record<string, unknown> };
+};
 let counter = 0;
 
 /** A message:in:new webhook with its own message id, in chat `chat`, saying `body`. */
 function message(body: string, chat = '1234567890@c.us'): object {
   counter += 1;
-  return { ...base, data: { ...base.data, id: `SLACK${process.pid}X${counter}`, body, chat: { ...base.data.chat, id: chat } } };
+  return {
+    ...base,
+    data: { ...base.data, id: `SLACK${process.pid}X${counter}`, body, chat: { ...base.data.chat, id: chat } },
+  };
 }
 
 async function send(t: TestRouter, body: string, chat?: string): Promise<void> {
@@ -86,7 +91,10 @@ describe('slack connector through the router', () => {
 
   test('a message arrives in the configured #name channel with the rendered text and its ts as ref', async () => {
     await send(t, 'm: hello');
-    const [posted] = await waitFor(() => (fake.messages.length === 1 ? fake.messages : undefined), 'one message in Slack');
+    const [posted] = await waitFor(
+      () => (fake.messages.length === 1 ? fake.messages : undefined),
+      'one message in Slack',
+    );
     assert.equal(posted!.channel, 'C0SUPPORT', '#support resolved to its id');
     assert.equal(posted!.text, '*Bob A.*: m: hello');
     assert.equal(posted!.unfurl_links, false);
@@ -107,7 +115,10 @@ describe('slack connector through the router', () => {
   test('hostile WhatsApp text cannot ping the channel or forge links', async () => {
     await send(t, 'm: <!channel> <https://evil.example|click> & @here <@U123>', '555000222@c.us');
     await waitFor(() => fake.messages.length === 1, 'one message');
-    assert.equal(fake.messages[0]!.text, '*Bob A.*: m: &lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; @here &lt;@U123&gt;');
+    assert.equal(
+      fake.messages[0]!.text,
+      '*Bob A.*: m: &lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; @here &lt;@U123&gt;',
+    );
     assert.doesNotMatch(fake.messages[0]!.text!, /<!|<http|<@/);
   });
 
@@ -120,8 +131,15 @@ describe('slack connector through the router', () => {
       const roots = ofChat.filter((m) => m.thread_ts === undefined);
       assert.equal(roots.length, 1, `one thread parent for ${chat}`);
       assert.equal(roots[0]!.text, `*Bob A.*: m: ${chat} #1`, 'the first message starts the thread');
-      assert.deepEqual(ofChat.filter((m) => m !== roots[0]).map((m) => m.thread_ts), [roots[0]!.ts, roots[0]!.ts, roots[0]!.ts]);
-      assert.deepEqual(ofChat.map((m) => m.text!.slice(-2)), ['#1', '#2', '#3', '#4'], 'in order');
+      assert.deepEqual(
+        ofChat.filter((m) => m !== roots[0]).map((m) => m.thread_ts),
+        [roots[0]!.ts, roots[0]!.ts, roots[0]!.ts],
+      );
+      assert.deepEqual(
+        ofChat.map((m) => m.text!.slice(-2)),
+        ['#1', '#2', '#3', '#4'],
+        'in order',
+      );
     }
   });
 
@@ -135,7 +153,10 @@ describe('slack connector through the router', () => {
     const limited = fake.callsOf('chat.postMessage').filter((c) => c.status === 429);
     assert.equal(limited.length, 6);
     // Nothing was posted to the channel within Retry-After of the first 429.
-    assert.ok(fake.messages[0]!.at - limited[0]!.at >= 950, `posted ${fake.messages[0]!.at - limited[0]!.at} ms after the 429`);
+    assert.ok(
+      fake.messages[0]!.at - limited[0]!.at >= 950,
+      `posted ${fake.messages[0]!.at - limited[0]!.at} ms after the 429`,
+    );
   });
 
   test('Slack errors become dead letters with the error and a hint', async () => {
@@ -143,22 +164,36 @@ describe('slack connector through the router', () => {
       ['CNF', /channel_not_found: check `channel`/],
       ['NIC', /not_in_channel: invite the bot to the channel/],
       ['BLK', /invalid_blocks: the rendered `blocks` are not valid Block Kit/],
-      ['TOO', /msg_too_long: the rendered text is too long/, () => fake.failNext('chat.postMessage', { error: 'msg_too_long' })],
+      [
+        'TOO',
+        /msg_too_long: the rendered text is too long/,
+        () => fake.failNext('chat.postMessage', { error: 'msg_too_long' }),
+      ],
       ['AUTH', /invalid_auth: the bot token is not valid/],
     ];
     for (const [prefix, reason, script] of cases) {
       script?.();
       await send(t, `${prefix} case`, `${prefix}@c.us`);
-      const dead = await waitFor(async () => {
-        const rows = await t.router.store.listDeliveries({ status: 'dead', limit: 100 });
-        return rows.find((row) => reason.test(row.lastError ?? ''));
-      }, `a dead letter for ${prefix}`, 3_000);
+      const dead = await waitFor(
+        async () => {
+          const rows = await t.router.store.listDeliveries({ status: 'dead', limit: 100 });
+          return rows.find((row) => reason.test(row.lastError ?? ''));
+        },
+        `a dead letter for ${prefix}`,
+        3_000,
+      );
       assert.equal(dead.attempts, 1, `${prefix} is not retried`);
       assert.match(dead.lastError!, /^Slack /);
-      assert.ok(!dead.lastError!.includes(FAKE_TOKEN) && !dead.lastError!.includes(ENV.SLACK_BAD_TOKEN), 'no token in the reason');
+      assert.ok(
+        !dead.lastError!.includes(FAKE_TOKEN) && !dead.lastError!.includes(ENV.SLACK_BAD_TOKEN),
+        'no token in the reason',
+      );
     }
     assert.equal(fake.messages.length, 0);
-    assert.ok(!t.rawLogs.some((line) => line.includes(FAKE_TOKEN) || line.includes(ENV.SLACK_BAD_TOKEN)), 'no token in the logs');
+    assert.ok(
+      !t.rawLogs.some((line) => line.includes(FAKE_TOKEN) || line.includes(ENV.SLACK_BAD_TOKEN)),
+      'no token in the logs',
+    );
   });
 });
 

@@ -18,8 +18,13 @@ function idOf(payload: object): string {
 }
 
 /** message-in-new from `phone` (its own 1:1 chat), with a fresh message id. */
-function inbound(phone: string, body: string): { payload: Record<string, unknown>; eventId: string; messageId: string } {
-  const payload = JSON.parse(fixture('message-in-new')) as { data: { id: string; body: string; chat: { id: string; contact: { phone: string; wid: string } } } };
+function inbound(
+  phone: string,
+  body: string,
+): { payload: Record<string, unknown>; eventId: string; messageId: string } {
+  const payload = JSON.parse(fixture('message-in-new')) as {
+    data: { id: string; body: string; chat: { id: string; contact: { phone: string; wid: string } } };
+  };
   payload.data.id = `WR${Date.now()}${counter++}`;
   payload.data.body = body;
   payload.data.chat.id = `${phone.slice(1)}@c.us`;
@@ -33,14 +38,19 @@ describe('acting back on WhatsApp through the whole router', () => {
   let t: TestRouter;
 
   const final = (eventId: string, connector: string, status?: DeliveryView['status']) =>
-    waitFor(async () => {
-      const row = (await t.router.store.listDeliveries({ eventId, connector, limit: 1 }))[0];
-      return row && row.status !== 'pending' && (!status || row.status === status) ? row : undefined;
-    }, `a final ${status ?? ''} delivery to ${connector}`, 4_000);
+    waitFor(
+      async () => {
+        const row = (await t.router.store.listDeliveries({ eventId, connector, limit: 1 }))[0];
+        return row && row.status !== 'pending' && (!status || row.status === status) ? row : undefined;
+      },
+      `a final ${status ?? ''} delivery to ${connector}`,
+      4_000,
+    );
 
   before(async () => {
     wassenger = await FakeWassenger.start({ token: WASSENGER_TOKEN });
-    t = await startTestRouter(`${SERVER_YAML}
+    t = await startTestRouter(
+      `${SERVER_YAML}
 connectors:
   bot:
     type: wassenger
@@ -65,7 +75,9 @@ routes:
         with:
           labels: { add: [lead, "{{ device.alias }}"], remove: [NEW] }
           metadata: { LAST_TOPIC: pricing, LAST_MESSAGE_ID: "{{ message.id }}" }
-`, { WASSENGER_TOKEN });
+`,
+      { WASSENGER_TOKEN },
+    );
   });
   after(async () => {
     await t.close();
@@ -79,16 +91,28 @@ routes:
     const row = await final(eventId, 'bot', 'delivered');
     const sent = wassenger.messages.slice(before);
     assert.equal(sent.length, 1);
-    assert.deepEqual({ ...sent[0], id: undefined, waId: undefined }, {
-      id: undefined, waId: undefined, device: DEVICE, phone: '+15558880001', message: 'Thanks Bob A., we will get back to you.', quote: messageId, reference: 'wa-router:bot',
-    });
+    assert.deepEqual(
+      { ...sent[0], id: undefined, waId: undefined },
+      {
+        id: undefined,
+        waId: undefined,
+        device: DEVICE,
+        phone: '+15558880001',
+        message: 'Thanks Bob A., we will get back to you.',
+        quote: messageId,
+        reference: 'wa-router:bot',
+      },
+    );
     assert.match(row.ref ?? '', new RegExp(`reply ${sent[0]!.id}`));
     assert.equal(wassenger.calls('POST', /^\/v1\/messages$/).at(-1)!.headers['token'], WASSENGER_TOKEN);
   });
 
   test('the message:out:new echo of that reply (carrying the reference) does not trigger another reply', async () => {
     const sent = wassenger.messages.at(-1)!;
-    const echo = echoOf(sent, JSON.parse(fixture('message-out-new')) as { device: object; data: Record<string, unknown> });
+    const echo = echoOf(
+      sent,
+      JSON.parse(fixture('message-out-new')) as { device: object; data: Record<string, unknown> },
+    );
     const before = wassenger.messages.length;
     assert.equal((await t.post(echo)).status, 200);
     const row = await final(idOf(echo), 'bot', 'skipped');
@@ -126,7 +150,10 @@ routes:
     await t.post(payload);
     const row = await final(eventId, 'ops', 'delivered');
     assert.deepEqual(wassenger.labels.get(`${DEVICE}/15558880003@c.us`), ['vip', 'lead', 'Marketing']);
-    assert.deepEqual(wassenger.metadataOf(DEVICE, '15558880003@c.us'), { LAST_TOPIC: 'pricing', LAST_MESSAGE_ID: messageId });
+    assert.deepEqual(wassenger.metadataOf(DEVICE, '15558880003@c.us'), {
+      LAST_TOPIC: 'pricing',
+      LAST_MESSAGE_ID: messageId,
+    });
     assert.match(row.ref ?? '', /labels \+lead,Marketing; labels -NEW; metadata LAST_TOPIC,LAST_MESSAGE_ID/);
   });
 });

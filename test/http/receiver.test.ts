@@ -37,7 +37,11 @@ describe('webhook receiver', () => {
 
   test('splits the array envelope into one event per item', async () => {
     const [item] = JSON.parse(fixture('message-out-failed')) as Record<string, unknown>[];
-    const items = [0, 1, 2].map((n) => ({ ...item, entityId: `5bf612faa893b0001${n}`, data: { ...(item!.data as object), id: `5bf612faa893b0001${n}` } }));
+    const items = [0, 1, 2].map((n) => ({
+      ...item,
+      entityId: `5bf612faa893b0001${n}`,
+      data: { ...(item!.data as object), id: `5bf612faa893b0001${n}` },
+    }));
     const response = await t.post(items);
     assert.deepEqual(await response.json(), { ok: true, accepted: 3, duplicates: 0 });
   });
@@ -93,7 +97,10 @@ describe('webhook receiver', () => {
     const response = await t.post({ event: 'message:in:new', data: { id: 'a', chat: { id: 42 } } });
     assert.equal(response.status, 400);
     const body = (await response.json()) as { issues: { path: string; message: string }[] };
-    assert.ok(body.issues.some((issue) => issue.path === 'data.chat.id'), JSON.stringify(body.issues));
+    assert.ok(
+      body.issues.some((issue) => issue.path === 'data.chat.id'),
+      JSON.stringify(body.issues),
+    );
     const scalar = await t.post('"hello"');
     assert.equal(scalar.status, 400);
   });

@@ -6,14 +6,29 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  LONG, RecordingSink, SECRET, allRouterOutput, exited, postWebhook, profile, sleep, startRouterChild, stopChild, tempDir, until,
-  webhook, writeConfig, type RouterChild,
+  LONG,
+  RecordingSink,
+  SECRET,
+  allRouterOutput,
+  exited,
+  postWebhook,
+  profile,
+  sleep,
+  startRouterChild,
+  stopChild,
+  tempDir,
+  until,
+  webhook,
+  writeConfig,
+  type RouterChild,
 } from '../testkit/reliability/kit.ts';
 
 const KILLS = profile(2, 5);
 const CLIENTS = 4;
 
-test(`SIGKILL ${KILLS} times under load: every acknowledged event delivered, each key once at an idempotent sink`, { timeout: LONG ? 300_000 : 60_000 }, async () => {
+test(`SIGKILL ${KILLS} times under load: every acknowledged event delivered, each key once at an idempotent sink`, {
+  timeout: LONG ? 300_000 : 60_000,
+}, async () => {
   const tmp = tempDir('crash');
   const sink = await RecordingSink.start();
   // Deliveries take a moment, so some are always in flight when the router dies.
@@ -84,10 +99,15 @@ routes:
       return ids;
     };
     // One set per poll: building it parses every call's body, and the sink shares this event loop.
-    await until(() => {
-      const delivered = deliveredIds();
-      return [...acknowledged].every((id) => delivered.has(id));
-    }, 'every acknowledged event at the sink', 60_000, 200);
+    await until(
+      () => {
+        const delivered = deliveredIds();
+        return [...acknowledged].every((id) => delivered.has(id));
+      },
+      'every acknowledged event at the sink',
+      60_000,
+      200,
+    );
     // Let any redelivery of work that was in flight at the last kill land too, then count.
     await sleep(1_000);
 

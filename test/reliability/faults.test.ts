@@ -9,8 +9,21 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import {
-  LONG, RecordingSink, SECRET, allRouterOutput, cpuMs, profile, rssMb, sleep, startRouterChild, stopChild, tempDir, until, webhook,
-  writeConfig, type RouterChild,
+  LONG,
+  RecordingSink,
+  SECRET,
+  allRouterOutput,
+  cpuMs,
+  profile,
+  rssMb,
+  sleep,
+  startRouterChild,
+  stopChild,
+  tempDir,
+  until,
+  webhook,
+  writeConfig,
+  type RouterChild,
 } from '../testkit/reliability/kit.ts';
 
 const EVENTS = profile(120, 1_000);
@@ -19,7 +32,9 @@ const STORM_MS = profile(2_500, 8_000);
 const CPU_WINDOW_MS = profile(3_000, 10_000);
 const QUEUED = profile(20_000, 100_000);
 
-test(`${EVENTS} events through a flaky, a hanging and a 429-storm sink: all delivered, backoff obeyed, CPU idle while waiting`, { timeout: LONG ? 300_000 : 60_000 }, async () => {
+test(`${EVENTS} events through a flaky, a hanging and a 429-storm sink: all delivered, backoff obeyed, CPU idle while waiting`, {
+  timeout: LONG ? 300_000 : 60_000,
+}, async () => {
   const tmp = tempDir('faults');
   const flaky = await RecordingSink.start();
   const hanging = await RecordingSink.start();
@@ -29,7 +44,13 @@ test(`${EVENTS} events through a flaky, a hanging and a 429-storm sink: all deli
   let stormUntil = Number.POSITIVE_INFINITY;
   let cpuPhase = false;
   storm.answer = () =>
-    cpuPhase || Date.now() < stormUntil ? { status: 429, headers: { 'retry-after': String(cpuPhase ? 60 : RETRY_AFTER_S) }, body: '{"error":"slow down"}' } : { status: 200 };
+    cpuPhase || Date.now() < stormUntil
+      ? {
+          status: 429,
+          headers: { 'retry-after': String(cpuPhase ? 60 : RETRY_AFTER_S) },
+          body: '{"error":"slow down"}',
+        }
+      : { status: 200 };
   let router: RouterChild | undefined;
   try {
     router = await startRouterChild(
@@ -66,13 +87,19 @@ routes:
     const ids = Array.from({ length: EVENTS }, (_, n) => `FAULT${n}`);
     for (const id of ids) assert.equal((await router.post(webhook(id))).status, 200);
 
-    await until(() => flaky.applied.size === EVENTS && hanging.applied.size === EVENTS && storm.applied.size === EVENTS, 'every event at every sink', LONG ? 240_000 : 40_000, 100);
+    await until(
+      () => flaky.applied.size === EVENTS && hanging.applied.size === EVENTS && storm.applied.size === EVENTS,
+      'every event at every sink',
+      LONG ? 240_000 : 40_000,
+      100,
+    );
 
     // Retry-After obeyed: no key was called again sooner than Retry-After after a 429.
     const byKey = new Map<string, number[]>();
     for (const call of storm.calls) byKey.set(call.key, [...(byKey.get(call.key) ?? []), call.at]);
     let minGap = Number.POSITIVE_INFINITY;
-    for (const times of byKey.values()) for (let i = 1; i < times.length; i++) minGap = Math.min(minGap, times[i]! - times[i - 1]!);
+    for (const times of byKey.values())
+      for (let i = 1; i < times.length; i++) minGap = Math.min(minGap, times[i]! - times[i - 1]!);
     const flakyFailures = flaky.calls.length - flaky.applied.size;
     console.log(
       `events ${EVENTS}; flaky sink: calls ${flaky.calls.length} (failed ${flakyFailures}), delivered ${flaky.applied.size}; ` +
@@ -96,7 +123,9 @@ routes:
     const cpuUsed = cpuMs(router.pid) - cpuStart;
     const share = cpuUsed / (Date.now() - wallStart);
     const retriedEarly = storm.calls.length - before - waiting;
-    console.log(`waiting on Retry-After 60s with ${waiting} deliveries: router CPU ${cpuUsed} ms in ${CPU_WINDOW_MS} ms (${(share * 100).toFixed(2)}% of one core), calls while waiting ${retriedEarly}`);
+    console.log(
+      `waiting on Retry-After 60s with ${waiting} deliveries: router CPU ${cpuUsed} ms in ${CPU_WINDOW_MS} ms (${(share * 100).toFixed(2)}% of one core), calls while waiting ${retriedEarly}`,
+    );
     assert.equal(retriedEarly, 0, 'nothing retried before its Retry-After');
     assert.ok(share < 0.05, `CPU while waiting ${(share * 100).toFixed(2)}% of one core`);
   } finally {
@@ -141,7 +170,11 @@ routes:
       await store.appendWebhooks(
         Array.from({ length: Math.min(1_000, QUEUED - start) }, (_, i) => {
           const id = `Q${start + i}`;
-          return { body: webhook(id), receivedAt, events: [{ id: `evt_q_${start + i}`, event: 'message:in:new', itemIndex: 0, chatId: '1234567890@c.us' }] };
+          return {
+            body: webhook(id),
+            receivedAt,
+            events: [{ id: `evt_q_${start + i}`, event: 'message:in:new', itemIndex: 0, chatId: '1234567890@c.us' }],
+          };
         }),
       );
     }

@@ -10,7 +10,18 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import {
-  LONG, SECRET, allRouterOutput, profile, rawRequest, rssMb, sleep, startRouterChild, stopChild, tempDir, webhook, writeConfig,
+  LONG,
+  SECRET,
+  allRouterOutput,
+  profile,
+  rawRequest,
+  rssMb,
+  sleep,
+  startRouterChild,
+  stopChild,
+  tempDir,
+  webhook,
+  writeConfig,
   type RouterChild,
 } from '../testkit/reliability/kit.ts';
 
@@ -40,9 +51,22 @@ interface BadRequest {
 const VALID = JSON.parse(webhook('HOSTILE-VALID')) as Record<string, unknown> & { data: Record<string, unknown> };
 const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
 /** Any JSON value that is not a (non-empty) string. */
-const notString = fc.oneof(fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+const notString = fc.oneof(
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.object({ maxDepth: 1 }),
+);
 /** Any JSON value that is not an object. */
-const notObject = fc.oneof(fc.integer(), fc.boolean(), fc.string(), fc.constant(null), fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 }));
+const notObject = fc.oneof(
+  fc.integer(),
+  fc.boolean(),
+  fc.string(),
+  fc.constant(null),
+  fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 }),
+);
 
 const wrongTypes: fc.Arbitrary<BadRequest> = fc
   .oneof(
@@ -50,8 +74,12 @@ const wrongTypes: fc.Arbitrary<BadRequest> = fc
     fc.constant({ ...VALID, event: '' }),
     notObject.map((data) => ({ ...VALID, data })),
     notObject.filter((d) => d !== null).map((device) => ({ ...VALID, device })),
-    notString.filter((v) => v !== null).map((id) => ({ ...VALID, data: { ...VALID.data, chat: { ...(VALID.data.chat as object), id } } })),
-    notString.filter((v) => v !== null).map((fromMe) => ({ ...VALID, data: { ...VALID.data, fromMe: typeof fromMe === 'boolean' ? 'yes' : fromMe } })),
+    notString
+      .filter((v) => v !== null)
+      .map((id) => ({ ...VALID, data: { ...VALID.data, chat: { ...(VALID.data.chat as object), id } } })),
+    notString
+      .filter((v) => v !== null)
+      .map((fromMe) => ({ ...VALID, data: { ...VALID.data, fromMe: typeof fromMe === 'boolean' ? 'yes' : fromMe } })),
     fc.jsonValue({ maxDepth: 2 }).filter((v) => v === null || typeof v !== 'object'),
     fc.record({ event: fc.constant('message:in:new') }),
   )
@@ -69,9 +97,12 @@ const notJson: fc.Arbitrary<BadRequest> = fc
   })
   .map((text) => ({ kind: 'not JSON', body: Buffer.from(text), status: 400, error: 'invalid_json' }));
 
-const hugeStrings: fc.Arbitrary<BadRequest> = fc
-  .integer({ min: BODY_LIMIT + 1, max: BODY_LIMIT * 16 })
-  .map((size) => ({ kind: 'huge string', body: json({ ...VALID, data: { ...VALID.data, body: 'x'.repeat(size) } }), status: 413, error: 'body_too_large' }));
+const hugeStrings: fc.Arbitrary<BadRequest> = fc.integer({ min: BODY_LIMIT + 1, max: BODY_LIMIT * 16 }).map((size) => ({
+  kind: 'huge string',
+  body: json({ ...VALID, data: { ...VALID.data, body: 'x'.repeat(size) } }),
+  status: 413,
+  error: 'body_too_large',
+}));
 
 const deepNesting: fc.Arbitrary<BadRequest> = fc
   .tuple(fc.integer({ min: 100, max: 20_000 }), fc.boolean())
@@ -79,15 +110,28 @@ const deepNesting: fc.Arbitrary<BadRequest> = fc
     const open = arrays ? '['.repeat(depth) : '{"a":'.repeat(depth);
     const close = arrays ? ']'.repeat(depth) : '}'.repeat(depth);
     const text = `{"event":"message:in:new","device":{"id":"d"},"data":{"id":"DEEP","x":${open}1${close}}}`;
-    return { kind: 'deep nesting', body: Buffer.from(text), status: text.length > BODY_LIMIT ? 413 : 400, error: text.length > BODY_LIMIT ? 'body_too_large' : 'invalid_payload' };
+    return {
+      kind: 'deep nesting',
+      body: Buffer.from(text),
+      status: text.length > BODY_LIMIT ? 413 : 400,
+      error: text.length > BODY_LIMIT ? 'body_too_large' : 'invalid_payload',
+    };
   });
 
 const invalidUtf8: fc.Arbitrary<BadRequest> = fc
-  .tuple(fc.constantFrom([0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf8, 0x88, 0x80, 0x80, 0x80]), fc.nat())
+  .tuple(
+    fc.constantFrom([0xff], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xe2, 0x82], [0xf8, 0x88, 0x80, 0x80, 0x80]),
+    fc.nat(),
+  )
   .map(([bad, at]) => {
     const text = Buffer.from(webhook('UTF8'));
     const cut = 2 + (at % (text.length - 4));
-    return { kind: 'invalid UTF-8', body: Buffer.concat([text.subarray(0, cut), Buffer.from(bad), text.subarray(cut)]), status: 400, error: 'invalid_utf8' };
+    return {
+      kind: 'invalid UTF-8',
+      body: Buffer.concat([text.subarray(0, cut), Buffer.from(bad), text.subarray(cut)]),
+      status: 400,
+      error: 'invalid_utf8',
+    };
   });
 
 const protoKeys: fc.Arbitrary<BadRequest> = fc
@@ -102,40 +146,76 @@ const protoKeys: fc.Arbitrary<BadRequest> = fc
       `[{"${key}": {"event": "message:out:failed", "data": {}}}]`,
     ),
   )
-  .map((text) => ({ kind: '__proto__/constructor keys', body: Buffer.from(text), status: 400, error: 'invalid_payload' }));
+  .map((text) => ({
+    kind: '__proto__/constructor keys',
+    body: Buffer.from(text),
+    status: 400,
+    error: 'invalid_payload',
+  }));
 
-const arrays: fc.Arbitrary<BadRequest> = fc
-  .oneof(fc.integer({ min: 26, max: 300 }), fc.constant(0))
-  .map((count) => {
-    const item = { event: 'message:out:failed', data: { id: 'Q', status: 'failed' } };
-    return { kind: 'arrays over 25 items', body: json(Array.from({ length: count }, () => item)), status: 400, error: 'invalid_payload' };
-  });
+const arrays: fc.Arbitrary<BadRequest> = fc.oneof(fc.integer({ min: 26, max: 300 }), fc.constant(0)).map((count) => {
+  const item = { event: 'message:out:failed', data: { id: 'Q', status: 'failed' } };
+  return {
+    kind: 'arrays over 25 items',
+    body: json(Array.from({ length: count }, () => item)),
+    status: 400,
+    error: 'invalid_payload',
+  };
+});
 
 const contentTypes: fc.Arbitrary<BadRequest> = fc
-  .constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'text/json-ish', '')
-  .map((contentType) => ({ kind: 'wrong content type', contentType, body: Buffer.from(webhook('CT')), status: 415, error: 'unsupported_media_type' }));
+  .constantFrom(
+    'text/plain',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/xml',
+    'text/json-ish',
+    '',
+  )
+  .map((contentType) => ({
+    kind: 'wrong content type',
+    contentType,
+    body: Buffer.from(webhook('CT')),
+    status: 415,
+    error: 'unsupported_media_type',
+  }));
 
-const encodings: fc.Arbitrary<BadRequest> = fc
-  .constantFrom('gzip', 'deflate', 'br', 'x-unknown')
-  .map((encoding) => ({ kind: 'compressed body', headers: { 'content-encoding': encoding }, body: Buffer.from(webhook('ENC')), status: 415, error: 'unsupported_encoding' }));
+const encodings: fc.Arbitrary<BadRequest> = fc.constantFrom('gzip', 'deflate', 'br', 'x-unknown').map((encoding) => ({
+  kind: 'compressed body',
+  headers: { 'content-encoding': encoding },
+  body: Buffer.from(webhook('ENC')),
+  status: 415,
+  error: 'unsupported_encoding',
+}));
 
 /** Counterexamples print as their kind and the start of the body, not a megabyte of bytes. */
 const printable = (bad: BadRequest): BadRequest =>
-  Object.assign(bad, { [fc.toStringMethod]: () => `${bad.kind} (${bad.body.length} bytes): ${JSON.stringify(bad.body.subarray(0, 120).toString('latin1'))}` });
+  Object.assign(bad, {
+    [fc.toStringMethod]: () =>
+      `${bad.kind} (${bad.body.length} bytes): ${JSON.stringify(bad.body.subarray(0, 120).toString('latin1'))}`,
+  });
 
-const badRequests = fc.oneof(wrongTypes, notJson, hugeStrings, deepNesting, invalidUtf8, protoKeys, arrays, contentTypes, encodings).map(printable);
+const badRequests = fc
+  .oneof(wrongTypes, notJson, hugeStrings, deepNesting, invalidUtf8, protoKeys, arrays, contentTypes, encodings)
+  .map(printable);
 
 function storeCounts(dir: string): { webhooks: number; events: number; deliveries: number } {
   const db = new Database(join(dir, 'router.db'), { readonly: true });
   try {
     const one = (sql: string): number => (db.prepare(sql).get() as { n: number }).n;
-    return { webhooks: one('SELECT count(*) AS n FROM webhooks'), events: one('SELECT count(*) AS n FROM events'), deliveries: one('SELECT count(*) AS n FROM deliveries') };
+    return {
+      webhooks: one('SELECT count(*) AS n FROM webhooks'),
+      events: one('SELECT count(*) AS n FROM events'),
+      deliveries: one('SELECT count(*) AS n FROM deliveries'),
+    };
   } finally {
     db.close();
   }
 }
 
-test(`${RUNS} generated bad requests: each a 4xx with a JSON reason, nothing stored, the process up, memory flat`, { timeout: LONG ? 600_000 : 60_000 }, async () => {
+test(`${RUNS} generated bad requests: each a 4xx with a JSON reason, nothing stored, the process up, memory flat`, {
+  timeout: LONG ? 600_000 : 60_000,
+}, async () => {
   const tmp = tempDir('hostile');
   let router: RouterChild | undefined;
   try {
@@ -150,7 +230,11 @@ test(`${RUNS} generated bad requests: each a 4xx with a JSON reason, nothing sto
       fc.asyncProperty(badRequests, async (bad) => {
         const headers: Record<string, string> = { ...bad.headers, 'content-length': String(bad.body.length) };
         if (bad.contentType !== '') headers['content-type'] = bad.contentType ?? 'application/json';
-        const { status, body } = await rawRequest(router!.url, { path: `/webhooks/wassenger?key=${SECRET}`, headers, body: bad.body });
+        const { status, body } = await rawRequest(router!.url, {
+          path: `/webhooks/wassenger?key=${SECRET}`,
+          headers,
+          body: bad.body,
+        });
         sent++;
         if (sent === warmup) rssWarm = rssMb(router!.pid);
         byKind.set(bad.kind, (byKind.get(bad.kind) ?? 0) + 1);
@@ -183,7 +267,9 @@ test(`${RUNS} generated bad requests: each a 4xx with a JSON reason, nothing sto
   }
 });
 
-test('slow bodies and unfinished headers are cut at the request timeout (408 with a JSON reason, then the socket is closed)', { timeout: 60_000 }, async () => {
+test('slow bodies and unfinished headers are cut at the request timeout (408 with a JSON reason, then the socket is closed)', {
+  timeout: 60_000,
+}, async () => {
   const tmp = tempDir('slow');
   let router: RouterChild | undefined;
   try {
@@ -200,7 +286,11 @@ test('slow bodies and unfinished headers are cut at the request timeout (408 wit
         const dribble = setInterval(() => {
           if (sentBytes < body.length && !socket.destroyed) socket.write(body[sentBytes++]!);
         }, 250);
-        socket.on('connect', () => socket.write(`POST /webhooks/wassenger?key=${SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`));
+        socket.on('connect', () =>
+          socket.write(
+            `POST /webhooks/wassenger?key=${SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+          ),
+        );
         socket.on('data', (chunk) => (answer += chunk.toString()));
         socket.on('error', () => {});
         socket.on('close', () => {

@@ -11,7 +11,17 @@ import { compileTemplate } from '../../src/sdk/template.ts';
 import { loadRouterConfig } from '../../src/app.ts';
 import { formatIssues } from '../../src/config/issues.ts';
 import {
-  RecordingSink, SECRET, allRouterOutput, postWebhook, rawRequest, startRouterChild, stopChild, tempDir, until, webhook, writeConfig,
+  RecordingSink,
+  SECRET,
+  allRouterOutput,
+  postWebhook,
+  rawRequest,
+  startRouterChild,
+  stopChild,
+  tempDir,
+  until,
+  webhook,
+  writeConfig,
   type RouterChild,
 } from '../testkit/reliability/kit.ts';
 
@@ -32,7 +42,8 @@ test('the webhook secret is compared in constant time: timingSafeEqual over SHA-
     ['x'.repeat(10_000), false],
     ['é'.repeat(SECRET.length), false],
   ];
-  for (const [presented, expected] of cases) assert.equal(secretMatches(presented, SECRET), expected, String(presented).slice(0, 20));
+  for (const [presented, expected] of cases)
+    assert.equal(secretMatches(presented, SECRET), expected, String(presented).slice(0, 20));
   // The code path: a digest of each side, then timingSafeEqual; no early comparison of the strings.
   const source = readFileSync(new URL('../../src/http/auth.ts', import.meta.url), 'utf8');
   assert.match(source, /timingSafeEqual\(digest\(presented\), digest\(expected\)\)/);
@@ -40,17 +51,32 @@ test('the webhook secret is compared in constant time: timingSafeEqual over SHA-
   assert.doesNotMatch(source.replace(/\/\*[\s\S]*?\*\//g, ''), /presented\s*[!=]==?\s*expected|\.length\s*[!=]==?/);
   const webhook = readFileSync(new URL('../../src/http/webhook.ts', import.meta.url), 'utf8');
   assert.match(webhook, /secretMatches\(presented, settings\.secret\)/);
-  console.log(`secretMatches: ${cases.length} presented values of lengths 0 to 10,000 compared without throwing; only the secret matches`);
+  console.log(
+    `secretMatches: ${cases.length} presented values of lengths 0 to 10,000 compared without throwing; only the secret matches`,
+  );
 });
 
 test('templates cannot reach the process, the environment or files', async () => {
   const env = { WA_ROUTER_SECRET: SECRET, PROBE_TOKEN: TOKEN };
   const scope = { data: { id: 'x' }, message: { body: 'hi' }, event: 'message:in:new' };
   const probes = [
-    '{{ process }}', '{{ process.env }}', '{{ process.env.WA_ROUTER_SECRET }}', '{{ global }}', '{{ globalThis.process }}',
-    '{{ constructor }}', '{{ constructor.constructor }}', "{{ constructor.constructor('return process')() }}",
-    '{{ data.__proto__ }}', '{{ data.__proto__.constructor }}', '{{ data.constructor.name }}', '{{ message.body.constructor }}',
-    '{{ message.body.length }}', '{{ data | json }}', '{{ require }}', '{{ module }}', '{{ this }}',
+    '{{ process }}',
+    '{{ process.env }}',
+    '{{ process.env.WA_ROUTER_SECRET }}',
+    '{{ global }}',
+    '{{ globalThis.process }}',
+    '{{ constructor }}',
+    '{{ constructor.constructor }}',
+    "{{ constructor.constructor('return process')() }}",
+    '{{ data.__proto__ }}',
+    '{{ data.__proto__.constructor }}',
+    '{{ data.constructor.name }}',
+    '{{ message.body.constructor }}',
+    '{{ message.body.length }}',
+    '{{ data | json }}',
+    '{{ require }}',
+    '{{ module }}',
+    '{{ this }}',
   ];
   const rendered: Record<string, string> = {};
   for (const probe of probes) {
@@ -61,7 +87,11 @@ test('templates cannot reach the process, the environment or files', async () =>
     }
   }
   for (const [probe, text] of Object.entries(rendered)) {
-    assert.doesNotMatch(text, /function|native code|\[object|PATH|HOME|NODE|wa-router|test-secret/i, `${probe} → ${text}`);
+    assert.doesNotMatch(
+      text,
+      /function|native code|\[object|PATH|HOME|NODE|wa-router|test-secret/i,
+      `${probe} → ${text}`,
+    );
   }
   // Tags that read files are refused when the config is loaded, with the reason.
   for (const tag of ["{% include '/etc/passwd' %}", "{% render '/etc/passwd' %}", "{% layout '/etc/passwd' %}"]) {
@@ -99,7 +129,9 @@ routes:
       assert.equal((await router.post(webhook('TEMPLATE-PROBE'))).status, 200);
       await until(() => sink.applied.size === 1, 'the probe delivered');
       const sent = sink.calls[0]!.body;
-      console.log(`template probes rendered: ${JSON.stringify(rendered)}; include refused at load: ${problems.split('\n')[0]}; delivered body ${sent.length} bytes`);
+      console.log(
+        `template probes rendered: ${JSON.stringify(rendered)}; include refused at load: ${problems.split('\n')[0]}; delivered body ${sent.length} bytes`,
+      );
       assert.ok(!sent.includes(SECRET) && !sent.includes(TOKEN), 'no secret in what the templates rendered');
       assert.doesNotMatch(sent, /function|native code|root:|PATH=|\/usr\/|NODE_/);
     } finally {
@@ -119,9 +151,17 @@ test('an http connector cannot be sent to a host its config did not name', async
   let router: RouterChild | undefined;
   try {
     // A host made of a template is refused at load.
-    for (const url of ['http://{{ message.body }}/x', '{{ message.body }}', 'http://{{ chat.id }}.example.com/', `http://127.0.0.1{{ message.body }}/`]) {
+    for (const url of [
+      'http://{{ message.body }}/x',
+      '{{ message.body }}',
+      'http://{{ chat.id }}.example.com/',
+      `http://127.0.0.1{{ message.body }}/`,
+    ]) {
       const loaded = await loadRouterConfig(
-        writeConfig(tmp.dir, `server: { secret: \${WA_ROUTER_SECRET} }\nconnectors: { c: { type: http, url: "${url}" } }\nroutes: [{ name: r, to: [c] }]\n`),
+        writeConfig(
+          tmp.dir,
+          `server: { secret: \${WA_ROUTER_SECRET} }\nconnectors: { c: { type: http, url: "${url}" } }\nroutes: [{ name: r, to: [c] }]\n`,
+        ),
         { WA_ROUTER_SECRET: SECRET },
       );
       assert.equal(loaded.ok, false, url);
@@ -144,13 +184,24 @@ routes:
       ),
     );
     const hostile = [
-      `@${evilHost}/steal`, `//${evilHost}/steal`, `http://${evilHost}/steal`, `../../../admin`, `..%2F..%2Fadmin`, `x#@${evilHost}`,
-      `x?redirect=http://${evilHost}`, `\\\\${evilHost}\\x`, `x\r\nHost: ${evilHost}`, `%40${evilHost}`,
+      `@${evilHost}/steal`,
+      `//${evilHost}/steal`,
+      `http://${evilHost}/steal`,
+      `../../../admin`,
+      `..%2F..%2Fadmin`,
+      `x#@${evilHost}`,
+      `x?redirect=http://${evilHost}`,
+      `\\\\${evilHost}\\x`,
+      `x\r\nHost: ${evilHost}`,
+      `%40${evilHost}`,
     ];
-    for (const [index, value] of hostile.entries()) assert.equal((await router.post(webhook(`PIN${index}`, value))).status, 200);
+    for (const [index, value] of hostile.entries())
+      assert.equal((await router.post(webhook(`PIN${index}`, value))).status, 200);
     await until(() => sink.calls.length === hostile.length, 'every hostile event at the configured sink');
     const paths = sink.calls.map((call) => call.url);
-    console.log(`${hostile.length} event values aimed at another host or path: configured sink got ${sink.calls.length} (paths ${JSON.stringify(paths)}), other host got ${evil.calls.length}`);
+    console.log(
+      `${hostile.length} event values aimed at another host or path: configured sink got ${sink.calls.length} (paths ${JSON.stringify(paths)}), other host got ${evil.calls.length}`,
+    );
     assert.equal(evil.calls.length, 0);
     for (const call of sink.calls) {
       assert.equal(call.host, new URL(sink.url).host);
@@ -168,10 +219,14 @@ test('the admin API refuses without its token', async (t) => {
   let router: RouterChild | undefined;
   try {
     router = await startRouterChild(
-      writeConfig(tmp.dir, `server: { port: 0, host: 127.0.0.1, secret: \${WA_ROUTER_SECRET} }\nadmin: { token: \${ADMIN_TOKEN} }\nstore: sqlite:{{DIR}}/router.db\n`),
+      writeConfig(
+        tmp.dir,
+        `server: { port: 0, host: 127.0.0.1, secret: \${WA_ROUTER_SECRET} }\nadmin: { token: \${ADMIN_TOKEN} }\nstore: sqlite:{{DIR}}/router.db\n`,
+      ),
       { ADMIN_TOKEN },
     );
-    const get = (path: string, headers: Record<string, string> = {}) => rawRequest(router!.url, { method: 'GET', path, headers });
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      rawRequest(router!.url, { method: 'GET', path, headers });
     const authorised = await get('/admin/api/events', { authorization: `Bearer ${ADMIN_TOKEN}` });
     if (authorised.status === 404) {
       t.skip('no /admin/api route in this build (src/admin not wired yet)');
@@ -190,15 +245,25 @@ test('the admin API refuses without its token', async (t) => {
         ['GET', path, { authorization: `Bearer ${SECRET}` }], // the webhook secret is not the admin token
       );
     }
-    attempts.push(['POST', '/admin/api/config/reload', {}], ['POST', '/admin/api/dead-letters/replay', { 'content-type': 'application/json' }]);
+    attempts.push(
+      ['POST', '/admin/api/config/reload', {}],
+      ['POST', '/admin/api/dead-letters/replay', { 'content-type': 'application/json' }],
+    );
     const statuses = new Map<number, number>();
     for (const [method, path, headers] of attempts) {
-      const answer = await rawRequest(router.url, { method, path, headers, ...(method === 'POST' ? { body: '{"all":true}' } : {}) });
+      const answer = await rawRequest(router.url, {
+        method,
+        path,
+        headers,
+        ...(method === 'POST' ? { body: '{"all":true}' } : {}),
+      });
       statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
       assert.equal(answer.status, 401, `${method} ${path} ${JSON.stringify(headers)}: ${answer.body}`);
       assert.ok(!answer.body.includes('"events"') && !answer.body.includes(SECRET));
     }
-    console.log(`admin API: ${attempts.length} requests without the right token → ${JSON.stringify(Object.fromEntries(statuses))}; with it → ${authorised.status}`);
+    console.log(
+      `admin API: ${attempts.length} requests without the right token → ${JSON.stringify(Object.fromEntries(statuses))}; with it → ${authorised.status}`,
+    );
   } finally {
     await stopChild(router);
     tmp.remove();
@@ -209,7 +274,8 @@ test('the secret and ${VAR} values never reach the logs (debug level, wrong and 
   const tmp = tempDir('logs');
   const sink = await RecordingSink.start();
   // The sink echoes the request headers in its error answer: the token lands in a delivery error.
-  sink.answer = (call, attempt) => (attempt === 1 ? { status: 500, body: JSON.stringify({ echoed: call }) } : { status: 200 });
+  sink.answer = (call, attempt) =>
+    attempt === 1 ? { status: 500, body: JSON.stringify({ echoed: call }) } : { status: 200 };
   const echo = await RecordingSink.start();
   let router: RouterChild | undefined;
   try {
@@ -235,15 +301,23 @@ routes:
     );
     const url = router.url;
     assert.equal((await router.post(webhook('LOG1', `my secret is ${SECRET}`))).status, 200);
-    assert.equal((await postWebhook(url, webhook('LOG2'), { key: null, headers: { 'x-webhook-secret': SECRET } })).status, 200);
+    assert.equal(
+      (await postWebhook(url, webhook('LOG2'), { key: null, headers: { 'x-webhook-secret': SECRET } })).status,
+      200,
+    );
     assert.equal((await postWebhook(url, webhook('LOG3'), { key: `${SECRET}-wrong` })).status, 401);
     assert.equal((await postWebhook(url, '{not json', { key: SECRET })).status, 400);
-    assert.equal((await postWebhook(url, JSON.stringify({ event: SECRET, data: SECRET }), { key: SECRET })).status, 400);
+    assert.equal(
+      (await postWebhook(url, JSON.stringify({ event: SECRET, data: SECRET }), { key: SECRET })).status,
+      400,
+    );
     await until(() => sink.applied.size === 2, 'both delivered after one failure each');
     await stopChild(router);
     const output = router.output();
     const lines = output.split('\n').filter(Boolean).length;
-    console.log(`router output: ${lines} lines at trace level; secret occurrences ${output.split(SECRET).length - 1}, token occurrences ${output.split(TOKEN).length - 1}, [redacted] ${output.split('[redacted]').length - 1}`);
+    console.log(
+      `router output: ${lines} lines at trace level; secret occurrences ${output.split(SECRET).length - 1}, token occurrences ${output.split(TOKEN).length - 1}, [redacted] ${output.split('[redacted]').length - 1}`,
+    );
     assert.ok(!output.includes(SECRET), 'the webhook secret is not in the output');
     assert.ok(!output.includes(TOKEN), 'the ${PROBE_TOKEN} value is not in the output');
   } finally {
@@ -252,5 +326,8 @@ routes:
     tmp.remove();
   }
   const everything = allRouterOutput.join('');
-  assert.ok(!everything.includes(SECRET) && !everything.includes(TOKEN) && !everything.includes(ADMIN_TOKEN), 'no secret in any router output of this file');
+  assert.ok(
+    !everything.includes(SECRET) && !everything.includes(TOKEN) && !everything.includes(ADMIN_TOKEN),
+    'no secret in any router output of this file',
+  );
 });

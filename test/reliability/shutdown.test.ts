@@ -7,8 +7,21 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
 import {
-  LONG, RecordingSink, SECRET, allRouterOutput, exited, postWebhook, profile, sleep, startRouterChild, stopChild, tempDir, until,
-  webhook, writeConfig, type RouterChild,
+  LONG,
+  RecordingSink,
+  SECRET,
+  allRouterOutput,
+  exited,
+  postWebhook,
+  profile,
+  sleep,
+  startRouterChild,
+  stopChild,
+  tempDir,
+  until,
+  webhook,
+  writeConfig,
+  type RouterChild,
 } from '../testkit/reliability/kit.ts';
 
 const CLIENTS = profile(4, 8);
@@ -25,7 +38,9 @@ function halfSent(port: number, id: string): Promise<{ socket: Socket; finish():
     socket.on('data', (chunk) => (answer += chunk.toString()));
     socket.on('error', reject);
     socket.on('connect', () => {
-      socket.write(`POST /webhooks/wassenger?key=${SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`);
+      socket.write(
+        `POST /webhooks/wassenger?key=${SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`,
+      );
       resolve({
         socket,
         finish: async () => {
@@ -40,7 +55,9 @@ function halfSent(port: number, id: string): Promise<{ socket: Socket; finish():
   });
 }
 
-test('SIGTERM under load: stops accepting, finishes in-flight requests with 200, exits 0, loses nothing', { timeout: LONG ? 120_000 : 60_000 }, async () => {
+test('SIGTERM under load: stops accepting, finishes in-flight requests with 200, exits 0, loses nothing', {
+  timeout: LONG ? 120_000 : 60_000,
+}, async () => {
   const tmp = tempDir('shutdown');
   const sink = await RecordingSink.start();
   sink.answer = () => ({ status: 200, delayMs: 20 });
@@ -107,12 +124,18 @@ routes:
     const deliveredBeforeRestart = sink.applied.size;
 
     router = await startRouterChild(file, { LOG_LEVEL: 'info' });
-    const deliveredIds = (): Set<string> => new Set(sink.calls.filter((call) => sink.applied.has(call.key)).map((call) => sink.messageIdOf(call) ?? ''));
+    const deliveredIds = (): Set<string> =>
+      new Set(sink.calls.filter((call) => sink.applied.has(call.key)).map((call) => sink.messageIdOf(call) ?? ''));
     // One set per poll: building it parses every call's body, and the sink shares this event loop.
-    await until(() => {
-      const delivered = deliveredIds();
-      return [...acknowledged].every((id) => delivered.has(id));
-    }, 'every acknowledged event delivered after the restart', 30_000, 100);
+    await until(
+      () => {
+        const delivered = deliveredIds();
+        return [...acknowledged].every((id) => delivered.has(id));
+      },
+      'every acknowledged event delivered after the restart',
+      30_000,
+      100,
+    );
     console.log(
       `acknowledged ${acknowledged.size} (incl. ${SLOW} requests in flight at SIGTERM: ${JSON.stringify(slowStatuses)}); new connection after SIGTERM: ${fresh}; ` +
         `client requests cut or refused after SIGTERM ${refusedAfterTerm}, other statuses ${otherStatus}; exit code ${code}; ` +

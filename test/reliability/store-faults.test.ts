@@ -16,7 +16,17 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import {
-  LONG, SECRET, allRouterOutput, profile, startRouterChild, stopChild, tempDir, until, webhook, writeConfig, type RouterChild,
+  LONG,
+  SECRET,
+  allRouterOutput,
+  profile,
+  startRouterChild,
+  stopChild,
+  tempDir,
+  until,
+  webhook,
+  writeConfig,
+  type RouterChild,
 } from '../testkit/reliability/kit.ts';
 
 const DURING_FAULT = profile(20, 200);
@@ -39,7 +49,11 @@ function storedEventIds(dir: string): Set<string> {
   }
 }
 
-async function faultRun(name: string, start: (router: RouterChild, dir: string) => void | Promise<void>, clear: (router: RouterChild, dir: string) => void | Promise<void>): Promise<void> {
+async function faultRun(
+  name: string,
+  start: (router: RouterChild, dir: string) => void | Promise<void>,
+  clear: (router: RouterChild, dir: string) => void | Promise<void>,
+): Promise<void> {
   const tmp = tempDir(`store-${name}`);
   let router: RouterChild | undefined;
   try {
@@ -55,15 +69,23 @@ async function faultRun(name: string, start: (router: RouterChild, dir: string) 
       const { status, json }: { status: number; json: unknown } = await r.post(webhook(id));
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       if (status === 200) acked.push(id);
-      else assert.equal((json as { error?: string }).error, 'store_unavailable', `503 says why: ${JSON.stringify(json)}`);
+      else
+        assert.equal((json as { error?: string }).error, 'store_unavailable', `503 says why: ${JSON.stringify(json)}`);
     }
     await clear(r, tmp.dir);
     // The router recovers on its own: the next webhooks are stored (Wassenger's retries succeed).
-    const recovered = await until(async () => (await r.post(webhook(`${name}-after`))).status === 200, 'a 200 after the fault cleared', 10_000, 100);
+    const recovered = await until(
+      async () => (await r.post(webhook(`${name}-after`))).status === 200,
+      'a 200 after the fault cleared',
+      10_000,
+      100,
+    );
     const again = await r.post(webhook(`${name}-during-0`));
     assert.equal(again.status, 200);
     const codes = [...new Set(r.output().match(/SQLITE_[A-Z_]+/g) ?? [])].join(', ');
-    console.log(`${name}: SQLite said ${codes}; during the fault ${JSON.stringify(Object.fromEntries(statuses))} (status: count), acknowledged during the fault ${acked.length}; after: ${recovered ? 200 : '?'}, retry of a refused event: ${JSON.stringify(again.json)}`);
+    console.log(
+      `${name}: SQLite said ${codes}; during the fault ${JSON.stringify(Object.fromEntries(statuses))} (status: count), acknowledged during the fault ${acked.length}; after: ${recovered ? 200 : '?'}, retry of a refused event: ${JSON.stringify(again.json)}`,
+    );
     assert.deepEqual([...statuses.keys()], [503], 'only 503 while the store cannot write');
     // The process is still the same one, and what it stored is there.
     assert.equal(r.child.exitCode, null);
@@ -76,7 +98,9 @@ async function faultRun(name: string, start: (router: RouterChild, dir: string) 
   }
 }
 
-test('database locked by another writer (BEGIN EXCLUSIVE): 503, then 200 once it is released', { timeout: 60_000 }, async () => {
+test('database locked by another writer (BEGIN EXCLUSIVE): 503, then 200 once it is released', {
+  timeout: 60_000,
+}, async () => {
   let blocker: Database.Database | undefined;
   await faultRun(
     'locked',
@@ -92,7 +116,9 @@ test('database locked by another writer (BEGIN EXCLUSIVE): 503, then 200 once it
   );
 });
 
-test('disk full (file size limit of the router process): 503, then 200 once there is room again', { timeout: 60_000 }, async () => {
+test('disk full (file size limit of the router process): 503, then 200 once there is room again', {
+  timeout: 60_000,
+}, async () => {
   await faultRun(
     'full',
     (router) => {

@@ -24,7 +24,8 @@ import { REPO_ROOT } from './helpers.ts';
 /** Every ${VAR} a text uses, set to a value long enough for any secret field. */
 function envFor(text: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const match of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g)) env[match[1]!] = `value-of-${match[1]!.toLowerCase()}`;
+  for (const match of text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-[^}]*)?\}/g))
+    env[match[1]!] = `value-of-${match[1]!.toLowerCase()}`;
   return env;
 }
 
@@ -44,7 +45,8 @@ test('the committed schema and connector docs are up to date (npm run generate)'
   assert.deepEqual(stale, [], 'stale generated files: run `npm run generate` and commit the result');
   for (const definition of builtinConnectors) {
     const readme = join(REPO_ROOT, 'connectors', definition.type, 'README.md');
-    if (existsSync(readme)) assert.match(readFileSync(readme, 'utf8'), /<!-- generated:start -->[\s\S]*<!-- generated:end -->/);
+    if (existsSync(readme))
+      assert.match(readFileSync(readme, 'utf8'), /<!-- generated:start -->[\s\S]*<!-- generated:end -->/);
   }
 });
 
@@ -56,7 +58,11 @@ test('the schema covers every connector type, the when filter, and the example c
   assert.equal(schema.definitions.connector!.oneOf!.length, builtinConnectors.length + 1);
   assert.ok(schema.definitions.when);
   for (const file of readdirSync(join(REPO_ROOT, 'config')).filter((name) => /\.ya?ml$/.test(name))) {
-    assert.match(readFileSync(join(REPO_ROOT, 'config', file), 'utf8'), /^# yaml-language-server: \$schema=\.\/wa-router\.schema\.json$/m, file);
+    assert.match(
+      readFileSync(join(REPO_ROOT, 'config', file), 'utf8'),
+      /^# yaml-language-server: \$schema=\.\/wa-router\.schema\.json$/m,
+      file,
+    );
   }
   assert.match(STARTER_CONFIG, /^# yaml-language-server: \$schema=\.\/wa-router\.schema\.json$/m);
   assert.ok(existsSync(join(REPO_ROOT, SCHEMA_FILE)));
@@ -81,21 +87,32 @@ async function examples(registry: ConnectorRegistry): Promise<{ name: string; te
         connectors: { example: { type, ...(example.config as object) } },
         routes: [{ name: 'all', to: ['example'] }],
       });
-      out.push({ name: `${type} example ${index + 1} (${example.title})`, text, file: join(REPO_ROOT, 'config', `${type}-example.yaml`) });
+      out.push({
+        name: `${type} example ${index + 1} (${example.title})`,
+        text,
+        file: join(REPO_ROOT, 'config', `${type}-example.yaml`),
+      });
     }
   }
   return out;
 }
 
-test('every example config validates: config/*.yaml, the init starter, each connector\'s examples', async () => {
+test("every example config validates: config/*.yaml, the init starter, each connector's examples", async () => {
   const registry = await registryWithExamplePlugins();
   const all = await examples(registry);
   assert.ok(all.length > builtinConnectors.length);
   const failures: string[] = [];
   for (const example of all) {
     // The built-ins only: a plugin's example lists its plugin, as a user's config would.
-    const result = await loadConfig(example.file, { registry: new ConnectorRegistry(builtinConnectors), text: example.text, env: { WA_ROUTER_SECRET: 'an-example-secret', ...envFor(example.text) } });
-    if (!result.ok) failures.push(`${example.name}:\n  ${result.issues.map((issue) => `${issue.line}:${issue.col} ${issue.path} ${issue.message}`).join('\n  ')}`);
+    const result = await loadConfig(example.file, {
+      registry: new ConnectorRegistry(builtinConnectors),
+      text: example.text,
+      env: { WA_ROUTER_SECRET: 'an-example-secret', ...envFor(example.text) },
+    });
+    if (!result.ok)
+      failures.push(
+        `${example.name}:\n  ${result.issues.map((issue) => `${issue.line}:${issue.col} ${issue.path} ${issue.message}`).join('\n  ')}`,
+      );
   }
   assert.deepEqual(failures, []);
 });
@@ -114,7 +131,11 @@ test('the JSON Schema accepts every example and rejects typos', async () => {
     { ...base, connectors: { k: { type: 'kafka', brokers: ['b:9092'], topic: 't', topik: 'x' } } },
     { ...base, connectors: { k: { type: 'file' } } },
     { ...base, server: { secret: '${WA_ROUTER_SECRET}', prot: 8080 } },
-    { ...base, connectors: { k: { type: 'file', path: './x' } }, routes: [{ name: 'r', when: { 'message.body': { $regexp: 'x' } }, to: ['k'] }] },
+    {
+      ...base,
+      connectors: { k: { type: 'file', path: './x' } },
+      routes: [{ name: 'r', when: { 'message.body': { $regexp: 'x' } }, to: ['k'] }],
+    },
   ];
   for (const config of bad) assert.equal(validator.safeParse(config).success, false, JSON.stringify(config));
 });

@@ -18,7 +18,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative } from 'node:path';
@@ -72,8 +83,12 @@ function userIds(): { uid: number; gid: number; name: string } {
   }
   for (const name of [wanted, 'nobody']) {
     try {
-      const id = Number(execFileSync('id', ['-u', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
-      const group = Number(execFileSync('id', ['-g', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      const id = Number(
+        execFileSync('id', ['-u', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+      );
+      const group = Number(
+        execFileSync('id', ['-g', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+      );
       return { uid: id, gid: group, name };
     } catch {
       // no such user here; try the next
@@ -95,13 +110,19 @@ before(async () => {
   const runs = ops(build, 'RUN').map((instruction) => instruction.args);
   const ci = runs.findIndex((line) => /\bnpm ci\b/.test(line));
   const prune = runs.findIndex((line) => /npm run build && npm prune --omit=dev/.test(line));
-  assert.ok(ci >= 0 && prune > ci, 'build stage: `npm ci`, then `npm run build && npm prune --omit=dev` (update this test if that changes)');
+  assert.ok(
+    ci >= 0 && prune > ci,
+    'build stage: `npm ci`, then `npm run build && npm prune --omit=dev` (update this test if that changes)',
+  );
   buildApp = join(root, 'build-app');
   mkdirSync(buildApp);
   for (const file of ['package.json', 'package-lock.json']) cpSync(join(REPO_ROOT, file), join(buildApp, file));
   // = npm ci. Hard links (cp -al) make the copy instant; prune and rm only unlink, never write.
   await run('cp', ['-al', join(REPO_ROOT, 'node_modules'), join(buildApp, 'node_modules')]).catch(() =>
-    cpSync(join(REPO_ROOT, 'node_modules'), join(buildApp, 'node_modules'), { recursive: true, verbatimSymlinks: true }),
+    cpSync(join(REPO_ROOT, 'node_modules'), join(buildApp, 'node_modules'), {
+      recursive: true,
+      verbatimSymlinks: true,
+    }),
   );
   // npm rewrites its hidden lock file in place: never let it write through a link into the repository.
   rmSync(join(buildApp, 'node_modules', '.package-lock.json'), { force: true });
@@ -142,11 +163,18 @@ test('nothing in the build output imports a devDependency, and every package it 
       if (entry.isDirectory()) walk(path);
       else if (entry.name.endsWith('.js')) {
         const text = readFileSync(path, 'utf8');
-        for (const match of text.matchAll(/(?:(?:^|[\s;}])from\s*|\bimport\s*\(\s*|(?:^|[\s;])import\s+|\brequire\s*\(\s*)['"]([^'"\s]+)['"]/gm)) {
+        for (const match of text.matchAll(
+          /(?:(?:^|[\s;}])from\s*|\bimport\s*\(\s*|(?:^|[\s;])import\s+|\brequire\s*\(\s*)['"]([^'"\s]+)['"]/gm,
+        )) {
           const specifier = match[1]!;
           if (specifier.startsWith('.') || builtins.has(specifier) || specifier.startsWith('node:')) continue;
-          const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
-          if (!allowed.has(name)) problems.push(`${relative(app, path)} imports "${specifier}"${name in pkg.devDependencies ? ' (a devDependency)' : ''}`);
+          const name = specifier.startsWith('@')
+            ? specifier.split('/').slice(0, 2).join('/')
+            : specifier.split('/')[0]!;
+          if (!allowed.has(name))
+            problems.push(
+              `${relative(app, path)} imports "${specifier}"${name in pkg.devDependencies ? ' (a devDependency)' : ''}`,
+            );
         }
         if (/(?:\sfrom|import\()\s*['"]\.[^'"\s]*\.ts['"]/.test(text)) {
           problems.push(`${relative(app, path)} imports a .ts file`);
@@ -158,16 +186,28 @@ test('nothing in the build output imports a devDependency, and every package it 
   assert.deepEqual(problems, []);
   // Every package the lock file marks dev-only is gone (a devDependency that a dependency also
   // needs, such as @types/node for @slack/web-api, stays).
-  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-  const devOnly = Object.entries(lock.packages).filter(([path, entry]) => path && entry.dev).map(([path]) => path);
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean }>;
+  };
+  const devOnly = Object.entries(lock.packages)
+    .filter(([path, entry]) => path && entry.dev)
+    .map(([path]) => path);
   assert.ok(devOnly.length > 0);
-  assert.deepEqual(devOnly.filter((path) => existsSync(join(app, path))), [], 'dev-only packages in the image');
+  assert.deepEqual(
+    devOnly.filter((path) => existsSync(join(app, path))),
+    [],
+    'dev-only packages in the image',
+  );
 });
 
 test('the image runs: non-root, image paths, plugin from the mounted config, HEALTHCHECK, SIGTERM', async (t) => {
   const sink = await HttpSink.start();
   t.after(() => sink.close());
-  const env = parseEnv(ops(runtime, 'ENV').map((instruction) => instruction.args).join(' '));
+  const env = parseEnv(
+    ops(runtime, 'ENV')
+      .map((instruction) => instruction.args)
+      .join(' '),
+  );
   const configPath = env.WA_ROUTER_CONFIG;
   assert.ok(configPath, 'ENV WA_ROUTER_CONFIG says where the image reads its config');
   const expose = Number(one(runtime, 'EXPOSE').split('/')[0]);
@@ -229,7 +269,9 @@ routes:
   execFileSync('chmod', ['-R', 'a-w', configDir]); // :ro
   t.after(() => execFileSync('chmod', ['-R', 'u+w', configDir]));
 
-  const imageEnv = Object.fromEntries(Object.entries(env).map(([key, value]) => [key, value.startsWith(`${WORKDIR}/`) ? host(value) : value]));
+  const imageEnv = Object.fromEntries(
+    Object.entries(env).map(([key, value]) => [key, value.startsWith(`${WORKDIR}/`) ? host(value) : value]),
+  );
   const [command, ...args] = [...execForm(one(runtime, 'ENTRYPOINT')), ...execForm(one(runtime, 'CMD'))];
   assert.equal(command, 'node');
   const started = Date.now();
@@ -252,7 +294,10 @@ routes:
   let ready = false;
   while (!ready && Date.now() - started < 15_000) {
     if (child.exitCode !== null) assert.fail(`the router exited with ${child.exitCode}:\n${output}`);
-    ready = await fetch(`${base}/readyz`).then((res) => res.ok, () => false);
+    ready = await fetch(`${base}/readyz`).then(
+      (res) => res.ok,
+      () => false,
+    );
     if (!ready) await new Promise((resolve) => setTimeout(resolve, 25));
   }
   assert.ok(ready, `not ready within 15 s:\n${output}`);
@@ -260,7 +305,11 @@ routes:
 
   // A webhook goes in and reaches the custom connector.
   const payload = readFileSync(join(REPO_ROOT, 'test/fixtures/wassenger/message-in-new.json'), 'utf8');
-  const response = await fetch(`${base}/webhooks/wassenger?key=${SECRET}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: payload });
+  const response = await fetch(`${base}/webhooks/wassenger?key=${SECRET}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: payload,
+  });
   assert.equal(response.status, 200, await response.text());
   const deadline = Date.now() + 10_000;
   while (sink.requests.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
@@ -277,21 +326,33 @@ routes:
   const cmd = /\bCMD\s+(\[.*\])\s*$/.exec(healthcheck)?.[1];
   assert.ok(cmd, 'HEALTHCHECK uses the exec form');
   const probe = execForm(cmd);
-  assert.ok(probe.join(' ').includes(`127.0.0.1:${expose}/readyz`), 'the HEALTHCHECK probes /readyz on the EXPOSEd port');
+  assert.ok(
+    probe.join(' ').includes(`127.0.0.1:${expose}/readyz`),
+    'the HEALTHCHECK probes /readyz on the EXPOSEd port',
+  );
   const probeArgs = probe.slice(1).map((arg) => arg.replace(`127.0.0.1:${expose}`, `127.0.0.1:${port}`));
   const timeout = Number(/--timeout=(\d+)s/.exec(healthcheck)?.[1] ?? 30) * 1000;
-  const healthy = await run(process.execPath, probeArgs, { cwd: app, uid, gid, timeout }).then(() => 0, (error: { code?: number }) => error.code ?? 1);
+  const healthy = await run(process.execPath, probeArgs, { cwd: app, uid, gid, timeout }).then(
+    () => 0,
+    (error: { code?: number }) => error.code ?? 1,
+  );
   assert.equal(healthy, 0, 'HEALTHCHECK passes while the router runs');
 
   // SIGTERM (the STOPSIGNAL) ends it cleanly before docker would SIGKILL it.
   assert.equal(one(runtime, 'STOPSIGNAL'), 'SIGTERM');
   const stopAt = Date.now();
   child.kill('SIGTERM');
-  const code = await Promise.race([exited(child), new Promise((resolve) => setTimeout(() => resolve('timeout'), DOCKER_STOP_TIMEOUT_MS))]);
+  const code = await Promise.race([
+    exited(child),
+    new Promise((resolve) => setTimeout(() => resolve('timeout'), DOCKER_STOP_TIMEOUT_MS)),
+  ]);
   assert.equal(code, 0, `exit after SIGTERM:\n${output}`);
   t.diagnostic(`SIGTERM to exit: ${Date.now() - stopAt} ms`);
   assert.match(output, /Shutting down/);
 
-  const unhealthy = await run(process.execPath, probeArgs, { cwd: app, uid, gid, timeout }).then(() => 0, (error: { code?: number }) => error.code ?? 1);
+  const unhealthy = await run(process.execPath, probeArgs, { cwd: app, uid, gid, timeout }).then(
+    () => 0,
+    (error: { code?: number }) => error.code ?? 1,
+  );
   assert.notEqual(unhealthy, 0, 'HEALTHCHECK fails once the router is gone');
 });

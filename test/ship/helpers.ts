@@ -65,15 +65,20 @@ export function parseEnv(args: string): Record<string, string> {
 /** An exec-form argument list: `["node", "dist/src/cli.js"]`. */
 export function execForm(args: string): string[] {
   const value: unknown = JSON.parse(args);
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw new Error(`not an exec form: ${args}`);
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string'))
+    throw new Error(`not an exec form: ${args}`);
   return value as string[];
 }
 
 /** Compile src/ and connectors/ with tsconfig.build.json into `outDir` (what `npm run build` emits into dist/). */
 export async function buildInto(outDir: string): Promise<void> {
-  await run(join(REPO_ROOT, 'node_modules/.bin/tsc'), ['-p', join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', outDir], {
-    cwd: REPO_ROOT,
-  });
+  await run(
+    join(REPO_ROOT, 'node_modules/.bin/tsc'),
+    ['-p', join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', outDir],
+    {
+      cwd: REPO_ROOT,
+    },
+  );
 }
 
 /** A free TCP port on 127.0.0.1 (released before returning). */

@@ -26,10 +26,14 @@ const { builtinConnectors } = await import('./connectors/index.ts');
 `;
 
 async function runChild(script: string): Promise<Loaded> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', PRELUDE + script], {
-    cwd: REPO_ROOT,
-    timeout: 10_000,
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', '--input-type=module', '-e', PRELUDE + script],
+    {
+      cwd: REPO_ROOT,
+      timeout: 10_000,
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Loaded;
 }
 

@@ -30,8 +30,15 @@ before(async () => {
     cpSync(join(REPO_ROOT, entry), join(stage, entry), { recursive: true });
   }
   await buildInto(join(stage, 'dist'));
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', root], { cwd: stage });
-  const [packed] = JSON.parse(stdout) as { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
+  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', root], {
+    cwd: stage,
+  });
+  const [packed] = JSON.parse(stdout) as {
+    filename: string;
+    size: number;
+    unpackedSize: number;
+    files: { path: string }[];
+  }[];
   assert.ok(packed);
   tarball = join(root, packed.filename);
   files = packed.files.map((file) => file.path);
@@ -40,7 +47,11 @@ before(async () => {
   mkdirSync(project);
   writeFileSync(
     join(project, 'package.json'),
-    JSON.stringify({ name: 'my-connector', private: true, type: 'module', dependencies: { 'wa-router': `file:${tarball}` } }, null, 2),
+    JSON.stringify(
+      { name: 'my-connector', private: true, type: 'module', dependencies: { 'wa-router': `file:${tarball}` } },
+      null,
+      2,
+    ),
   );
   await Promise.all([
     run('npm', ['install', '--global', '--prefix', join(root, 'global'), ...NPM_INSTALL, tarball], { cwd: root }),
@@ -67,7 +78,9 @@ test('the package holds what runs (build output, example config, schema) and no 
   ]) {
     assert.ok(files.includes(file), `${file} is in the package`);
   }
-  const unwanted = files.filter((file) => /(^|\/)test\/|\.test\.|^src\/|^connectors\/|\.ts$/.test(file) && !file.endsWith('.d.ts'));
+  const unwanted = files.filter(
+    (file) => /(^|\/)test\/|\.test\.|^src\/|^connectors\/|\.ts$/.test(file) && !file.endsWith('.d.ts'),
+  );
   assert.deepEqual(unwanted, []);
 });
 
@@ -83,11 +96,17 @@ test('installed globally, the wa-router bin runs validate and init', async () =>
   assert.match(init.stdout, /wrote .*wa-router\.yaml/);
   const schema = JSON.parse(readFileSync(join(work, 'config', 'wa-router.schema.json'), 'utf8')) as { title: string };
   assert.equal(schema.title, 'wa-router config');
-  const validate = await run(bin, ['validate', '--config', 'config/wa-router.yaml'], { cwd: work, env: { ...process.env, WA_ROUTER_SECRET: 'a-secret-of-some-length' } });
+  const validate = await run(bin, ['validate', '--config', 'config/wa-router.yaml'], {
+    cwd: work,
+    env: { ...process.env, WA_ROUTER_SECRET: 'a-secret-of-some-length' },
+  });
   assert.match(validate.stdout, /OK/);
   // The example config shipped in the package validates with the installed bin too.
   const shipped = join(prefix, 'lib', 'node_modules', 'wa-router', 'config', 'wa-router.yaml');
-  const example = await run(bin, ['validate', '--config', shipped], { cwd: work, env: { ...process.env, WA_ROUTER_SECRET: 'a-secret-of-some-length' } });
+  const example = await run(bin, ['validate', '--config', shipped], {
+    cwd: work,
+    env: { ...process.env, WA_ROUTER_SECRET: 'a-secret-of-some-length' },
+  });
   assert.match(example.stdout, /OK/);
 });
 
@@ -96,7 +115,15 @@ test('a connector written in TypeScript in another project type-checks against w
   writeFileSync(
     join(project, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, types: ['node'], skipLibCheck: false },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        noEmit: true,
+        types: ['node'],
+        skipLibCheck: false,
+      },
       files: ['connector.ts'],
     }),
   );

@@ -23,7 +23,9 @@ test('postgres: instances starting at once migrate once, and share the data', as
   schemas.push(schema);
   const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.open({ url: schema.url })));
   try {
-    await stores[0]!.appendWebhooks([{ body: '{}', receivedAt: 1, events: [{ id: 'shared', event: 'e', itemIndex: 0 }] }]);
+    await stores[0]!.appendWebhooks([
+      { body: '{}', receivedAt: 1, events: [{ id: 'shared', event: 'e', itemIndex: 0 }] },
+    ]);
     assert.ok(await stores[2]!.getEvent('shared'));
   } finally {
     await Promise.all(stores.map((store) => store.close()));
@@ -35,12 +37,25 @@ test('postgres: two instances never claim the same delivery, and unrouted events
   schemas.push(schema);
   const [a, b] = await Promise.all([PostgresStore.open({ url: schema.url }), PostgresStore.open({ url: schema.url })]);
   try {
-    await a!.appendWebhooks([{ body: '[]', receivedAt: 1, events: Array.from({ length: 40 }, (_, i) => ({ id: `e${i}`, event: 'e', itemIndex: i })) }]);
+    await a!.appendWebhooks([
+      {
+        body: '[]',
+        receivedAt: 1,
+        events: Array.from({ length: 40 }, (_, i) => ({ id: `e${i}`, event: 'e', itemIndex: i })),
+      },
+    ]);
     const [takenA, takenB] = await Promise.all([a!.takeUnrouted(25), b!.takeUnrouted(25)]);
     assert.equal(takenA.length + takenB.length, 40);
     assert.equal(new Set([...takenA, ...takenB].map((event) => event.id)).size, 40);
-    await a!.planDeliveries([...takenA, ...takenB].map((event) => ({ eventSeq: event.seq, deliveries: [{ connector: 'sink', route: 'r' }] })), 1);
-    const claims = await Promise.all([a, b, a, b].map((store) => store!.claimDue({ connector: 'sink', limit: 15, now: 2, leaseMs: 10_000, orderByChat: false })));
+    await a!.planDeliveries(
+      [...takenA, ...takenB].map((event) => ({ eventSeq: event.seq, deliveries: [{ connector: 'sink', route: 'r' }] })),
+      1,
+    );
+    const claims = await Promise.all(
+      [a, b, a, b].map((store) =>
+        store!.claimDue({ connector: 'sink', limit: 15, now: 2, leaseMs: 10_000, orderByChat: false }),
+      ),
+    );
     const ids = claims.flat().map((delivery) => delivery.id);
     assert.equal(ids.length, 40);
     assert.equal(new Set(ids).size, 40);
@@ -55,9 +70,18 @@ test('postgres: the rate limit is one bucket for every instance', async () => {
   schemas.push(schema);
   const [a, b] = await Promise.all([PostgresStore.open({ url: schema.url }), PostgresStore.open({ url: schema.url })]);
   try {
-    await a!.appendWebhooks([{ body: '[]', receivedAt: 1, events: Array.from({ length: 30 }, (_, i) => ({ id: `r${i}`, event: 'e', itemIndex: i })) }]);
+    await a!.appendWebhooks([
+      {
+        body: '[]',
+        receivedAt: 1,
+        events: Array.from({ length: 30 }, (_, i) => ({ id: `r${i}`, event: 'e', itemIndex: i })),
+      },
+    ]);
     const events = await a!.takeUnrouted(30);
-    await a!.planDeliveries(events.map((event) => ({ eventSeq: event.seq, deliveries: [{ connector: 'slow', route: 'r' }] })), 1);
+    await a!.planDeliveries(
+      events.map((event) => ({ eventSeq: event.seq, deliveries: [{ connector: 'slow', route: 'r' }] })),
+      1,
+    );
     const request = { connector: 'slow', limit: 30, now: 1_000, leaseMs: 10_000, orderByChat: false, ratePerSec: 5 };
     const first = await Promise.all([a!.claimDue(request), b!.claimDue(request)]);
     assert.equal(first.flat().length, 5, 'one second of burst across both instances');
@@ -74,7 +98,10 @@ test('postgres: LISTEN/NOTIFY wakes other instances', async () => {
   schemas.push(schema);
   const [a, b] = await Promise.all([PostgresStore.open({ url: schema.url }), PostgresStore.open({ url: schema.url })]);
   const heard: string[] = [];
-  const unsubscribe = await b!.subscribe!({ eventsStored: () => heard.push('events'), deliveriesPlanned: (connectors) => heard.push(`deliveries:${connectors.join(',')}`) });
+  const unsubscribe = await b!.subscribe!({
+    eventsStored: () => heard.push('events'),
+    deliveriesPlanned: (connectors) => heard.push(`deliveries:${connectors.join(',')}`),
+  });
   try {
     await a!.appendWebhooks([{ body: '{}', receivedAt: 1, events: [{ id: 'n1', event: 'e', itemIndex: 0 }] }]);
     const [event] = await a!.takeUnrouted(1);

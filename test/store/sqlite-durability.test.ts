@@ -74,7 +74,7 @@ test('group commit: a lazy write rides along with the next prompt one, or commit
   // ...and commits with the next prompt write, in one group.
   await Promise.all([lazy, commits.write(counted(insert(3)))]);
   assert.equal(transactions, 2);
-  assert.equal(groups.length, 1, 'the lazy write committed in the prompt write\'s group');
+  assert.equal(groups.length, 1, "the lazy write committed in the prompt write's group");
   db.close();
 });
 
@@ -125,7 +125,9 @@ test('checkpoint thread: a checkpoint that fails reports why (the store then log
 test('sqlite store: an acknowledged append survives in the file, and close waits for its sync', async () => {
   const path = join(dir, 'store.db');
   const store = new SqliteStore({ path });
-  const appended = store.appendWebhooks([{ body: '{}', receivedAt: 1, events: [{ id: 'x', event: 'e', itemIndex: 0 }] }]);
+  const appended = store.appendWebhooks([
+    { body: '{}', receivedAt: 1, events: [{ id: 'x', event: 'e', itemIndex: 0 }] },
+  ]);
   await store.close();
   assert.equal((await appended)[0]!.accepted, 1);
   const reopened = new SqliteStore({ path });

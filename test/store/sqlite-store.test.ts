@@ -29,8 +29,15 @@ test('group commit: a faulty write fails alone; the others of its group are comm
   db.exec('CREATE TABLE t (v INTEGER UNIQUE)');
   const commits = new GroupCommit(db);
   const insert = (v: number) => () => db.prepare('INSERT INTO t (v) VALUES (?)').run(v).changes;
-  const results = await Promise.allSettled([commits.write(insert(1)), commits.write(insert(1)), commits.write(insert(2), true)]);
-  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  const results = await Promise.allSettled([
+    commits.write(insert(1)),
+    commits.write(insert(1)),
+    commits.write(insert(2), true),
+  ]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'rejected', 'fulfilled'],
+  );
   assert.deepEqual(db.prepare('SELECT v FROM t ORDER BY v').all(), [{ v: 1 }, { v: 2 }]);
   db.close();
 });
@@ -40,21 +47,45 @@ test('sqlite: at start-up every lease of the previous process is released', asyn
   await store.appendWebhooks([{ body: '{}', receivedAt: 1, events: [{ id: 'x', event: 'e', itemIndex: 0 }] }]);
   const [event] = await store.takeUnrouted(1);
   await store.planDeliveries([{ eventSeq: event!.seq, deliveries: [{ connector: 'sink', route: 'r' }] }], 1);
-  assert.equal((await store.claimDue({ connector: 'sink', limit: 1, now: 1, leaseMs: 60_000, orderByChat: false })).length, 1);
+  assert.equal(
+    (await store.claimDue({ connector: 'sink', limit: 1, now: 1, leaseMs: 60_000, orderByChat: false })).length,
+    1,
+  );
   assert.equal(await store.recoverAtStart(), 1);
-  assert.equal((await store.claimDue({ connector: 'sink', limit: 1, now: 2, leaseMs: 60_000, orderByChat: false })).length, 1);
+  assert.equal(
+    (await store.claimDue({ connector: 'sink', limit: 1, now: 2, leaseMs: 60_000, orderByChat: false })).length,
+    1,
+  );
   await store.close();
 });
 
 test('sqlite: a claim keeping per-chat order takes up to maxPerChat of one chat, oldest first', async () => {
   const store = new SqliteStore({ path: join(dir, 'per-chat.db') });
   const body = '[]';
-  await store.appendWebhooks([{
-    body, receivedAt: 1, events: ['a1', 'b1', 'a2', 'a3'].map((id, itemIndex) => ({
-      id, event: 'e', itemIndex, chatId: id[0], plan: [{ connector: 'k', route: 'r', chatKey: id[0] }],
-    })),
-  }]);
-  const claimed = await store.claimDue({ connector: 'k', limit: 10, now: 1, leaseMs: 1_000, orderByChat: true, maxPerChat: 2 });
-  assert.deepEqual(claimed.map((d) => d.eventId), ['a1', 'b1', 'a2']);
+  await store.appendWebhooks([
+    {
+      body,
+      receivedAt: 1,
+      events: ['a1', 'b1', 'a2', 'a3'].map((id, itemIndex) => ({
+        id,
+        event: 'e',
+        itemIndex,
+        chatId: id[0],
+        plan: [{ connector: 'k', route: 'r', chatKey: id[0] }],
+      })),
+    },
+  ]);
+  const claimed = await store.claimDue({
+    connector: 'k',
+    limit: 10,
+    now: 1,
+    leaseMs: 1_000,
+    orderByChat: true,
+    maxPerChat: 2,
+  });
+  assert.deepEqual(
+    claimed.map((d) => d.eventId),
+    ['a1', 'b1', 'a2'],
+  );
   await store.close();
 });

@@ -29,7 +29,10 @@ export class HttpSink {
   private script: SinkReply[] = [];
   private readonly hanging = new Set<import('node:http').ServerResponse>();
 
-  private constructor(private readonly server: Server, public fallback: SinkReply) {}
+  private constructor(
+    private readonly server: Server,
+    public fallback: SinkReply,
+  ) {}
 
   static async start(fallback: SinkReply = { status: 200 }, port = 0): Promise<HttpSink> {
     const server = createServer();
@@ -38,7 +41,13 @@ export class HttpSink {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        sink.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+        sink.requests.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          at: Date.now(),
+        });
         const reply = sink.script.shift() ?? sink.fallback;
         if (reply.hang) {
           sink.hanging.add(res);

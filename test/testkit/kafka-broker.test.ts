@@ -146,7 +146,10 @@ describe('kafka test broker with real kafkajs', () => {
       );
       // Per-key order is kept within the partition.
       const chatA = inPartition.filter((r) => String(r.key) === 'dev1:chatA').map((r) => JSON.parse(String(r.value)).i);
-      assert.deepEqual(chatA, [...chatA].sort((a, b) => a - b));
+      assert.deepEqual(
+        chatA,
+        [...chatA].sort((a, b) => a - b),
+      );
       // Idempotent sequence numbers count up from 0 per partition.
       assert.deepEqual(
         inPartition.map((r) => r.sequence),
@@ -174,19 +177,15 @@ describe('kafka test broker with real kafkajs', () => {
     assert.deepEqual(broker.topics(), ['auto.created'], 'Metadata auto-created the topic');
     const stored = broker.records('auto.created');
     assert.equal(stored.length, 20);
-    assert.deepEqual(
-      stored.map((r) => String(r.value)).sort(),
-      messages.map((m) => m.value).sort(),
-    );
+    assert.deepEqual(stored.map((r) => String(r.value)).sort(), messages.map((m) => m.value).sort());
     for (const r of stored) assert.equal(String(r.headers.n), String(r.value).split(' ')[1]);
   });
 
   test('unknown topic with auto-create off → send fails with UNKNOWN_TOPIC_OR_PARTITION', async (t) => {
     const broker = await brokerFor(t, { autoCreateTopics: false, topics: { existing: 1 } });
     const producer = await idempotentProducer(t, broker);
-    await assert.rejects(
-      producer.send({ topic: 'missing.topic', acks: -1, messages: [{ value: 'x' }] }),
-      (err) => errorTypes(err).includes('UNKNOWN_TOPIC_OR_PARTITION'),
+    await assert.rejects(producer.send({ topic: 'missing.topic', acks: -1, messages: [{ value: 'x' }] }), (err) =>
+      errorTypes(err).includes('UNKNOWN_TOPIC_OR_PARTITION'),
     );
     assert.deepEqual(broker.topics(), ['existing']);
   });
@@ -209,9 +208,8 @@ describe('kafka test broker with real kafkajs', () => {
     const broker = await brokerFor(t, { topics: { t: 3 } });
     const producer = await idempotentProducer(t, broker);
     broker.failNext('Produce', 'MESSAGE_TOO_LARGE');
-    await assert.rejects(
-      producer.send({ topic: 't', acks: -1, messages: [{ key: 'k', value: 'v' }] }),
-      (err) => errorTypes(err).includes('MESSAGE_TOO_LARGE'),
+    await assert.rejects(producer.send({ topic: 't', acks: -1, messages: [{ key: 'k', value: 'v' }] }), (err) =>
+      errorTypes(err).includes('MESSAGE_TOO_LARGE'),
     );
     assert.equal(broker.records('t').length, 0);
     assert.equal(broker.requests.filter((r) => r.apiKey === ApiKey.Produce).length, 1, 'not retried');
@@ -221,9 +219,8 @@ describe('kafka test broker with real kafkajs', () => {
     const broker = await brokerFor(t, { topics: { t: 1 } });
     const producer = await idempotentProducer(t, broker);
     broker.setMaxMessageBytes(1000);
-    await assert.rejects(
-      producer.send({ topic: 't', acks: -1, messages: [{ value: 'x'.repeat(2000) }] }),
-      (err) => errorTypes(err).includes('MESSAGE_TOO_LARGE'),
+    await assert.rejects(producer.send({ topic: 't', acks: -1, messages: [{ value: 'x'.repeat(2000) }] }), (err) =>
+      errorTypes(err).includes('MESSAGE_TOO_LARGE'),
     );
     await producer.send({ topic: 't', acks: -1, messages: [{ value: 'small' }] });
     assert.deepEqual(
@@ -314,7 +311,8 @@ describe('kafka test broker at the protocol level', () => {
     const corrupt = Buffer.from(batch);
     corrupt[corrupt.length - 1] = (corrupt[corrupt.length - 1] ?? 0) ^ 0xff; // flip the last byte of the last record
 
-    const body = (records: Buffer) => produceRequestBody({ topics: [{ name: 't', partitions: [{ index: 0, records }] }] });
+    const body = (records: Buffer) =>
+      produceRequestBody({ topics: [{ name: 't', partitions: [{ index: 0, records }] }] });
     const bad = readProduceResponse(await client.request(ApiKey.Produce, 3, body(corrupt)), 3);
     assert.deepEqual(bad, [{ topic: 't', partition: 0, errorCode: ErrorCode.CORRUPT_MESSAGE, baseOffset: -1n }]);
     assert.equal(broker.records('t').length, 0);
@@ -344,8 +342,14 @@ describe('kafka test broker at the protocol level', () => {
 
     const ok = encodeRecordBatch({ records: [{ value: 'v' }] });
     // Codec 2 (snappy) in the attributes; the CRC is valid, so the codec is what is refused.
-    assert.equal(await send(encodeRecordBatch({ records: [{ value: 'v' }], extraAttributes: 2 })), ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
-    assert.equal(await send(encodeRecordBatch({ records: [{ value: 'v' }], baseOffset: 5n })), ErrorCode.INVALID_RECORD);
+    assert.equal(
+      await send(encodeRecordBatch({ records: [{ value: 'v' }], extraAttributes: 2 })),
+      ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+    );
+    assert.equal(
+      await send(encodeRecordBatch({ records: [{ value: 'v' }], baseOffset: 5n })),
+      ErrorCode.INVALID_RECORD,
+    );
     assert.equal(await send(Buffer.concat([ok, ok])), ErrorCode.INVALID_RECORD, 'one batch per partition');
     assert.equal(await send(ok.subarray(0, ok.length - 3)), ErrorCode.CORRUPT_MESSAGE, 'truncated');
     assert.equal(await send(ok, { partition: 7 }), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -365,7 +369,12 @@ describe('kafka test broker at the protocol level', () => {
     assert.equal(pidResponse.int16(), 0, 'epoch 0');
 
     const produce = async (baseSequence: number, values: string[]) => {
-      const records = encodeRecordBatch({ records: values.map((value) => ({ value })), producerId, producerEpoch: 0, baseSequence });
+      const records = encodeRecordBatch({
+        records: values.map((value) => ({ value })),
+        producerId,
+        producerEpoch: 0,
+        baseSequence,
+      });
       const body = produceRequestBody({ topics: [{ name: 't', partitions: [{ index: 0, records }] }] });
       return readProduceResponse(await client.request(ApiKey.Produce, 7, body), 7)[0];
     };
@@ -390,7 +399,12 @@ describe('kafka test broker at the protocol level', () => {
     const client = await rawClient(t, broker);
     const records = encodeRecordBatch({ records: [{ value: 'fire-and-forget' }] });
     await client.writeRaw(
-      RawKafkaClient.encodeRequest(ApiKey.Produce, 3, 41, produceRequestBody({ acks: 0, topics: [{ name: 't', partitions: [{ index: 0, records }] }] })),
+      RawKafkaClient.encodeRequest(
+        ApiKey.Produce,
+        3,
+        41,
+        produceRequestBody({ acks: 0, topics: [{ name: 't', partitions: [{ index: 0, records }] }] }),
+      ),
     );
     await client.writeRaw(RawKafkaClient.encodeRequest(ApiKey.ApiVersions, 0, 42, Buffer.alloc(0)));
     const response = await client.nextResponse();
@@ -429,7 +443,11 @@ describe('kafka test broker at the protocol level', () => {
       const records = encodeRecordBatch({ records: [{ value: `v${version}` }], compression: version % 2 });
       const body = produceRequestBody({ topics: [{ name: 't', partitions: [{ index: 0, records }] }] });
       const response = readProduceResponse(await client.request(ApiKey.Produce, version, body), version);
-      assert.deepEqual(response, [{ topic: 't', partition: 0, errorCode: 0, baseOffset: BigInt(version - 3) }], `v${version}`);
+      assert.deepEqual(
+        response,
+        [{ topic: 't', partition: 0, errorCode: 0, baseOffset: BigInt(version - 3) }],
+        `v${version}`,
+      );
     }
     assert.deepEqual(
       broker.records('t').map((r) => String(r.value)),
@@ -462,9 +480,22 @@ describe('kafka test broker at the protocol level', () => {
           const index = p.int32();
           assert.equal(p.int32(), 0, 'leader');
           if (version >= 7) p.int32(); // leader_epoch
-          assert.deepEqual(p.array((x) => x.int32()), [0], 'replicas');
-          assert.deepEqual(p.array((x) => x.int32()), [0], 'isr');
-          if (version >= 5) assert.deepEqual(p.array((x) => x.int32()), [], 'offline');
+          assert.deepEqual(
+            p.array((x) => x.int32()),
+            [0],
+            'replicas',
+          );
+          assert.deepEqual(
+            p.array((x) => x.int32()),
+            [0],
+            'isr',
+          );
+          if (version >= 5)
+            assert.deepEqual(
+              p.array((x) => x.int32()),
+              [],
+              'offline',
+            );
           return index;
         }).length;
         return topic;
@@ -502,9 +533,18 @@ describe('kafka test broker at the protocol level', () => {
   test('Metadata v5: known topic, unknown topic without auto-create, invalid name, broker and controller', async (t) => {
     const broker = await brokerFor(t, { topics: { known: 2 } });
     const client = await rawClient(t, broker);
-    const body = await client.request(ApiKey.Metadata, 5, metadataRequestBody(['known', 'missing', 'bad name!'], false));
+    const body = await client.request(
+      ApiKey.Metadata,
+      5,
+      metadataRequestBody(['known', 'missing', 'bad name!'], false),
+    );
     assert.equal(body.int32(), 0, 'throttle');
-    const brokers = body.array((r) => ({ node: r.int32(), host: r.string(), port: r.int32(), rack: r.nullableString() }));
+    const brokers = body.array((r) => ({
+      node: r.int32(),
+      host: r.string(),
+      port: r.int32(),
+      rack: r.nullableString(),
+    }));
     assert.deepEqual(brokers, [{ node: 0, host: '127.0.0.1', port: broker.port, rack: null }]);
     assert.equal(typeof body.nullableString(), 'string', 'cluster id');
     assert.equal(body.int32(), 0, 'controller id');

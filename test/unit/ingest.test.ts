@@ -23,10 +23,16 @@ function setup(routes: CompiledRoute[], leaseFor: (connector: string) => number 
 }
 
 const route = (name: string, matches: CompiledRoute['matches'], connectors: string[]) =>
-  ({ name, matches, targets: connectors.map((connector) => ({ connector, rawParams: undefined, params: undefined })) }) as unknown as CompiledRoute;
+  ({
+    name,
+    matches,
+    targets: connectors.map((connector) => ({ connector, rawParams: undefined, params: undefined })),
+  }) as unknown as CompiledRoute;
 
 test('ingest: deliveries are planned in the webhook transaction; leased ones are handed over with their event', async () => {
-  const { store, ingest, seen } = setup([route('all', () => true, ['fast', 'slow'])], (connector) => (connector === 'fast' ? Date.now() + 60_000 : undefined));
+  const { store, ingest, seen } = setup([route('all', () => true, ['fast', 'slow'])], (connector) =>
+    connector === 'fast' ? Date.now() + 60_000 : undefined,
+  );
   const result = await ingest(body, new Date());
   assert.equal(result.ok, true);
   assert.equal(seen.leased, 1);
@@ -45,7 +51,11 @@ test('ingest: an event no route matches is stored routed and counted', async () 
 });
 
 test('ingest: a route that throws does not refuse the webhook; the event is stored unrouted for the routing stage', async () => {
-  const { store, ingest, seen } = setup([route('broken', () => { throw new Error('boom'); }, ['x'])]);
+  const { store, ingest, seen } = setup([
+    route('broken', () => {
+      throw new Error('boom');
+    }, ['x']),
+  ]);
   const result = await ingest(body, new Date());
   assert.equal(result.ok, true);
   assert.equal(seen.leased + seen.planned.length + seen.unmatched, 0);

@@ -1,7 +1,22 @@
 import pg from 'pg';
 import type {
-  AppendResult, AttemptResult, AttemptView, ClaimRequest, ClaimedDelivery, DeliveryQuery, DeliveryView, EventPage, EventSearch,
-  EventSummary, IncomingWebhook, NewEvent, RoutingPlan, Store, StoreListener, StoreStats, StoredEvent,
+  AppendResult,
+  AttemptResult,
+  AttemptView,
+  ClaimRequest,
+  ClaimedDelivery,
+  DeliveryQuery,
+  DeliveryView,
+  EventPage,
+  EventSearch,
+  EventSummary,
+  IncomingWebhook,
+  NewEvent,
+  RoutingPlan,
+  Store,
+  StoreListener,
+  StoreStats,
+  StoredEvent,
 } from '../store.ts';
 import { StoreUnavailableError, phoneKey } from '../store.ts';
 import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
@@ -53,7 +68,11 @@ export class PostgresStore implements Store {
     this.deliveriesChannel = `wa_router_deliveries${this.schema ? `_${this.schema}` : ''}`;
     const searchPath = this.schema ? `-c search_path=${this.schema}` : '';
     this.pool = new pg.Pool({ connectionString: url.toString(), max: options.poolSize ?? 10, options: searchPath });
-    this.fast = new pg.Pool({ connectionString: url.toString(), max: options.poolSize ?? 10, options: `${searchPath} -c synchronous_commit=off`.trim() });
+    this.fast = new pg.Pool({
+      connectionString: url.toString(),
+      max: options.poolSize ?? 10,
+      options: `${searchPath} -c synchronous_commit=off`.trim(),
+    });
     for (const pool of [this.pool, this.fast]) {
       pool.on('error', () => {
         // An idle client lost its connection; the pool replaces it. Queries report their own errors.
@@ -79,8 +98,12 @@ export class PostgresStore implements Store {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
       if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
-      await client.query('CREATE TABLE IF NOT EXISTS wa_router_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
-      const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM wa_router_migrations');
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS wa_router_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+      );
+      const { rows } = await client.query<{ version: number | null }>(
+        'SELECT max(version) AS version FROM wa_router_migrations',
+      );
       for (let index = rows[0]?.version ?? 0; index < MIGRATIONS.length; index++) {
         await client.query(MIGRATIONS[index]!);
         await client.query('INSERT INTO wa_router_migrations (version) VALUES ($1)', [index + 1]);
@@ -94,7 +117,11 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async query<R extends pg.QueryResultRow>(text: string, values?: unknown[], pool: pg.Pool = this.pool): Promise<pg.QueryResult<R>> {
+  private async query<R extends pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+    pool: pg.Pool = this.pool,
+  ): Promise<pg.QueryResult<R>> {
     if (this.closed) throw new StoreUnavailableError('store is closed');
     try {
       return await pool.query<R>(text, values);
@@ -129,18 +156,33 @@ export class PostgresStore implements Store {
     const results: AppendResult[] = [];
     for (const webhook of webhooks) {
       const events = webhook.events.map((event) => ({
-        id: event.id, item_index: event.itemIndex, event: event.event, chat_id: event.chatId ?? null,
-        contact_phone: phoneKey(event.contactPhone) ?? null, routed: event.plan !== undefined,
+        id: event.id,
+        item_index: event.itemIndex,
+        event: event.event,
+        chat_id: event.chatId ?? null,
+        contact_phone: phoneKey(event.contactPhone) ?? null,
+        routed: event.plan !== undefined,
       }));
       // The plan of an id's first occurrence only: a repeat in the same request is a duplicate.
       const planned = new Map<string, NewEvent>();
       for (const event of webhook.events) if (!planned.has(event.id)) planned.set(event.id, event);
-      const deliveries = [...planned.values()].flatMap((event) => (event.plan ?? []).map((delivery) => ({
-        event_id: event.id, connector: delivery.connector, route: delivery.route, chat_key: delivery.chatKey ?? null,
-        params: delivery.params === undefined ? null : JSON.stringify(delivery.params), lease_until: delivery.leaseUntil ?? null,
-      })));
+      const deliveries = [...planned.values()].flatMap((event) =>
+        (event.plan ?? []).map((delivery) => ({
+          event_id: event.id,
+          connector: delivery.connector,
+          route: delivery.route,
+          chat_key: delivery.chatKey ?? null,
+          params: delivery.params === undefined ? null : JSON.stringify(delivery.params),
+          lease_until: delivery.leaseUntil ?? null,
+        })),
+      );
       // One statement, so one implicit transaction: the webhook, its new events and their deliveries, or nothing.
-      const { rows } = await this.query<{ accepted: string; seq: string; events: { seq: number; id: string }[] | null; leased: { id: number; seq: number; connector: string }[] | null }>(
+      const { rows } = await this.query<{
+        accepted: string;
+        seq: string;
+        events: { seq: number; id: string }[] | null;
+        leased: { id: number; seq: number; connector: string }[] | null;
+      }>(
         `WITH w AS (INSERT INTO webhooks (received_at, body) VALUES ($1, $2) RETURNING seq),
               e AS (INSERT INTO events (id, webhook_seq, item_index, event, chat_id, received_at, contact_phone, routed_at)
                     SELECT x.id, w.seq, x.item_index, x.event, x.chat_id, $1, x.contact_phone, CASE WHEN x.routed THEN $1::bigint END FROM w,
@@ -167,8 +209,17 @@ export class PostgresStore implements Store {
         const event = planned.get(idOfSeq.get(Number(entry.seq))!)!;
         const delivery = event.plan!.find((candidate) => candidate.connector === entry.connector)!;
         return {
-          id: String(entry.id), eventSeq: Number(entry.seq), eventId: event.id, connector: entry.connector, route: delivery.route,
-          params: delivery.params, attempt: 1, receivedAt: webhook.receivedAt, body: webhook.body, itemIndex: event.itemIndex, leaseUntil: delivery.leaseUntil,
+          id: String(entry.id),
+          eventSeq: Number(entry.seq),
+          eventId: event.id,
+          connector: entry.connector,
+          route: delivery.route,
+          params: delivery.params,
+          attempt: 1,
+          receivedAt: webhook.receivedAt,
+          body: webhook.body,
+          itemIndex: event.itemIndex,
+          leaseUntil: delivery.leaseUntil,
         };
       });
       leased.sort((a, b) => Number(a.id) - Number(b.id));
@@ -200,7 +251,13 @@ export class PostgresStore implements Store {
     const rows = plans.flatMap((plan) =>
       plan.deliveries.map((delivery) => {
         connectors.add(delivery.connector);
-        return { event_seq: plan.eventSeq, connector: delivery.connector, route: delivery.route, params: delivery.params === undefined ? null : JSON.stringify(delivery.params), chat_key: delivery.chatKey ?? null };
+        return {
+          event_seq: plan.eventSeq,
+          connector: delivery.connector,
+          route: delivery.route,
+          params: delivery.params === undefined ? null : JSON.stringify(delivery.params),
+          chat_key: delivery.chatKey ?? null,
+        };
       }),
     );
     await this.transaction(async (client) => {
@@ -215,8 +272,12 @@ export class PostgresStore implements Store {
           [now, JSON.stringify(rows)],
         );
       }
-      await client.query('UPDATE events SET routed_at = $1, route_lease_until = NULL WHERE seq = ANY($2::bigint[])', [now, plans.map((plan) => plan.eventSeq)]);
-      if (connectors.size > 0) await client.query('SELECT pg_notify($1, $2)', [this.deliveriesChannel, [...connectors].join(',')]);
+      await client.query('UPDATE events SET routed_at = $1, route_lease_until = NULL WHERE seq = ANY($2::bigint[])', [
+        now,
+        plans.map((plan) => plan.eventSeq),
+      ]);
+      if (connectors.size > 0)
+        await client.query('SELECT pg_notify($1, $2)', [this.deliveriesChannel, [...connectors].join(',')]);
     });
   }
 
@@ -242,7 +303,10 @@ export class PostgresStore implements Store {
         [request.connector, request.now, request.now + request.leaseMs, limit],
       );
       if (request.ratePerSec && rows.length < limit) {
-        await client.query('UPDATE rate_buckets SET tokens = tokens + $2 WHERE connector = $1', [request.connector, limit - rows.length]);
+        await client.query('UPDATE rate_buckets SET tokens = tokens + $2 WHERE connector = $1', [
+          request.connector,
+          limit - rows.length,
+        ]);
       }
       return rows.map(toClaimed);
     });
@@ -257,12 +321,19 @@ export class PostgresStore implements Store {
       'INSERT INTO rate_buckets (connector, tokens, updated_at) VALUES ($1, $2, $3) ON CONFLICT (connector) DO NOTHING',
       [request.connector, capacity, request.now],
     );
-    const { rows } = await client.query<{ tokens: number; updated_at: string }>('SELECT tokens, updated_at FROM rate_buckets WHERE connector = $1 FOR UPDATE', [request.connector]);
+    const { rows } = await client.query<{ tokens: number; updated_at: string }>(
+      'SELECT tokens, updated_at FROM rate_buckets WHERE connector = $1 FOR UPDATE',
+      [request.connector],
+    );
     const bucket = rows[0]!;
     const elapsed = Math.max(0, request.now - Number(bucket.updated_at));
     const tokens = Math.min(capacity, bucket.tokens + (elapsed / 1000) * rate);
     const take = Math.max(0, Math.min(request.limit, Math.floor(tokens)));
-    await client.query('UPDATE rate_buckets SET tokens = $2, updated_at = $3 WHERE connector = $1', [request.connector, tokens - take, request.now]);
+    await client.query('UPDATE rate_buckets SET tokens = $2, updated_at = $3 WHERE connector = $1', [
+      request.connector,
+      tokens - take,
+      request.now,
+    ]);
     return take;
   }
 
@@ -295,8 +366,16 @@ export class PostgresStore implements Store {
 
   private async writeResultRows(results: readonly AttemptResult[]): Promise<void> {
     const rows = results.map((r) => ({
-      id: Number(r.id), attempt: r.attempt, started_at: r.startedAt, duration_ms: r.durationMs, outcome: r.outcome, status: r.status,
-      next_at: r.nextAt ?? null, error: r.error ?? null, ref: r.ref ?? null, updated_at: r.startedAt + r.durationMs,
+      id: Number(r.id),
+      attempt: r.attempt,
+      started_at: r.startedAt,
+      duration_ms: r.durationMs,
+      outcome: r.outcome,
+      status: r.status,
+      next_at: r.nextAt ?? null,
+      error: r.error ?? null,
+      ref: r.ref ?? null,
+      updated_at: r.startedAt + r.durationMs,
     }));
     await this.transaction(async (client) => {
       await client.query(
@@ -333,7 +412,8 @@ export class PostgresStore implements Store {
     const client = await this.fast.connect();
     client.on('notification', (message) => {
       if (message.channel === this.eventsChannel) listener.eventsStored();
-      else if (message.channel === this.deliveriesChannel) listener.deliveriesPlanned((message.payload ?? '').split(',').filter(Boolean));
+      else if (message.channel === this.deliveriesChannel)
+        listener.deliveriesPlanned((message.payload ?? '').split(',').filter(Boolean));
     });
     await client.query(`LISTEN ${this.eventsChannel}`);
     await client.query(`LISTEN ${this.deliveriesChannel}`);
@@ -357,8 +437,14 @@ export class PostgresStore implements Store {
 
   async replayDeadLetters(query: { ids?: readonly string[]; connector?: string }, now: number): Promise<number> {
     const { rowCount } = query.ids
-      ? await this.query(`UPDATE deliveries SET status = 'pending', attempts = 0, next_at = $1, lease_until = NULL, updated_at = $1 WHERE status = 'dead' AND id = ANY($2::bigint[])`, [now, query.ids.map(Number)])
-      : await this.query(`UPDATE deliveries SET status = 'pending', attempts = 0, next_at = $1, lease_until = NULL, updated_at = $1 WHERE status = 'dead' AND ($2::text IS NULL OR connector = $2)`, [now, query.connector ?? null]);
+      ? await this.query(
+          `UPDATE deliveries SET status = 'pending', attempts = 0, next_at = $1, lease_until = NULL, updated_at = $1 WHERE status = 'dead' AND id = ANY($2::bigint[])`,
+          [now, query.ids.map(Number)],
+        )
+      : await this.query(
+          `UPDATE deliveries SET status = 'pending', attempts = 0, next_at = $1, lease_until = NULL, updated_at = $1 WHERE status = 'dead' AND ($2::text IS NULL OR connector = $2)`,
+          [now, query.connector ?? null],
+        );
     if (rowCount) await this.query('SELECT pg_notify($1, $2)', [this.deliveriesChannel, query.connector ?? '']);
     return rowCount ?? 0;
   }
@@ -385,7 +471,10 @@ export class PostgresStore implements Store {
       );
       const seqs = rows.map((row) => row.seq);
       if (seqs.length === 0) return { events: 0 };
-      await client.query('DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_seq = ANY($1::bigint[]))', [seqs]);
+      await client.query(
+        'DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_seq = ANY($1::bigint[]))',
+        [seqs],
+      );
       await client.query('DELETE FROM deliveries WHERE event_seq = ANY($1::bigint[])', [seqs]);
       await client.query('DELETE FROM events WHERE seq = ANY($1::bigint[])', [seqs]);
       await client.query(
@@ -412,11 +501,20 @@ export class PostgresStore implements Store {
       return `$${values.length}`;
     });
     values.push(query.limit + 1);
-    const { rows } = await this.query<SummaryRow>(`SELECT ${EVENT_SUMMARY_COLUMNS} FROM events e ${where} ORDER BY e.seq DESC LIMIT $${values.length}`, values);
+    const { rows } = await this.query<SummaryRow>(
+      `SELECT ${EVENT_SUMMARY_COLUMNS} FROM events e ${where} ORDER BY e.seq DESC LIMIT $${values.length}`,
+      values,
+    );
     const page = rows.slice(0, query.limit);
     const deliveries = new Map<string, EventSummary['deliveries']>();
     if (page.length > 0) {
-      const found = await this.query<{ id: string; event_seq: string; connector: string; status: DeliveryView['status']; attempts: number }>(
+      const found = await this.query<{
+        id: string;
+        event_seq: string;
+        connector: string;
+        status: DeliveryView['status'];
+        attempts: number;
+      }>(
         'SELECT d.id, d.event_seq, d.connector, d.status, d.attempts FROM deliveries d WHERE d.event_seq = ANY($1::bigint[]) ORDER BY d.id',
         [page.map((row) => row.seq)],
       );
@@ -428,8 +526,14 @@ export class PostgresStore implements Store {
     }
     return {
       events: page.map((row) => ({
-        seq: Number(row.seq), id: row.id, event: row.event, receivedAt: Number(row.received_at), routedAt: row.routed_at === null ? undefined : Number(row.routed_at),
-        chatId: row.chat_id ?? undefined, contactPhone: row.contact_phone ?? undefined, deliveries: deliveries.get(String(row.seq)) ?? [],
+        seq: Number(row.seq),
+        id: row.id,
+        event: row.event,
+        receivedAt: Number(row.received_at),
+        routedAt: row.routed_at === null ? undefined : Number(row.routed_at),
+        chatId: row.chat_id ?? undefined,
+        contactPhone: row.contact_phone ?? undefined,
+        deliveries: deliveries.get(String(row.seq)) ?? [],
       })),
       next: rows.length > query.limit ? Number(page[page.length - 1]!.seq) : undefined,
     };
@@ -437,19 +541,35 @@ export class PostgresStore implements Store {
 
   async attemptsOf(deliveryIds: readonly string[]): Promise<AttemptView[]> {
     if (deliveryIds.length === 0) return [];
-    const { rows } = await this.query<{ delivery_id: string; attempt: number; started_at: string; duration_ms: number; outcome: AttemptResult['outcome']; error: string | null; ref: string | null }>(
+    const { rows } = await this.query<{
+      delivery_id: string;
+      attempt: number;
+      started_at: string;
+      duration_ms: number;
+      outcome: AttemptResult['outcome'];
+      error: string | null;
+      ref: string | null;
+    }>(
       `SELECT delivery_id, attempt, started_at, duration_ms, outcome, error, ref FROM attempts
        WHERE delivery_id = ANY($1::bigint[]) ORDER BY started_at, ctid`,
       [deliveryIds.map(Number)],
     );
     return rows.map((row) => ({
-      deliveryId: String(row.delivery_id), attempt: row.attempt, startedAt: Number(row.started_at), durationMs: row.duration_ms,
-      outcome: row.outcome, error: row.error ?? undefined, ref: row.ref ?? undefined,
+      deliveryId: String(row.delivery_id),
+      attempt: row.attempt,
+      startedAt: Number(row.started_at),
+      durationMs: row.duration_ms,
+      outcome: row.outcome,
+      error: row.error ?? undefined,
+      ref: row.ref ?? undefined,
     }));
   }
 
   async replayEvent(id: string): Promise<boolean> {
-    const { rowCount } = await this.query('UPDATE events SET routed_at = NULL, route_lease_until = NULL WHERE id = $1', [id]);
+    const { rowCount } = await this.query(
+      'UPDATE events SET routed_at = NULL, route_lease_until = NULL WHERE id = $1',
+      [id],
+    );
     if (rowCount) await this.query(`SELECT pg_notify('${this.eventsChannel}', '')`);
     return (rowCount ?? 0) > 0;
   }
@@ -466,7 +586,9 @@ export class PostgresStore implements Store {
   }
 
   async stats(): Promise<StoreStats> {
-    const counts = await this.query<{ events: string; unrouted: string }>('SELECT count(*) AS events, count(*) FILTER (WHERE routed_at IS NULL) AS unrouted FROM events');
+    const counts = await this.query<{ events: string; unrouted: string }>(
+      'SELECT count(*) AS events, count(*) FILTER (WHERE routed_at IS NULL) AS unrouted FROM events',
+    );
     const byConnector: Record<string, { pending: number; dead: number; oldestDueAt?: number }> = {};
     const { rows } = await this.query<{ connector: string; pending: string; dead: string; oldest: string | null }>(
       `SELECT connector, count(*) FILTER (WHERE status = 'pending') AS pending, count(*) FILTER (WHERE status = 'dead') AS dead,
@@ -474,13 +596,20 @@ export class PostgresStore implements Store {
        FROM deliveries WHERE status IN ('pending', 'dead') GROUP BY connector`,
     );
     for (const row of rows) {
-      byConnector[row.connector] = { pending: Number(row.pending), dead: Number(row.dead), ...(row.oldest === null ? {} : { oldestDueAt: Number(row.oldest) }) };
+      byConnector[row.connector] = {
+        pending: Number(row.pending),
+        dead: Number(row.dead),
+        ...(row.oldest === null ? {} : { oldestDueAt: Number(row.oldest) }),
+      };
     }
     return { events: Number(counts.rows[0]!.events), unrouted: Number(counts.rows[0]!.unrouted), byConnector };
   }
 
   async stateGet(connector: string, key: string): Promise<string | undefined> {
-    const { rows } = await this.query<{ value: string }>('SELECT value FROM connector_state WHERE connector = $1 AND key = $2', [connector, key]);
+    const { rows } = await this.query<{ value: string }>(
+      'SELECT value FROM connector_state WHERE connector = $1 AND key = $2',
+      [connector, key],
+    );
     return rows[0]?.value;
   }
 
@@ -496,12 +625,18 @@ export class PostgresStore implements Store {
   }
 
   async setPaused(connector: string, paused: boolean, now: number): Promise<void> {
-    if (paused) await this.query('INSERT INTO connector_pauses (connector, paused_at) VALUES ($1, $2) ON CONFLICT (connector) DO NOTHING', [connector, now]);
+    if (paused)
+      await this.query(
+        'INSERT INTO connector_pauses (connector, paused_at) VALUES ($1, $2) ON CONFLICT (connector) DO NOTHING',
+        [connector, now],
+      );
     else await this.query('DELETE FROM connector_pauses WHERE connector = $1', [connector]);
   }
 
   async pausedConnectors(): Promise<string[]> {
-    const { rows } = await this.query<{ connector: string }>('SELECT connector FROM connector_pauses ORDER BY connector');
+    const { rows } = await this.query<{ connector: string }>(
+      'SELECT connector FROM connector_pauses ORDER BY connector',
+    );
     return rows.map((row) => row.connector);
   }
 
@@ -527,30 +662,91 @@ function asUnavailable(error: unknown): Error {
   return error instanceof Error ? error : new Error(message);
 }
 
-interface EventRow { seq: string; id: string; event: string; received_at: string; body: string; item_index: number; routed_at: string | null }
-interface ClaimRow { id: string; event_seq: string; event_id: string; connector: string; route: string; params: string | null; attempts: number; received_at: string; body: string; item_index: number }
-interface SummaryRow { seq: string; id: string; event: string; received_at: string; routed_at: string | null; chat_id: string | null; contact_phone: string | null }
-interface DeliveryRow { id: string; event_id: string; event: string; received_at: string; connector: string; route: string; status: DeliveryView['status']; attempts: number; next_at: string; last_error: string | null; ref: string | null; updated_at: string }
+interface EventRow {
+  seq: string;
+  id: string;
+  event: string;
+  received_at: string;
+  body: string;
+  item_index: number;
+  routed_at: string | null;
+}
+interface ClaimRow {
+  id: string;
+  event_seq: string;
+  event_id: string;
+  connector: string;
+  route: string;
+  params: string | null;
+  attempts: number;
+  received_at: string;
+  body: string;
+  item_index: number;
+}
+interface SummaryRow {
+  seq: string;
+  id: string;
+  event: string;
+  received_at: string;
+  routed_at: string | null;
+  chat_id: string | null;
+  contact_phone: string | null;
+}
+interface DeliveryRow {
+  id: string;
+  event_id: string;
+  event: string;
+  received_at: string;
+  connector: string;
+  route: string;
+  status: DeliveryView['status'];
+  attempts: number;
+  next_at: string;
+  last_error: string | null;
+  ref: string | null;
+  updated_at: string;
+}
 
 function toStoredEvent(row: EventRow): StoredEvent {
   return {
-    seq: Number(row.seq), id: row.id, event: row.event, receivedAt: Number(row.received_at), body: row.body,
-    itemIndex: row.item_index, routedAt: row.routed_at === null ? undefined : Number(row.routed_at),
+    seq: Number(row.seq),
+    id: row.id,
+    event: row.event,
+    receivedAt: Number(row.received_at),
+    body: row.body,
+    itemIndex: row.item_index,
+    routedAt: row.routed_at === null ? undefined : Number(row.routed_at),
   };
 }
 
 function toClaimed(row: ClaimRow): ClaimedDelivery {
   return {
-    id: String(row.id), eventSeq: Number(row.event_seq), eventId: row.event_id, connector: row.connector, route: row.route,
-    params: row.params === null ? undefined : JSON.parse(row.params), attempt: row.attempts,
-    receivedAt: Number(row.received_at), body: row.body, itemIndex: row.item_index,
+    id: String(row.id),
+    eventSeq: Number(row.event_seq),
+    eventId: row.event_id,
+    connector: row.connector,
+    route: row.route,
+    params: row.params === null ? undefined : JSON.parse(row.params),
+    attempt: row.attempts,
+    receivedAt: Number(row.received_at),
+    body: row.body,
+    itemIndex: row.item_index,
   };
 }
 
 function toDeliveryView(row: DeliveryRow): DeliveryView {
   return {
-    id: String(row.id), eventId: row.event_id, event: row.event, receivedAt: Number(row.received_at), connector: row.connector,
-    route: row.route, status: row.status, attempts: row.attempts, nextAt: Number(row.next_at),
-    lastError: row.last_error ?? undefined, ref: row.ref ?? undefined, updatedAt: Number(row.updated_at),
+    id: String(row.id),
+    eventId: row.event_id,
+    event: row.event,
+    receivedAt: Number(row.received_at),
+    connector: row.connector,
+    route: row.route,
+    status: row.status,
+    attempts: row.attempts,
+    nextAt: Number(row.next_at),
+    lastError: row.last_error ?? undefined,
+    ref: row.ref ?? undefined,
+    updatedAt: Number(row.updated_at),
   };
 }

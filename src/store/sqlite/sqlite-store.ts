@@ -2,8 +2,21 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
-  AppendResult, AttemptResult, AttemptView, ClaimRequest, ClaimedDelivery, DeliveryQuery, DeliveryView,
-  EventPage, EventSearch, EventSummary, IncomingWebhook, RoutingPlan, Store, StoreStats, StoredEvent,
+  AppendResult,
+  AttemptResult,
+  AttemptView,
+  ClaimRequest,
+  ClaimedDelivery,
+  DeliveryQuery,
+  DeliveryView,
+  EventPage,
+  EventSearch,
+  EventSummary,
+  IncomingWebhook,
+  RoutingPlan,
+  Store,
+  StoreStats,
+  StoredEvent,
 } from '../store.ts';
 import { StoreUnavailableError, phoneKey } from '../store.ts';
 import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
@@ -55,15 +68,21 @@ export class SqliteStore implements Store {
         // Without its checkpoints the WAL would grow without end: let SQLite checkpoint again.
         if (this.closed) return;
         this.db.pragma('wal_autocheckpoint = 1000');
-        if (!fellBack) options.onProblem?.(`WAL checkpoints on the checkpoint thread failed (${message}); SQLite checkpoints inside commits again, which can hold up acknowledgements`);
+        if (!fellBack)
+          options.onProblem?.(
+            `WAL checkpoints on the checkpoint thread failed (${message}); SQLite checkpoints inside commits again, which can hold up acknowledgements`,
+          );
         fellBack = true;
       });
     }
     const wal = this.wal;
     const sync = wal
-      ? () => wal.sync().catch((error: unknown) => {
-          throw new StoreUnavailableError(`could not make the write durable (fdatasync of the WAL): ${error instanceof Error ? error.message : String(error)}`);
-        })
+      ? () =>
+          wal.sync().catch((error: unknown) => {
+            throw new StoreUnavailableError(
+              `could not make the write durable (fdatasync of the WAL): ${error instanceof Error ? error.message : String(error)}`,
+            );
+          })
       : undefined;
     this.commits = new GroupCommit(this.db, options.synchronous === 'normal' ? 'NORMAL' : 'FULL', sync);
   }
@@ -108,18 +127,46 @@ export class SqliteStore implements Store {
     for (const event of webhook.events) {
       // OR IGNORE: an id already stored (or twice in one request) is a duplicate, stored once.
       const routedAt = event.plan ? webhook.receivedAt : null;
-      const inserted = this.sql.insertEvent.run(event.id, webhookSeq, event.itemIndex, event.event, event.chatId ?? null, webhook.receivedAt, phoneKey(event.contactPhone) ?? null, routedAt);
+      const inserted = this.sql.insertEvent.run(
+        event.id,
+        webhookSeq,
+        event.itemIndex,
+        event.event,
+        event.chatId ?? null,
+        webhook.receivedAt,
+        phoneKey(event.contactPhone) ?? null,
+        routedAt,
+      );
       if (inserted.changes === 0) continue;
       accepted++;
       for (const delivery of event.plan ?? []) {
         const params = delivery.params === undefined ? null : JSON.stringify(delivery.params);
         const lease = delivery.leaseUntil ?? null;
-        const id = this.sql.insertDelivery.run(inserted.lastInsertRowid, delivery.connector, delivery.route, params, delivery.chatKey ?? null,
-          lease === null ? 0 : 1, webhook.receivedAt, lease, webhook.receivedAt, webhook.receivedAt).lastInsertRowid;
+        const id = this.sql.insertDelivery.run(
+          inserted.lastInsertRowid,
+          delivery.connector,
+          delivery.route,
+          params,
+          delivery.chatKey ?? null,
+          lease === null ? 0 : 1,
+          webhook.receivedAt,
+          lease,
+          webhook.receivedAt,
+          webhook.receivedAt,
+        ).lastInsertRowid;
         if (lease !== null) {
           leased.push({
-            id: String(id), eventSeq: Number(inserted.lastInsertRowid), eventId: event.id, connector: delivery.connector, route: delivery.route,
-            params: delivery.params, attempt: 1, receivedAt: webhook.receivedAt, body: webhook.body, itemIndex: event.itemIndex, leaseUntil: lease,
+            id: String(id),
+            eventSeq: Number(inserted.lastInsertRowid),
+            eventId: event.id,
+            connector: delivery.connector,
+            route: delivery.route,
+            params: delivery.params,
+            attempt: 1,
+            receivedAt: webhook.receivedAt,
+            body: webhook.body,
+            itemIndex: event.itemIndex,
+            leaseUntil: lease,
           });
         }
       }
@@ -137,7 +184,16 @@ export class SqliteStore implements Store {
       for (const plan of plans) {
         for (const delivery of plan.deliveries) {
           const params = delivery.params === undefined ? null : JSON.stringify(delivery.params);
-          this.sql.upsertDelivery.run(plan.eventSeq, delivery.connector, delivery.route, params, delivery.chatKey ?? null, now, now, now);
+          this.sql.upsertDelivery.run(
+            plan.eventSeq,
+            delivery.connector,
+            delivery.route,
+            params,
+            delivery.chatKey ?? null,
+            now,
+            now,
+            now,
+          );
         }
         this.sql.markRouted.run(now, plan.eventSeq);
       }
@@ -148,7 +204,9 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const ids = request.orderByChat
         ? this.orderedDueIds(request)
-        : (this.sql.dueIds.all(request.connector, request.now, request.now, request.limit) as { id: number }[]).map((row) => row.id);
+        : (this.sql.dueIds.all(request.connector, request.now, request.now, request.limit) as { id: number }[]).map(
+            (row) => row.id,
+          );
       if (ids.length === 0) return [];
       const list = JSON.stringify(ids);
       const rows = this.sql.claimedRows.all(list) as ClaimRow[];
@@ -169,7 +227,9 @@ export class SqliteStore implements Store {
     const blocked = new Set<string>();
     const perChat = new Map<string, number>();
     let scanned = 0;
-    for (const row of this.sql.pendingInOrder.iterate(request.connector) as IterableIterator<[number, string | null, number, number | null]>) {
+    for (const row of this.sql.pendingInOrder.iterate(request.connector) as IterableIterator<
+      [number, string | null, number, number | null]
+    >) {
       const [id, chat, nextAt, leaseUntil] = row;
       const ready = nextAt <= request.now && (leaseUntil === null || leaseUntil <= request.now);
       if (chat === null) {
@@ -190,13 +250,32 @@ export class SqliteStore implements Store {
   }
 
   recordResults(results: readonly AttemptResult[], options: { readonly urgent?: boolean } = {}): Promise<void> {
-    return this.write(() => {
-      for (const result of results) {
-        const id = Number(result.id);
-        this.sql.updateDelivery.run(result.status, result.nextAt ?? null, result.error ?? null, result.ref ?? null, result.startedAt + result.durationMs, id);
-        this.sql.insertAttempt.run(id, result.attempt, result.startedAt, result.durationMs, result.outcome, result.error ?? null, result.ref ?? null);
-      }
-    }, false, !options.urgent);
+    return this.write(
+      () => {
+        for (const result of results) {
+          const id = Number(result.id);
+          this.sql.updateDelivery.run(
+            result.status,
+            result.nextAt ?? null,
+            result.error ?? null,
+            result.ref ?? null,
+            result.startedAt + result.durationMs,
+            id,
+          );
+          this.sql.insertAttempt.run(
+            id,
+            result.attempt,
+            result.startedAt,
+            result.durationMs,
+            result.outcome,
+            result.error ?? null,
+            result.ref ?? null,
+          );
+        }
+      },
+      false,
+      !options.urgent,
+    );
   }
 
   nextDueAt(connector: string, after?: number): Promise<number | undefined> {
@@ -214,7 +293,10 @@ export class SqliteStore implements Store {
   listDeliveries(query: DeliveryQuery): Promise<DeliveryView[]> {
     return this.read(() => {
       const rows = this.sql.listDeliveries.all({
-        status: query.status ?? null, connector: query.connector ?? null, eventId: query.eventId ?? null, limit: query.limit,
+        status: query.status ?? null,
+        connector: query.connector ?? null,
+        eventId: query.eventId ?? null,
+        limit: query.limit,
       }) as DeliveryRow[];
       return rows.map(toDeliveryView);
     });
@@ -232,7 +314,15 @@ export class SqliteStore implements Store {
   }
 
   replayEvents(query: { since: number; until?: number; event?: string }): Promise<number> {
-    return this.write(() => this.sql.unroute.run({ since: query.since, until: query.until ?? Number.MAX_SAFE_INTEGER, event: query.event ?? null }).changes, true);
+    return this.write(
+      () =>
+        this.sql.unroute.run({
+          since: query.since,
+          until: query.until ?? Number.MAX_SAFE_INTEGER,
+          event: query.event ?? null,
+        }).changes,
+      true,
+    );
   }
 
   prune(policy: { deliveredBefore: number; deadBefore: number }): Promise<{ events: number }> {
@@ -243,7 +333,8 @@ export class SqliteStore implements Store {
         this.sql.deleteDeliveriesOf.run(row.seq);
         this.sql.deleteEvent.run(row.seq);
       }
-      for (const webhookSeq of new Set(rows.map((row) => row.webhook_seq))) this.sql.deleteWebhookIfOrphan.run({ seq: webhookSeq });
+      for (const webhookSeq of new Set(rows.map((row) => row.webhook_seq)))
+        this.sql.deleteWebhookIfOrphan.run({ seq: webhookSeq });
       return { events: rows.length };
     });
   }
@@ -272,7 +363,9 @@ export class SqliteStore implements Store {
       const page = rows.slice(0, query.limit);
       const deliveries = new Map<number, EventSummary['deliveries']>();
       if (page.length > 0) {
-        for (const row of this.sql.deliveriesOfEvents.all(JSON.stringify(page.map((event) => event.seq))) as SummaryDeliveryRow[]) {
+        for (const row of this.sql.deliveriesOfEvents.all(
+          JSON.stringify(page.map((event) => event.seq)),
+        ) as SummaryDeliveryRow[]) {
           const list = deliveries.get(row.event_seq) ?? [];
           list.push({ id: String(row.id), connector: row.connector, status: row.status, attempts: row.attempts });
           deliveries.set(row.event_seq, list);
@@ -280,8 +373,14 @@ export class SqliteStore implements Store {
       }
       return {
         events: page.map((row) => ({
-          seq: row.seq, id: row.id, event: row.event, receivedAt: row.received_at, routedAt: row.routed_at ?? undefined,
-          chatId: row.chat_id ?? undefined, contactPhone: row.contact_phone ?? undefined, deliveries: deliveries.get(row.seq) ?? [],
+          seq: row.seq,
+          id: row.id,
+          event: row.event,
+          receivedAt: row.received_at,
+          routedAt: row.routed_at ?? undefined,
+          chatId: row.chat_id ?? undefined,
+          contactPhone: row.contact_phone ?? undefined,
+          deliveries: deliveries.get(row.seq) ?? [],
         })),
         next: rows.length > query.limit ? page[page.length - 1]!.seq : undefined,
       };
@@ -290,10 +389,17 @@ export class SqliteStore implements Store {
 
   attemptsOf(deliveryIds: readonly string[]): Promise<AttemptView[]> {
     if (deliveryIds.length === 0) return Promise.resolve([]);
-    return this.read(() => (this.sql.attemptsOf.all(JSON.stringify(deliveryIds.map(Number))) as AttemptRow[]).map((row) => ({
-      deliveryId: String(row.delivery_id), attempt: row.attempt, startedAt: row.started_at, durationMs: row.duration_ms,
-      outcome: row.outcome, error: row.error ?? undefined, ref: row.ref ?? undefined,
-    })));
+    return this.read(() =>
+      (this.sql.attemptsOf.all(JSON.stringify(deliveryIds.map(Number))) as AttemptRow[]).map((row) => ({
+        deliveryId: String(row.delivery_id),
+        attempt: row.attempt,
+        startedAt: row.started_at,
+        durationMs: row.duration_ms,
+        outcome: row.outcome,
+        error: row.error ?? undefined,
+        ref: row.ref ?? undefined,
+      })),
+    );
   }
 
   replayEvent(id: string): Promise<boolean> {
@@ -303,7 +409,11 @@ export class SqliteStore implements Store {
   attemptCounts(since: number): Promise<Record<string, Partial<Record<AttemptResult['outcome'], number>>>> {
     return this.read(() => {
       const counts: Record<string, Partial<Record<AttemptResult['outcome'], number>>> = {};
-      for (const row of this.sql.attemptCounts.all(since) as { connector: string; outcome: AttemptResult['outcome']; n: number }[]) {
+      for (const row of this.sql.attemptCounts.all(since) as {
+        connector: string;
+        outcome: AttemptResult['outcome'];
+        n: number;
+      }[]) {
         (counts[row.connector] ??= {})[row.outcome] = row.n;
       }
       return counts;
@@ -314,8 +424,17 @@ export class SqliteStore implements Store {
     return this.read(() => {
       const counts = this.sql.eventCounts.get() as { events: number; unrouted: number | null };
       const byConnector: Record<string, { pending: number; dead: number; oldestDueAt?: number }> = {};
-      for (const row of this.sql.connectorCounts.all() as { connector: string; pending: number; dead: number; oldest: number | null }[]) {
-        byConnector[row.connector] = { pending: row.pending, dead: row.dead, ...(row.oldest === null ? {} : { oldestDueAt: row.oldest }) };
+      for (const row of this.sql.connectorCounts.all() as {
+        connector: string;
+        pending: number;
+        dead: number;
+        oldest: number | null;
+      }[]) {
+        byConnector[row.connector] = {
+          pending: row.pending,
+          dead: row.dead,
+          ...(row.oldest === null ? {} : { oldestDueAt: row.oldest }),
+        };
       }
       return { events: counts.events, unrouted: counts.unrouted ?? 0, byConnector };
     });
@@ -372,32 +491,107 @@ function asUnavailable(error: unknown): Error {
   return error instanceof Error ? error : new Error(message);
 }
 
-interface EventRow { seq: number; id: string; event: string; received_at: number; body: string; item_index: number; routed_at: number | null }
-interface ClaimRow { id: number; event_seq: number; event_id: string; connector: string; route: string; params: string | null; attempts: number; received_at: number; body: string; item_index: number }
-interface SummaryRow { seq: number; id: string; event: string; received_at: number; routed_at: number | null; chat_id: string | null; contact_phone: string | null }
-interface SummaryDeliveryRow { id: number; event_seq: number; connector: string; status: DeliveryView['status']; attempts: number }
-interface AttemptRow { delivery_id: number; attempt: number; started_at: number; duration_ms: number; outcome: AttemptResult['outcome']; error: string | null; ref: string | null }
-interface DeliveryRow { id: number; event_id: string; event: string; received_at: number; connector: string; route: string; status: DeliveryView['status']; attempts: number; next_at: number; last_error: string | null; ref: string | null; updated_at: number }
+interface EventRow {
+  seq: number;
+  id: string;
+  event: string;
+  received_at: number;
+  body: string;
+  item_index: number;
+  routed_at: number | null;
+}
+interface ClaimRow {
+  id: number;
+  event_seq: number;
+  event_id: string;
+  connector: string;
+  route: string;
+  params: string | null;
+  attempts: number;
+  received_at: number;
+  body: string;
+  item_index: number;
+}
+interface SummaryRow {
+  seq: number;
+  id: string;
+  event: string;
+  received_at: number;
+  routed_at: number | null;
+  chat_id: string | null;
+  contact_phone: string | null;
+}
+interface SummaryDeliveryRow {
+  id: number;
+  event_seq: number;
+  connector: string;
+  status: DeliveryView['status'];
+  attempts: number;
+}
+interface AttemptRow {
+  delivery_id: number;
+  attempt: number;
+  started_at: number;
+  duration_ms: number;
+  outcome: AttemptResult['outcome'];
+  error: string | null;
+  ref: string | null;
+}
+interface DeliveryRow {
+  id: number;
+  event_id: string;
+  event: string;
+  received_at: number;
+  connector: string;
+  route: string;
+  status: DeliveryView['status'];
+  attempts: number;
+  next_at: number;
+  last_error: string | null;
+  ref: string | null;
+  updated_at: number;
+}
 
 function toStoredEvent(row: EventRow): StoredEvent {
   return {
-    seq: row.seq, id: row.id, event: row.event, receivedAt: row.received_at, body: row.body,
-    itemIndex: row.item_index, routedAt: row.routed_at ?? undefined,
+    seq: row.seq,
+    id: row.id,
+    event: row.event,
+    receivedAt: row.received_at,
+    body: row.body,
+    itemIndex: row.item_index,
+    routedAt: row.routed_at ?? undefined,
   };
 }
 
 function toClaimed(row: ClaimRow): ClaimedDelivery {
   return {
-    id: String(row.id), eventSeq: row.event_seq, eventId: row.event_id, connector: row.connector, route: row.route,
-    params: row.params === null ? undefined : JSON.parse(row.params), attempt: row.attempts + 1,
-    receivedAt: row.received_at, body: row.body, itemIndex: row.item_index,
+    id: String(row.id),
+    eventSeq: row.event_seq,
+    eventId: row.event_id,
+    connector: row.connector,
+    route: row.route,
+    params: row.params === null ? undefined : JSON.parse(row.params),
+    attempt: row.attempts + 1,
+    receivedAt: row.received_at,
+    body: row.body,
+    itemIndex: row.item_index,
   };
 }
 
 function toDeliveryView(row: DeliveryRow): DeliveryView {
   return {
-    id: String(row.id), eventId: row.event_id, event: row.event, receivedAt: row.received_at, connector: row.connector,
-    route: row.route, status: row.status, attempts: row.attempts, nextAt: row.next_at,
-    lastError: row.last_error ?? undefined, ref: row.ref ?? undefined, updatedAt: row.updated_at,
+    id: String(row.id),
+    eventId: row.event_id,
+    event: row.event,
+    receivedAt: row.received_at,
+    connector: row.connector,
+    route: row.route,
+    status: row.status,
+    attempts: row.attempts,
+    nextAt: row.next_at,
+    lastError: row.last_error ?? undefined,
+    ref: row.ref ?? undefined,
+    updatedAt: row.updated_at,
   };
 }

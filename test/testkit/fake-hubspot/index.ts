@@ -18,8 +18,17 @@ export const TASK_TO_CONTACT = 204;
 
 /** Contact properties the fake portal knows; writing another one is a VALIDATION_ERROR, like HubSpot. */
 const DEFAULT_CONTACT_PROPERTIES = [
-  'email', 'firstname', 'lastname', 'phone', 'mobilephone', 'company', 'lifecyclestage', 'hs_whatsapp_phone_number',
-  'whatsapp_last_message', 'whatsapp_last_message_at', 'whatsapp_opt_in',
+  'email',
+  'firstname',
+  'lastname',
+  'phone',
+  'mobilephone',
+  'company',
+  'lifecyclestage',
+  'hs_whatsapp_phone_number',
+  'whatsapp_last_message',
+  'whatsapp_last_message_at',
+  'whatsapp_opt_in',
 ];
 
 export interface FakeHubSpotOptions {
@@ -56,7 +65,12 @@ export class FakeHubSpot extends ScriptedFake {
 
   /** Add a contact to the portal; returns it. */
   addContact(properties: Record<string, string>, id = String(this.nextId++)): FakeObject {
-    const contact: FakeObject = { id, properties: { ...properties }, associations: [], createdAt: new Date().toISOString() };
+    const contact: FakeObject = {
+      id,
+      properties: { ...properties },
+      associations: [],
+      createdAt: new Date().toISOString(),
+    };
     this.contacts.set(id, contact);
     return contact;
   }
@@ -72,7 +86,11 @@ export class FakeHubSpot extends ScriptedFake {
 
   protected handle(request: RecordedRequest): JsonReply {
     if (request.headers.authorization !== `Bearer ${this.options.token}`) {
-      return error(401, 'INVALID_AUTHENTICATION', 'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview');
+      return error(
+        401,
+        'INVALID_AUTHENTICATION',
+        'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
+      );
     }
     const { method, path } = request;
     let match: RegExpExecArray | null;
@@ -80,8 +98,10 @@ export class FakeHubSpot extends ScriptedFake {
     if (method === 'POST' && path === '/crm/v3/objects/notes/search') return this.search(this.notes, request);
     if (method === 'POST' && path === '/crm/v3/objects/tasks/search') return this.search(this.tasks, request);
     if (method === 'POST' && path === '/crm/v3/objects/contacts') return this.createContact(request);
-    if (method === 'POST' && path === '/crm/v3/objects/notes') return this.createEngagement(this.notes, request, 'hs_note_body', NOTE_TO_CONTACT);
-    if (method === 'POST' && path === '/crm/v3/objects/tasks') return this.createEngagement(this.tasks, request, 'hs_task_subject', TASK_TO_CONTACT);
+    if (method === 'POST' && path === '/crm/v3/objects/notes')
+      return this.createEngagement(this.notes, request, 'hs_note_body', NOTE_TO_CONTACT);
+    if (method === 'POST' && path === '/crm/v3/objects/tasks')
+      return this.createEngagement(this.tasks, request, 'hs_task_subject', TASK_TO_CONTACT);
     if ((match = /^\/crm\/v3\/objects\/contacts\/([^/]+)$/.exec(path))) {
       const id = decodeURIComponent(match[1]!);
       const contact = this.contacts.get(id);
@@ -89,14 +109,23 @@ export class FakeHubSpot extends ScriptedFake {
       if (method === 'PATCH') {
         if (!contact) return notFound();
         const properties = propertiesOf(request.json);
-        if (!properties) return error(400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1: "properties" is required');
+        if (!properties)
+          return error(400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1: "properties" is required');
         const invalid = this.invalidProperties(properties);
         if (invalid) return invalid;
         Object.assign(contact.properties, stringify(properties));
         return { status: 200, body: view(contact) };
       }
     }
-    return { status: 404, body: { status: 'error', message: `Unable to route ${method} request for ${path}`, correlationId: randomUUID(), category: 'NOT_FOUND' } };
+    return {
+      status: 404,
+      body: {
+        status: 'error',
+        message: `Unable to route ${method} request for ${path}`,
+        correlationId: randomUUID(),
+        category: 'NOT_FOUND',
+      },
+    };
   }
 
   private invalidProperties(properties: Record<string, unknown>): JsonReply | undefined {
@@ -105,9 +134,24 @@ export class FakeHubSpot extends ScriptedFake {
     return {
       status: 400,
       body: {
-        status: 'error', message: 'Property values were not valid: ' + JSON.stringify(unknown.map((name) => ({ isValid: false, message: `Property "${name}" does not exist`, error: 'PROPERTY_DOESNT_EXIST', name }))),
-        correlationId: randomUUID(), category: 'VALIDATION_ERROR',
-        errors: unknown.map((name) => ({ message: `Property "${name}" does not exist`, code: 'PROPERTY_DOESNT_EXIST', context: { propertyName: [name] } })),
+        status: 'error',
+        message:
+          'Property values were not valid: ' +
+          JSON.stringify(
+            unknown.map((name) => ({
+              isValid: false,
+              message: `Property "${name}" does not exist`,
+              error: 'PROPERTY_DOESNT_EXIST',
+              name,
+            })),
+          ),
+        correlationId: randomUUID(),
+        category: 'VALIDATION_ERROR',
+        errors: unknown.map((name) => ({
+          message: `Property "${name}" does not exist`,
+          code: 'PROPERTY_DOESNT_EXIST',
+          context: { propertyName: [name] },
+        })),
       },
     };
   }
@@ -126,23 +170,40 @@ export class FakeHubSpot extends ScriptedFake {
     return { status: 201, body: view(contact) };
   }
 
-  private createEngagement(store: Map<string, FakeObject>, request: RecordedRequest, requiredProperty: string, typeId: number): JsonReply {
+  private createEngagement(
+    store: Map<string, FakeObject>,
+    request: RecordedRequest,
+    requiredProperty: string,
+    typeId: number,
+  ): JsonReply {
     const body = request.json as { properties?: Record<string, unknown>; associations?: unknown } | undefined;
     const properties = propertiesOf(body);
     if (!properties) return error(400, 'VALIDATION_ERROR', 'Invalid input JSON on line 1: "properties" is required');
     if (properties['hs_timestamp'] === undefined || properties['hs_timestamp'] === '') {
-      return error(400, 'VALIDATION_ERROR', 'Property values were not valid: [{"isValid":false,"message":"hs_timestamp is required","error":"REQUIRED_PROPERTY","name":"hs_timestamp"}]');
+      return error(
+        400,
+        'VALIDATION_ERROR',
+        'Property values were not valid: [{"isValid":false,"message":"hs_timestamp is required","error":"REQUIRED_PROPERTY","name":"hs_timestamp"}]',
+      );
     }
     if (typeof properties[requiredProperty] !== 'string' || properties[requiredProperty] === '') {
-      return error(400, 'VALIDATION_ERROR', `Property values were not valid: [{"isValid":false,"message":"${requiredProperty} is required","error":"REQUIRED_PROPERTY","name":"${requiredProperty}"}]`);
+      return error(
+        400,
+        'VALIDATION_ERROR',
+        `Property values were not valid: [{"isValid":false,"message":"${requiredProperty} is required","error":"REQUIRED_PROPERTY","name":"${requiredProperty}"}]`,
+      );
     }
-    if (String(properties['hs_note_body'] ?? '').length > 65_536) return error(400, 'VALIDATION_ERROR', 'hs_note_body is longer than 65536 characters');
+    if (String(properties['hs_note_body'] ?? '').length > 65_536)
+      return error(400, 'VALIDATION_ERROR', 'hs_note_body is longer than 65536 characters');
     const associations: FakeObject['associations'] = [];
     for (const association of Array.isArray(body?.associations) ? (body.associations as unknown[]) : []) {
-      const a = association as { to?: { id?: unknown }; types?: { associationCategory?: string; associationTypeId?: number }[] };
+      const a = association as {
+        to?: { id?: unknown };
+        types?: { associationCategory?: string; associationTypeId?: number }[];
+      };
       const contactId = String(a.to?.id ?? '');
       const type = a.types?.[0];
-      if (!type || type.associationCategory !== 'HUBSPOT_DEFINED' || type.associationTypeId !== typeId) {
+      if (type?.associationCategory !== 'HUBSPOT_DEFINED' || type.associationTypeId !== typeId) {
         return error(400, 'VALIDATION_ERROR', `Invalid association type: expected HUBSPOT_DEFINED ${typeId}`);
       }
       if (!this.contacts.has(contactId)) {
@@ -150,23 +211,33 @@ export class FakeHubSpot extends ScriptedFake {
       }
       associations.push({ contactId, typeId });
     }
-    const object: FakeObject = { id: String(this.nextId++), properties: stringify(properties), associations, createdAt: new Date().toISOString() };
+    const object: FakeObject = {
+      id: String(this.nextId++),
+      properties: stringify(properties),
+      associations,
+      createdAt: new Date().toISOString(),
+    };
     store.set(object.id, object);
     return { status: 201, body: view(object) };
   }
 
   /** CRM search: filterGroups are ORed, filters in a group ANDed; EQ and CONTAINS_TOKEN (substring here). */
   private search(store: Map<string, FakeObject>, request: RecordedRequest): JsonReply {
-    const body = request.json as { filterGroups?: { filters?: { propertyName: string; operator: string; value?: string }[] }[]; limit?: number } | undefined;
+    const body = request.json as
+      | { filterGroups?: { filters?: { propertyName: string; operator: string; value?: string }[] }[]; limit?: number }
+      | undefined;
     const groups = body?.filterGroups ?? [];
-    if (groups.length > 5) return error(400, 'VALIDATION_ERROR', 'There was a problem with the request: too many filter groups (max 5)');
+    if (groups.length > 5)
+      return error(400, 'VALIDATION_ERROR', 'There was a problem with the request: too many filter groups (max 5)');
     const matches = [...store.values()].filter((object) =>
-      groups.some((group) => (group.filters ?? []).every((filter) => {
-        const value = object.properties[filter.propertyName];
-        if (filter.operator === 'EQ') return value === filter.value;
-        if (filter.operator === 'CONTAINS_TOKEN') return value !== undefined && value.includes(String(filter.value).replaceAll('*', ''));
-        return false;
-      })),
+      groups.some((group) =>
+        (group.filters ?? []).every((filter) => {
+          const value = object.properties[filter.propertyName];
+          if (filter.operator === 'EQ') return value === filter.value;
+          if (filter.operator === 'CONTAINS_TOKEN') return value?.includes(String(filter.value).replaceAll('*', ''));
+          return false;
+        }),
+      ),
     );
     const limit = Math.min(body?.limit ?? 10, 200);
     return { status: 200, body: { total: matches.length, results: matches.slice(0, limit).map(view) } };
@@ -175,15 +246,25 @@ export class FakeHubSpot extends ScriptedFake {
 
 function propertiesOf(json: unknown): Record<string, unknown> | undefined {
   const properties = (json as { properties?: unknown } | undefined)?.properties;
-  return properties !== null && typeof properties === 'object' && !Array.isArray(properties) ? (properties as Record<string, unknown>) : undefined;
+  return properties !== null && typeof properties === 'object' && !Array.isArray(properties)
+    ? (properties as Record<string, unknown>)
+    : undefined;
 }
 
 function stringify(properties: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(properties).map(([key, value]) => [key, value === null ? '' : String(value)]));
+  return Object.fromEntries(
+    Object.entries(properties).map(([key, value]) => [key, value === null ? '' : String(value)]),
+  );
 }
 
 function view(object: FakeObject): object {
-  return { id: object.id, properties: object.properties, createdAt: object.createdAt, updatedAt: object.createdAt, archived: false };
+  return {
+    id: object.id,
+    properties: object.properties,
+    createdAt: object.createdAt,
+    updatedAt: object.createdAt,
+    archived: false,
+  };
 }
 
 function notFound(): JsonReply {
@@ -198,7 +279,19 @@ function error(status: number, category: string, message: string): JsonReply {
 export function rateLimited(retryAfterSeconds: number): JsonReply {
   return {
     status: 429,
-    headers: { 'retry-after': String(retryAfterSeconds), 'x-hubspot-ratelimit-max': '100', 'x-hubspot-ratelimit-remaining': '0', 'x-hubspot-ratelimit-interval-milliseconds': '10000' },
-    body: { status: 'error', message: 'You have reached your ten_secondly_rolling limit.', errorType: 'RATE_LIMIT', correlationId: randomUUID(), policyName: 'TEN_SECONDLY_ROLLING', groupName: 'publicapi:private-app:0' },
+    headers: {
+      'retry-after': String(retryAfterSeconds),
+      'x-hubspot-ratelimit-max': '100',
+      'x-hubspot-ratelimit-remaining': '0',
+      'x-hubspot-ratelimit-interval-milliseconds': '10000',
+    },
+    body: {
+      status: 'error',
+      message: 'You have reached your ten_secondly_rolling limit.',
+      errorType: 'RATE_LIMIT',
+      correlationId: randomUUID(),
+      policyName: 'TEN_SECONDLY_ROLLING',
+      groupName: 'publicapi:private-app:0',
+    },
   };
 }

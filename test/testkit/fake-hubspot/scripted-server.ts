@@ -94,11 +94,19 @@ export class ScriptedServer {
       json = undefined;
     }
     const request: RecordedRequest = {
-      method: req.method ?? '', url: req.url ?? '', path: parsed.pathname, query: parsed.searchParams,
-      headers: req.headers, body, json, at: Date.now(),
+      method: req.method ?? '',
+      url: req.url ?? '',
+      path: parsed.pathname,
+      query: parsed.searchParams,
+      headers: req.headers,
+      body,
+      json,
+      at: Date.now(),
     };
     this.requests.push(request);
-    const index = this.faults.findIndex((fault) => (!fault.method || fault.method === request.method) && (!fault.path || fault.path.test(request.path)));
+    const index = this.faults.findIndex(
+      (fault) => (!fault.method || fault.method === request.method) && (!fault.path || fault.path.test(request.path)),
+    );
     const fault = index === -1 ? undefined : this.faults[index]!;
     if (fault) {
       fault.times = (fault.times ?? 1) - 1;
@@ -127,10 +135,12 @@ export class ScriptedServer {
 
 function send(res: ServerResponse, reply: JsonReply): void {
   const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
-  res.writeHead(reply.status, { ...(text ? { 'content-type': 'application/json;charset=utf-8' } : {}), ...reply.headers });
+  res.writeHead(reply.status, {
+    ...(text ? { 'content-type': 'application/json;charset=utf-8' } : {}),
+    ...reply.headers,
+  });
   res.end(text);
 }
-
 
 /**
  * What every scripted fake service offers its tests: its URL, the requests it recorded, scripted

@@ -29,7 +29,9 @@ export function colLetters(col: number): string {
 }
 
 export function formatSheet(sheet: string): string {
-  return /^[A-Za-z0-9_]+$/.test(sheet) && !/^[A-Za-z]{1,3}\d+$/.test(sheet) ? sheet : `'${sheet.replaceAll("'", "''")}'`;
+  return /^[A-Za-z0-9_]+$/.test(sheet) && !/^[A-Za-z]{1,3}\d+$/.test(sheet)
+    ? sheet
+    : `'${sheet.replaceAll("'", "''")}'`;
 }
 
 /** `A1:C10` with the grid filled in, for answers (`updatedRange`, `range`). */

@@ -24,15 +24,22 @@ export function createServiceAccount(dir: string, name = 'wa-router'): ServiceAc
   const email = `${name}@test-project.iam.gserviceaccount.com`;
   const keyId = randomUUID().replaceAll('-', '');
   const file = join(dir, `${name}-service-account.json`);
-  writeFileSync(file, JSON.stringify({
-    type: 'service_account',
-    project_id: 'test-project',
-    private_key_id: keyId,
-    private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    client_email: email,
-    client_id: '100000000000000000000',
-    token_uri: 'https://oauth2.googleapis.com/token',
-  }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        type: 'service_account',
+        project_id: 'test-project',
+        private_key_id: keyId,
+        private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        client_email: email,
+        client_id: '100000000000000000000',
+        token_uri: 'https://oauth2.googleapis.com/token',
+      },
+      null,
+      2,
+    ),
+  );
   return { email, keyId, publicKey, file };
 }
 
@@ -53,9 +60,18 @@ export class FakeAuth {
   readonly jwtPayloads: Record<string, unknown>[] = [];
 
   check(header: string | undefined, now = Date.now()): AuthResult {
-    const invalid = { ok: false as const, message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.' };
+    const invalid = {
+      ok: false as const,
+      message:
+        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+    };
     const match = /^Bearer (.+)$/.exec(header ?? '');
-    if (!match) return { ok: false, message: 'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.' };
+    if (!match)
+      return {
+        ok: false,
+        message:
+          'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+      };
     const token = match[1]!;
     const principal = this.tokens.get(token);
     if (principal) return { ok: true, principal };
@@ -72,11 +88,24 @@ export class FakeAuth {
     const account = payload.iss === undefined ? undefined : this.serviceAccounts.get(payload.iss);
     if (!account || head.alg !== 'RS256') return invalid;
     if (head.kid !== undefined && head.kid !== account.keyId) return invalid;
-    const signed = verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), account.publicKey, base64url(parts[2]!));
+    const signed = verify(
+      'RSA-SHA256',
+      Buffer.from(`${parts[0]}.${parts[1]}`),
+      account.publicKey,
+      base64url(parts[2]!),
+    );
     if (!signed) return invalid;
     const seconds = now / 1000;
-    if (typeof payload.exp !== 'number' || payload.exp < seconds || typeof payload.iat !== 'number' || payload.iat > seconds + 300 || payload.exp - payload.iat > 3600) return invalid;
-    const scoped = (payload.scope ?? '').split(' ').includes(SHEETS_SCOPE) || payload.aud === 'https://sheets.googleapis.com/';
+    if (
+      typeof payload.exp !== 'number' ||
+      payload.exp < seconds ||
+      typeof payload.iat !== 'number' ||
+      payload.iat > seconds + 300 ||
+      payload.exp - payload.iat > 3600
+    )
+      return invalid;
+    const scoped =
+      (payload.scope ?? '').split(' ').includes(SHEETS_SCOPE) || payload.aud === 'https://sheets.googleapis.com/';
     if (!scoped) return { ok: false, message: 'Request had insufficient authentication scopes.' };
     this.jwtPayloads.push(payload as Record<string, unknown>);
     return { ok: true, principal: payload.iss! };
@@ -91,6 +120,9 @@ export class FakeAuth {
     }
     const accessToken = `ya29.fake-${randomUUID()}`;
     this.tokens.set(accessToken, entry.principal);
-    return { status: 200, body: { access_token: accessToken, expires_in: 3599, token_type: 'Bearer', scope: SHEETS_SCOPE } };
+    return {
+      status: 200,
+      body: { access_token: accessToken, expires_in: 3599, token_type: 'Bearer', scope: SHEETS_SCOPE },
+    };
   }
 }

@@ -41,14 +41,26 @@ export interface FakeCall {
 }
 
 const CANONICAL: Record<number, string> = {
-  400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 429: 'RESOURCE_EXHAUSTED',
-  500: 'INTERNAL', 502: 'UNAVAILABLE', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  502: 'UNAVAILABLE',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
 };
 
-const QUOTA_MESSAGE = "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.";
+const QUOTA_MESSAGE =
+  "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per user' of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.";
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly details?: unknown[]) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly details?: unknown[],
+  ) {
     super(message);
   }
 }
@@ -90,7 +102,11 @@ export class FakeSheets {
     this.auth.serviceAccounts.set(account.email, { keyId: account.keyId, publicKey: account.publicKey });
   }
 
-  addRefreshToken(refreshToken: string, client: { clientId: string; clientSecret: string }, principal = 'user@example.com'): void {
+  addRefreshToken(
+    refreshToken: string,
+    client: { clientId: string; clientSecret: string },
+    principal = 'user@example.com',
+  ): void {
     this.auth.refreshTokens.set(refreshToken, { ...client, principal });
   }
 
@@ -98,7 +114,11 @@ export class FakeSheets {
    * Create a spreadsheet with tabs (rows of plain values, stored as typed in with RAW).
    * `sharedWith` limits access to these principals (others get 403); default: anyone authenticated.
    */
-  addSpreadsheet(id: string, tabs: Record<string, Input[][]>, options: { title?: string; sharedWith?: string[] } = {}): Spreadsheet {
+  addSpreadsheet(
+    id: string,
+    tabs: Record<string, Input[][]>,
+    options: { title?: string; sharedWith?: string[] } = {},
+  ): Spreadsheet {
     const sheet = new Spreadsheet(id, options.title ?? id);
     for (const [name, rows] of Object.entries(tabs)) {
       sheet.tabs.set(name, []);
@@ -144,7 +164,15 @@ export class FakeSheets {
     const query = Object.fromEntries(url.searchParams);
     const method = req.method ?? 'GET';
     const route = this.route(method, url.pathname);
-    const call: FakeCall = { op: route.op, method, spreadsheetId: route.id, range: route.range, query, status: 0, at: Date.now() };
+    const call: FakeCall = {
+      op: route.op,
+      method,
+      spreadsheetId: route.id,
+      range: route.range,
+      query,
+      status: 0,
+      at: Date.now(),
+    };
     this.calls.push(call);
     const send = (status: number, json: unknown, headers: Record<string, string> = {}) => {
       call.status = status;
@@ -152,7 +180,18 @@ export class FakeSheets {
       res.end(JSON.stringify(json));
     };
     const sendError = (error: HttpError, headers: Record<string, string> = {}) =>
-      send(error.status, { error: { code: error.status, message: error.message, status: CANONICAL[error.status] ?? 'UNKNOWN', ...(error.details ? { details: error.details } : {}) } }, headers);
+      send(
+        error.status,
+        {
+          error: {
+            code: error.status,
+            message: error.message,
+            status: CANONICAL[error.status] ?? 'UNKNOWN',
+            ...(error.details ? { details: error.details } : {}),
+          },
+        },
+        headers,
+      );
     try {
       if (route.op === 'token') {
         const answer = this.auth.exchange(new URLSearchParams(body));
@@ -164,11 +203,32 @@ export class FakeSheets {
       if (!who.ok) throw new HttpError(who.message.includes('scopes') ? 403 : 401, who.message);
       const behaviour = this.script.get(route.op)?.shift();
       if (behaviour && 'status' in behaviour) {
-        const details = behaviour.status === 429
-          ? [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'RATE_LIMIT_EXCEEDED', domain: 'googleapis.com', metadata: { quota_limit: 'WriteRequestsPerMinutePerUser', quota_metric: 'sheets.googleapis.com/write_requests', service: 'sheets.googleapis.com' } }]
-          : undefined;
-        const message = behaviour.message ?? (behaviour.status === 429 ? QUOTA_MESSAGE : behaviour.status >= 500 ? 'The service is currently unavailable.' : 'Scripted error.');
-        sendError(new HttpError(behaviour.status, message, details), behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {});
+        const details =
+          behaviour.status === 429
+            ? [
+                {
+                  '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+                  reason: 'RATE_LIMIT_EXCEEDED',
+                  domain: 'googleapis.com',
+                  metadata: {
+                    quota_limit: 'WriteRequestsPerMinutePerUser',
+                    quota_metric: 'sheets.googleapis.com/write_requests',
+                    service: 'sheets.googleapis.com',
+                  },
+                },
+              ]
+            : undefined;
+        const message =
+          behaviour.message ??
+          (behaviour.status === 429
+            ? QUOTA_MESSAGE
+            : behaviour.status >= 500
+              ? 'The service is currently unavailable.'
+              : 'Scripted error.');
+        sendError(
+          new HttpError(behaviour.status, message, details),
+          behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {},
+        );
         return;
       }
       if (behaviour && 'hang' in behaviour) {
@@ -177,7 +237,8 @@ export class FakeSheets {
       }
       const sheet = this.spreadsheets.get(route.id!);
       if (!sheet) throw new HttpError(404, 'Requested entity was not found.');
-      if (sheet.sharedWith && !sheet.sharedWith.has(who.principal)) throw new HttpError(403, 'The caller does not have permission');
+      if (sheet.sharedWith && !sheet.sharedWith.has(who.principal))
+        throw new HttpError(403, 'The caller does not have permission');
       const answer = this.operate(route.op, sheet, route.range, query, body, call);
       if (behaviour && 'writeThenHang' in behaviour) {
         this.hanging.add(res);
@@ -200,26 +261,44 @@ export class FakeSheets {
     if (path.endsWith('/values:batchUpdate')) return method === 'POST' ? { op: 'batchUpdate', id } : { op: 'unknown' };
     const rawRange = match[2];
     if (rawRange === undefined) return method === 'GET' ? { op: 'spreadsheet', id } : { op: 'unknown' };
-    if (rawRange.endsWith(':append')) return method === 'POST' ? { op: 'append', id, range: decodeURIComponent(rawRange.slice(0, -':append'.length)) } : { op: 'unknown' };
+    if (rawRange.endsWith(':append'))
+      return method === 'POST'
+        ? { op: 'append', id, range: decodeURIComponent(rawRange.slice(0, -':append'.length)) }
+        : { op: 'unknown' };
     const range = decodeURIComponent(rawRange);
     if (method === 'GET') return { op: 'get', id, range };
     if (method === 'PUT') return { op: 'update', id, range };
     return { op: 'unknown' };
   }
 
-  private operate(op: Operation, sheet: Spreadsheet, range: string | undefined, query: Record<string, string>, body: string, call: FakeCall): unknown {
+  private operate(
+    op: Operation,
+    sheet: Spreadsheet,
+    range: string | undefined,
+    query: Record<string, string>,
+    body: string,
+    call: FakeCall,
+  ): unknown {
     const inputOption = (value: string | undefined): string => {
       if (value === undefined) throw new HttpError(400, "'valueInputOption' is required but not specified");
-      if (value !== 'RAW' && value !== 'USER_ENTERED') throw new HttpError(400, `Invalid value at 'value_input_option' (type.googleapis.com/google.apps.sheets.v4.ValueInputOption), "${value}"`);
+      if (value !== 'RAW' && value !== 'USER_ENTERED')
+        throw new HttpError(
+          400,
+          `Invalid value at 'value_input_option' (type.googleapis.com/google.apps.sheets.v4.ValueInputOption), "${value}"`,
+        );
       return value;
     };
     const rowsOf = (json: { values?: unknown; majorDimension?: string }): Input[][] => {
-      if (json.majorDimension !== undefined && json.majorDimension !== 'ROWS') throw new HttpError(400, 'fake-sheets supports majorDimension ROWS only');
-      if (!Array.isArray(json.values) || !json.values.every(Array.isArray)) throw new HttpError(400, "Invalid JSON payload received. Unknown name \"values\": expected a list of lists.");
+      if (json.majorDimension !== undefined && json.majorDimension !== 'ROWS')
+        throw new HttpError(400, 'fake-sheets supports majorDimension ROWS only');
+      if (!Array.isArray(json.values) || !json.values.every(Array.isArray))
+        throw new HttpError(400, 'Invalid JSON payload received. Unknown name "values": expected a list of lists.');
       for (const row of json.values as unknown[][]) {
         for (const cell of row) {
-          if (typeof cell === 'string' && cell.length > 50_000) throw new HttpError(400, 'Your input contains more than the maximum of 50000 characters in a single cell.');
-          if (cell !== null && !['string', 'number', 'boolean'].includes(typeof cell)) throw new HttpError(400, 'Invalid values: only strings, numbers, booleans and null are accepted');
+          if (typeof cell === 'string' && cell.length > 50_000)
+            throw new HttpError(400, 'Your input contains more than the maximum of 50000 characters in a single cell.');
+          if (cell !== null && !['string', 'number', 'boolean'].includes(typeof cell))
+            throw new HttpError(400, 'Invalid values: only strings, numbers, booleans and null are accepted');
         }
       }
       return json.values as Input[][];
@@ -236,7 +315,9 @@ export class FakeSheets {
         return {
           spreadsheetId: sheet.id,
           properties: { title: sheet.title },
-          sheets: [...sheet.tabs.keys()].map((title, index) => ({ properties: { sheetId: index, title, index, sheetType: 'GRID' } })),
+          sheets: [...sheet.tabs.keys()].map((title, index) => ({
+            properties: { sheetId: index, title, index, sheetType: 'GRID' },
+          })),
         };
       case 'get': {
         const read = readRange(sheet, sheet.parse(range!), query.valueRenderOption ?? 'FORMATTED_VALUE');
@@ -251,14 +332,18 @@ export class FakeSheets {
       case 'append': {
         const option = inputOption(query.valueInputOption);
         const insert = query.insertDataOption ?? 'OVERWRITE';
-        if (insert !== 'OVERWRITE' && insert !== 'INSERT_ROWS') throw new HttpError(400, `Invalid value at 'insert_data_option', "${insert}"`);
+        if (insert !== 'OVERWRITE' && insert !== 'INSERT_ROWS')
+          throw new HttpError(400, `Invalid value at 'insert_data_option', "${insert}"`);
         const parsed = sheet.parse(range!);
         const rows = rowsOf(parseBody());
         call.rows = rows.length;
         return appendRange(sheet, parsed, rows, option, insert);
       }
       case 'batchUpdate': {
-        const json = parseBody() as { valueInputOption?: string; data?: { range?: string; values?: unknown; majorDimension?: string }[] };
+        const json = parseBody() as {
+          valueInputOption?: string;
+          data?: { range?: string; values?: unknown; majorDimension?: string }[];
+        };
         const option = inputOption(json.valueInputOption);
         const data = (json.data ?? []).map((item) => ({ range: sheet.parse(item.range ?? ''), rows: rowsOf(item) }));
         call.rows = data.reduce((sum, item) => sum + item.rows.length, 0);

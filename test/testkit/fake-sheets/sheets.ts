@@ -18,7 +18,10 @@ export class Spreadsheet {
   /** Principals (emails) the sheet is shared with; undefined = anyone authenticated. */
   sharedWith: Set<string> | undefined;
 
-  constructor(readonly id: string, public title: string) {}
+  constructor(
+    readonly id: string,
+    public title: string,
+  ) {}
 
   tab(name: string): (Cell | undefined)[][] {
     const grid = this.tabs.get(name);
@@ -46,14 +49,19 @@ export function toCell(input: Input, valueInputOption: string): Cell | undefined
 export function render(cell: Cell | undefined, option: string): unknown {
   if (!cell) return '';
   if (option === 'FORMULA' && cell.formula) return cell.formula;
-  if (option === 'FORMATTED_VALUE') return typeof cell.value === 'boolean' ? (cell.value ? 'TRUE' : 'FALSE') : String(cell.value);
+  if (option === 'FORMATTED_VALUE')
+    return typeof cell.value === 'boolean' ? (cell.value ? 'TRUE' : 'FALSE') : String(cell.value);
   return cell.value;
 }
 
 const isEmpty = (cell: Cell | undefined): boolean => cell === undefined || cell.value === '';
 
 /** Read a range: rows from its start, trailing empty cells and rows trimmed, as Google does. */
-export function readRange(sheet: Spreadsheet, range: GridRange, option: string): { range: string; values: unknown[][] } {
+export function readRange(
+  sheet: Spreadsheet,
+  range: GridRange,
+  option: string,
+): { range: string; values: unknown[][] } {
   const grid = sheet.tab(range.sheet);
   const startRow = range.startRow ?? 1;
   const startCol = range.startCol ?? 1;
@@ -90,8 +98,20 @@ export function writeRange(sheet: Spreadsheet, range: GridRange, rows: Input[][]
     columns = Math.max(columns, values.length);
   });
   for (let r = 0; r < grid.length; r++) grid[r] ??= [];
-  const updatedRange = formatRange(range.sheet, startRow, startCol, startRow + Math.max(rows.length, 1) - 1, startCol + Math.max(columns, 1) - 1);
-  return { spreadsheetId: sheet.id, updatedRange, updatedRows: rows.length, updatedColumns: columns, updatedCells: cells };
+  const updatedRange = formatRange(
+    range.sheet,
+    startRow,
+    startCol,
+    startRow + Math.max(rows.length, 1) - 1,
+    startCol + Math.max(columns, 1) - 1,
+  );
+  return {
+    spreadsheetId: sheet.id,
+    updatedRange,
+    updatedRows: rows.length,
+    updatedColumns: columns,
+    updatedCells: cells,
+  };
 }
 
 /**
@@ -99,7 +119,13 @@ export function writeRange(sheet: Spreadsheet, range: GridRange, rows: Input[][]
  * below its first row) and write after it, from the range's first column. INSERT_ROWS inserts new
  * rows there (what is below moves down); OVERWRITE writes over.
  */
-export function appendRange(sheet: Spreadsheet, range: GridRange, rows: Input[][], option: string, insertDataOption: string) {
+export function appendRange(
+  sheet: Spreadsheet,
+  range: GridRange,
+  rows: Input[][],
+  option: string,
+  insertDataOption: string,
+) {
   const grid = sheet.tab(range.sheet);
   const startRow = range.startRow ?? 1;
   const startCol = range.startCol ?? 1;
@@ -120,10 +146,17 @@ export function appendRange(sheet: Spreadsheet, range: GridRange, rows: Input[][
   }
   const at = last ? last + 1 : startRow;
   if (insertDataOption === 'INSERT_ROWS' && at <= grid.length) grid.splice(at - 1, 0, ...rows.map(() => []));
-  const updates = writeRange(sheet, { sheet: range.sheet, startRow: at, startCol }, rows.map((row) => row.map((cell) => cell ?? '')), option);
+  const updates = writeRange(
+    sheet,
+    { sheet: range.sheet, startRow: at, startCol },
+    rows.map((row) => row.map((cell) => cell ?? '')),
+    option,
+  );
   return {
     spreadsheetId: sheet.id,
-    ...(first ? { tableRange: formatRange(range.sheet, first, startCol, last, startCol + Math.max(tableWidth, 1) - 1) } : {}),
+    ...(first
+      ? { tableRange: formatRange(range.sheet, first, startCol, last, startCol + Math.max(tableWidth, 1) - 1) }
+      : {}),
     updates: { ...updates, updatedRows: rows.length },
   };
 }

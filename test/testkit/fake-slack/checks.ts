@@ -4,9 +4,30 @@
  */
 
 /** Slack's documented limits. */
-export const SLACK_LIMITS = Object.freeze({ text: 40_000, blocks: 50, blockText: 3_000, headerText: 150, fields: 10, fieldText: 2_000 });
+export const SLACK_LIMITS = Object.freeze({
+  text: 40_000,
+  blocks: 50,
+  blockText: 3_000,
+  headerText: 150,
+  fields: 10,
+  fieldText: 2_000,
+});
 
-const BLOCK_TYPES = new Set(['section', 'header', 'context', 'divider', 'image', 'actions', 'rich_text', 'input', 'file', 'video', 'markdown', 'table', 'context_actions']);
+const BLOCK_TYPES = new Set([
+  'section',
+  'header',
+  'context',
+  'divider',
+  'image',
+  'actions',
+  'rich_text',
+  'input',
+  'file',
+  'video',
+  'markdown',
+  'table',
+  'context_actions',
+]);
 
 type Json = Record<string, unknown>;
 
@@ -33,19 +54,29 @@ export function checkBlocks(raw: unknown): { error?: string; blocks?: unknown[] 
   if (!Array.isArray(blocks)) return { error: 'invalid_blocks_format' };
   if (blocks.length > SLACK_LIMITS.blocks) return { error: 'invalid_blocks' };
   for (const block of blocks) {
-    if (!isObject(block) || typeof block.type !== 'string' || !BLOCK_TYPES.has(block.type)) return { error: 'invalid_blocks' };
-    if (block.type === 'header' && badTextObject(block.text, SLACK_LIMITS.headerText, true)) return { error: 'invalid_blocks' };
+    if (!isObject(block) || typeof block.type !== 'string' || !BLOCK_TYPES.has(block.type))
+      return { error: 'invalid_blocks' };
+    if (block.type === 'header' && badTextObject(block.text, SLACK_LIMITS.headerText, true))
+      return { error: 'invalid_blocks' };
     if (block.type === 'section') {
       if (block.text === undefined && block.fields === undefined) return { error: 'invalid_blocks' };
-      if (block.text !== undefined && badTextObject(block.text, SLACK_LIMITS.blockText)) return { error: 'invalid_blocks' };
+      if (block.text !== undefined && badTextObject(block.text, SLACK_LIMITS.blockText))
+        return { error: 'invalid_blocks' };
       if (block.fields !== undefined) {
-        if (!Array.isArray(block.fields) || block.fields.length > SLACK_LIMITS.fields) return { error: 'invalid_blocks' };
-        if (block.fields.some((field) => badTextObject(field, SLACK_LIMITS.fieldText))) return { error: 'invalid_blocks' };
+        if (!Array.isArray(block.fields) || block.fields.length > SLACK_LIMITS.fields)
+          return { error: 'invalid_blocks' };
+        if (block.fields.some((field) => badTextObject(field, SLACK_LIMITS.fieldText)))
+          return { error: 'invalid_blocks' };
       }
     }
     if (block.type === 'context') {
       if (!Array.isArray(block.elements) || block.elements.length === 0) return { error: 'invalid_blocks' };
-      if (block.elements.some((element) => isObject(element) && element.type !== 'image' && badTextObject(element, SLACK_LIMITS.blockText))) return { error: 'invalid_blocks' };
+      if (
+        block.elements.some(
+          (element) => isObject(element) && element.type !== 'image' && badTextObject(element, SLACK_LIMITS.blockText),
+        )
+      )
+        return { error: 'invalid_blocks' };
     }
   }
   return { blocks };

@@ -85,13 +85,23 @@ export class FakeSlack {
   private readonly hanging = new Set<ServerResponse>();
   private counter = 0;
 
-  private constructor(private readonly server: Server, readonly token: string, channels: readonly FakeChannel[], private readonly pageSize: number) {
+  private constructor(
+    private readonly server: Server,
+    readonly token: string,
+    channels: readonly FakeChannel[],
+    private readonly pageSize: number,
+  ) {
     this.channels = [...channels];
   }
 
   static async start(options: FakeSlackOptions = {}): Promise<FakeSlack> {
     const server = createServer();
-    const fake = new FakeSlack(server, options.token ?? FAKE_TOKEN, options.channels ?? DEFAULT_CHANNELS, options.pageSize ?? 100);
+    const fake = new FakeSlack(
+      server,
+      options.token ?? FAKE_TOKEN,
+      options.channels ?? DEFAULT_CHANNELS,
+      options.pageSize ?? 100,
+    );
     server.on('request', (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -171,22 +181,41 @@ export class FakeSlack {
         this.record(call, 0);
         return;
       }
-      if ('rateLimited' in scripted) return this.answer(res, call, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': String(scripted.rateLimited) });
-      if ('status' in scripted) return this.answer(res, call, scripted.status, scripted.body ?? 'Internal Server Error', {});
+      if ('rateLimited' in scripted)
+        return this.answer(
+          res,
+          call,
+          429,
+          { ok: false, error: 'ratelimited' },
+          { 'retry-after': String(scripted.rateLimited) },
+        );
+      if ('status' in scripted)
+        return this.answer(res, call, scripted.status, scripted.body ?? 'Internal Server Error', {});
       if ('error' in scripted) return this.answer(res, call, 200, { ok: false, error: scripted.error });
       await new Promise((resolve) => setTimeout(resolve, scripted.delayMs));
     }
 
     // The token: Bearer header (what WebClient sends), or a `token` field of a form body.
     const authorization = req.headers.authorization;
-    const token = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : typeof args.token === 'string' ? args.token : undefined;
+    const token = authorization?.startsWith('Bearer ')
+      ? authorization.slice('Bearer '.length)
+      : typeof args.token === 'string'
+        ? args.token
+        : undefined;
     if (!token) return this.answer(res, call, 200, { ok: false, error: 'not_authed' });
     if (token !== this.token) return this.answer(res, call, 200, { ok: false, error: 'invalid_auth' });
 
     switch (method) {
       case 'auth.test':
         return this.answer(res, call, 200, {
-          ok: true, url: 'https://fake-workspace.slack.com/', team: 'Fake Workspace', user: 'wa-router', team_id: 'T0FAKE', user_id: 'U0BOT', bot_id: 'B0BOT', is_enterprise_install: false,
+          ok: true,
+          url: 'https://fake-workspace.slack.com/',
+          team: 'Fake Workspace',
+          user: 'wa-router',
+          team_id: 'T0FAKE',
+          user_id: 'U0BOT',
+          bot_id: 'B0BOT',
+          is_enterprise_install: false,
         });
       case 'chat.postMessage':
         return this.postMessage(res, call);
@@ -216,12 +245,30 @@ export class FakeSlack {
     const ts = this.nextTs();
     const text = typeof args.text === 'string' ? args.text : undefined;
     this.messages.push({
-      channel: channel.id, ts, thread_ts: threadTs, text, blocks,
-      username: str(args.username), icon_emoji: str(args.icon_emoji), unfurl_links: bool(args.unfurl_links), unfurl_media: bool(args.unfurl_media), at: Date.now(),
+      channel: channel.id,
+      ts,
+      thread_ts: threadTs,
+      text,
+      blocks,
+      username: str(args.username),
+      icon_emoji: str(args.icon_emoji),
+      unfurl_links: bool(args.unfurl_links),
+      unfurl_media: bool(args.unfurl_media),
+      at: Date.now(),
     });
     return this.answer(res, call, 200, {
-      ok: true, channel: channel.id, ts,
-      message: { type: 'message', subtype: 'bot_message', text: text ?? '', bot_id: 'B0BOT', ts, ...(threadTs ? { thread_ts: threadTs } : {}), ...(blocks ? { blocks } : {}) },
+      ok: true,
+      channel: channel.id,
+      ts,
+      message: {
+        type: 'message',
+        subtype: 'bot_message',
+        text: text ?? '',
+        bot_id: 'B0BOT',
+        ts,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+        ...(blocks ? { blocks } : {}),
+      },
     });
   }
 
@@ -236,22 +283,49 @@ export class FakeSlack {
       if (!decoded) return this.answer(res, call, 200, { ok: false, error: 'invalid_cursor' });
       offset = Number(decoded[1]);
     }
-    const visible = types.includes('public_channel') ? this.channels.filter((c) => !(excludeArchived && c.isArchived)) : [];
+    const visible = types.includes('public_channel')
+      ? this.channels.filter((c) => !(excludeArchived && c.isArchived))
+      : [];
     const page = visible.slice(offset, offset + Math.min(limit, this.pageSize));
-    const next = offset + page.length < visible.length ? Buffer.from(`offset:${offset + page.length}`).toString('base64') : '';
+    const next =
+      offset + page.length < visible.length ? Buffer.from(`offset:${offset + page.length}`).toString('base64') : '';
     return this.answer(res, call, 200, {
       ok: true,
-      channels: page.map((c) => ({ id: c.id, name: c.name, is_channel: true, is_private: false, is_archived: c.isArchived ?? false, is_member: c.isMember ?? true })),
+      channels: page.map((c) => ({
+        id: c.id,
+        name: c.name,
+        is_channel: true,
+        is_private: false,
+        is_archived: c.isArchived ?? false,
+        is_member: c.isMember ?? true,
+      })),
       response_metadata: { next_cursor: next },
     });
   }
 
   private record(call: CallInfo, status: number, error?: string): void {
-    this.calls.push({ method: call.method, args: call.args, contentType: call.contentType, authorization: call.req.headers.authorization, status, error, at: Date.now() });
+    this.calls.push({
+      method: call.method,
+      args: call.args,
+      contentType: call.contentType,
+      authorization: call.req.headers.authorization,
+      status,
+      error,
+      at: Date.now(),
+    });
   }
 
-  private answer(res: ServerResponse, call: CallInfo, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    const error = typeof body === 'object' && body !== null && (body as { ok?: boolean }).ok === false ? String((body as { error?: unknown }).error) : undefined;
+  private answer(
+    res: ServerResponse,
+    call: CallInfo,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
+    const error =
+      typeof body === 'object' && body !== null && (body as { ok?: boolean }).ok === false
+        ? String((body as { error?: unknown }).error)
+        : undefined;
     this.record(call, status, error);
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, {

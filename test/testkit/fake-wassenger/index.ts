@@ -24,8 +24,29 @@ const PHONE = /^\+[1-9]\d{1,14}$/;
 const TARGETS = ['phone', 'group', 'channel', 'chat'] as const;
 /** Fields Wassenger's validator knows on POST /v1/messages (a subset; enough for the connector). */
 const MESSAGE_FIELDS = new Set([
-  ...TARGETS, 'message', 'device', 'reference', 'quote', 'priority', 'enqueue', 'live', 'retries', 'deliverAt', 'schedule',
-  'expiration', 'label', 'agent', 'media', 'location', 'contacts', 'actions', 'typing', 'sendReadAck', 'order', 'reaction', 'reactionMessage',
+  ...TARGETS,
+  'message',
+  'device',
+  'reference',
+  'quote',
+  'priority',
+  'enqueue',
+  'live',
+  'retries',
+  'deliverAt',
+  'schedule',
+  'expiration',
+  'label',
+  'agent',
+  'media',
+  'location',
+  'contacts',
+  'actions',
+  'typing',
+  'sendReadAck',
+  'order',
+  'reaction',
+  'reactionMessage',
 ]);
 const METADATA_KEY = /^[A-Za-z0-9_:.-]{1,30}$/;
 
@@ -60,7 +81,14 @@ export class FakeWassenger extends ScriptedFake {
   protected handle(request: RecordedRequest): JsonReply {
     const token = request.headers['token'];
     if (typeof token !== 'string' || token !== this.options.token) {
-      return { status: 401, body: { status: 401, message: 'Invalid or missing API key. Please provide a valid API key in the "Token" header.', errorCode: 'auth:invalid' } };
+      return {
+        status: 401,
+        body: {
+          status: 401,
+          message: 'Invalid or missing API key. Please provide a valid API key in the "Token" header.',
+          errorCode: 'auth:invalid',
+        },
+      };
     }
     const { method, path } = request;
     let match: RegExpExecArray | null;
@@ -76,16 +104,23 @@ export class FakeWassenger extends ScriptedFake {
 
   private send(request: RecordedRequest): JsonReply {
     const body = request.json as Record<string, unknown> | undefined;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) return invalid(400, 'body:invalid', 'Request body must be a JSON object');
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      return invalid(400, 'body:invalid', 'Request body must be a JSON object');
     const unknown = Object.keys(body).filter((key) => !MESSAGE_FIELDS.has(key));
     if (unknown.length > 0) return invalid(400, 'body:invalid', `"${unknown[0]}" is not allowed`);
     const targets = TARGETS.filter((key) => body[key] !== undefined);
-    if (targets.length !== 1) return invalid(400, 'target:required', 'One of "phone", "group", "channel" or "chat" is required');
-    if (body['phone'] !== undefined && !(typeof body['phone'] === 'string' && PHONE.test(body['phone']))) return invalid(400, 'phone:invalid', 'Invalid phone number: it must be in E.164 format, e.g. +12345678909');
-    if (body['group'] !== undefined && !(typeof body['group'] === 'string' && body['group'].endsWith('@g.us'))) return invalid(400, 'group:invalid', 'Invalid group id');
-    if (typeof body['message'] !== 'string' || body['message'] === '') return invalid(400, 'message:required', '"message" is required for a text message');
-    if (body['message'].length > 10_000) return invalid(400, 'message:invalid', '"message" must not be longer than 10000 characters');
-    if (body['reference'] !== undefined && (typeof body['reference'] !== 'string' || body['reference'].length > 100)) return invalid(400, 'reference:invalid', '"reference" must be a string up to 100 characters');
+    if (targets.length !== 1)
+      return invalid(400, 'target:required', 'One of "phone", "group", "channel" or "chat" is required');
+    if (body['phone'] !== undefined && !(typeof body['phone'] === 'string' && PHONE.test(body['phone'])))
+      return invalid(400, 'phone:invalid', 'Invalid phone number: it must be in E.164 format, e.g. +12345678909');
+    if (body['group'] !== undefined && !(typeof body['group'] === 'string' && body['group'].endsWith('@g.us')))
+      return invalid(400, 'group:invalid', 'Invalid group id');
+    if (typeof body['message'] !== 'string' || body['message'] === '')
+      return invalid(400, 'message:required', '"message" is required for a text message');
+    if (body['message'].length > 10_000)
+      return invalid(400, 'message:invalid', '"message" must not be longer than 10000 characters');
+    if (body['reference'] !== undefined && (typeof body['reference'] !== 'string' || body['reference'].length > 100))
+      return invalid(400, 'reference:invalid', '"reference" must be a string up to 100 characters');
     const sent: SentMessage = {
       id: randomBytes(12).toString('hex'),
       waId: `3EB0${randomBytes(8).toString('hex').toUpperCase()}`,
@@ -100,15 +135,27 @@ export class FakeWassenger extends ScriptedFake {
     return {
       status: 201,
       body: {
-        id: sent.id, waId: sent.waId, phone: sent.phone, group: sent.group, message: sent.message, reference: sent.reference,
-        device: sent.device, status: 'queued', deliveryStatus: 'queued', priority: 'normal', createdAt: new Date().toISOString(),
+        id: sent.id,
+        waId: sent.waId,
+        phone: sent.phone,
+        group: sent.group,
+        message: sent.message,
+        reference: sent.reference,
+        device: sent.device,
+        status: 'queued',
+        deliveryStatus: 'queued',
+        priority: 'normal',
+        createdAt: new Date().toISOString(),
       },
     };
   }
 
   private patchLabels(device: string, chat: string, request: RecordedRequest): JsonReply {
     const labels = request.json;
-    if (!Array.isArray(labels) || !labels.every((label) => typeof label === 'string' && label.length >= 1 && label.length <= 30)) {
+    if (
+      !Array.isArray(labels) ||
+      !labels.every((label) => typeof label === 'string' && label.length >= 1 && label.length <= 30)
+    ) {
       return invalid(400, 'labels:invalid', 'Body must be an array of label names (1 to 30 characters)');
     }
     const key = `${device}/${chat}`;
@@ -125,8 +172,14 @@ export class FakeWassenger extends ScriptedFake {
     const entries = request.json;
     if (!Array.isArray(entries)) return invalid(400, 'metadata:invalid', 'Body must be an array of {key, value}');
     for (const entry of entries as { key?: unknown; value?: unknown }[]) {
-      if (typeof entry?.key !== 'string' || !METADATA_KEY.test(entry.key)) return invalid(400, 'metadata:invalid', `Invalid metadata key: ${JSON.stringify(entry?.key)}`);
-      if (typeof entry.value !== 'string' || entry.value.length > 300) return invalid(400, 'metadata:invalid', `Invalid metadata value for ${entry.key}: a string up to 300 characters`);
+      if (typeof entry?.key !== 'string' || !METADATA_KEY.test(entry.key))
+        return invalid(400, 'metadata:invalid', `Invalid metadata key: ${JSON.stringify(entry?.key)}`);
+      if (typeof entry.value !== 'string' || entry.value.length > 300)
+        return invalid(
+          400,
+          'metadata:invalid',
+          `Invalid metadata value for ${entry.key}: a string up to 300 characters`,
+        );
     }
     const key = `${device}/${wid}`;
     const current = this.metadata.get(key) ?? [];

@@ -78,10 +78,12 @@ export class Connection {
       return;
     }
     for (const f of frames) {
-      this.queue = this.queue.then(() => this.process(f)).catch((err: unknown) => {
-        // A bug in a handler must not leave the client waiting forever.
-        this.destroy(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      });
+      this.queue = this.queue
+        .then(() => this.process(f))
+        .catch((err: unknown) => {
+          // A bug in a handler must not leave the client waiting forever.
+          this.destroy(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        });
     }
   }
 

@@ -47,8 +47,19 @@ export class RawKafkaClient {
   }
 
   /** Builds a framed request: header v1 (api_key, api_version, correlation_id, client_id) + body. */
-  static encodeRequest(apiKey: number, apiVersion: number, correlationId: number, body: Buffer, clientId = 'raw-test'): Buffer {
-    const header = new Writer().int16(apiKey).int16(apiVersion).int32(correlationId).nullableString(clientId).toBuffer();
+  static encodeRequest(
+    apiKey: number,
+    apiVersion: number,
+    correlationId: number,
+    body: Buffer,
+    clientId = 'raw-test',
+  ): Buffer {
+    const header = new Writer()
+      .int16(apiKey)
+      .int16(apiVersion)
+      .int32(correlationId)
+      .nullableString(clientId)
+      .toBuffer();
     return frame(Buffer.concat([header, body]));
   }
 

@@ -97,7 +97,10 @@ export function decodeRecordBatch(data: Buffer, options: DecodeOptions = {}): De
   const batchLength = data.readInt32BE(8);
   const sizeInBytes = batchLength + LOG_OVERHEAD;
   if (batchLength < 0 || sizeInBytes > data.length) {
-    throw new RecordBatchError(ErrorCode.CORRUPT_MESSAGE, `record batch truncated: batchLength ${batchLength}, have ${data.length - LOG_OVERHEAD}`);
+    throw new RecordBatchError(
+      ErrorCode.CORRUPT_MESSAGE,
+      `record batch truncated: batchLength ${batchLength}, have ${data.length - LOG_OVERHEAD}`,
+    );
   }
   const magic = data.readInt8(MAGIC_OFFSET);
   if (magic !== 2) {
@@ -107,7 +110,10 @@ export function decodeRecordBatch(data: Buffer, options: DecodeOptions = {}): De
     throw new RecordBatchError(ErrorCode.INVALID_RECORD, 'Produce v3+ allows exactly one record batch per partition');
   }
   if (sizeInBytes < RECORD_BATCH_OVERHEAD) {
-    throw new RecordBatchError(ErrorCode.CORRUPT_MESSAGE, `record batch size ${sizeInBytes} is below the minimum overhead ${RECORD_BATCH_OVERHEAD}`);
+    throw new RecordBatchError(
+      ErrorCode.CORRUPT_MESSAGE,
+      `record batch size ${sizeInBytes} is below the minimum overhead ${RECORD_BATCH_OVERHEAD}`,
+    );
   }
 
   const r = new Reader(data);
@@ -149,7 +155,10 @@ export function decodeRecordBatch(data: Buffer, options: DecodeOptions = {}): De
 
   // --- header semantics Kafka's LogValidator enforces for client batches.
   if (baseOffset !== 0n) {
-    throw new RecordBatchError(ErrorCode.INVALID_RECORD, `the baseOffset of a produced record batch must be 0, got ${baseOffset}`);
+    throw new RecordBatchError(
+      ErrorCode.INVALID_RECORD,
+      `the baseOffset of a produced record batch must be 0, got ${baseOffset}`,
+    );
   }
   if (isControl) {
     throw new RecordBatchError(ErrorCode.INVALID_RECORD, 'clients must not produce control batches');
@@ -231,7 +240,8 @@ function decodeRecords(bytes: Buffer, count: number, baseTimestamp: bigint): Dec
     }
     if (r.remaining !== 0) throw new DecodeError(`${r.remaining} bytes after the last record`);
   } catch (err) {
-    if (err instanceof DecodeError) throw new RecordBatchError(ErrorCode.INVALID_RECORD, `invalid record: ${err.message}`);
+    if (err instanceof DecodeError)
+      throw new RecordBatchError(ErrorCode.INVALID_RECORD, `invalid record: ${err.message}`);
     throw err;
   }
   return records;

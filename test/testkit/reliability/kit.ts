@@ -5,7 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +70,13 @@ export class RecordingSink {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const key = String(req.headers['idempotency-key'] ?? '');
-        const call: SinkCall = { key, url: req.url ?? '', host: req.headers.host, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+        const call: SinkCall = {
+          key,
+          url: req.url ?? '',
+          host: req.headers.host,
+          body: Buffer.concat(chunks).toString('utf8'),
+          at: Date.now(),
+        };
         sink.calls.push(call);
         const attempt = sink.calls.filter((c) => c.key === key).length;
         const answer = sink.answer(call, attempt);
@@ -123,7 +135,10 @@ export interface RouterChild {
   /** Everything it wrote to stdout and stderr. */
   output(): string;
   /** POST a webhook body (with the secret unless `key: null`). */
-  post(body: string, options?: { key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; json: unknown }>;
+  post(
+    body: string,
+    options?: { key?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; json: unknown }>;
 }
 
 /** Every byte every router child of this test file wrote: the secret must never be in it. */
@@ -181,7 +196,11 @@ export async function startRouterChild(configFile: string, env: NodeJS.ProcessEn
   };
 }
 
-export async function postWebhook(url: string, body: string, options: { key?: string | null; headers?: Record<string, string> } = {}): Promise<{ status: number; json: unknown }> {
+export async function postWebhook(
+  url: string,
+  body: string,
+  options: { key?: string | null; headers?: Record<string, string> } = {},
+): Promise<{ status: number; json: unknown }> {
   const key = options.key === undefined ? SECRET : options.key;
   const query = key === null ? '' : `?key=${encodeURIComponent(key)}`;
   const response = await fetch(`${url}/webhooks/wassenger${query}`, {
@@ -237,7 +256,12 @@ export function rssMb(pid: number): number {
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Poll until `check` is truthy, or fail with `what` after `timeoutMs`. */
-export async function until<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30_000, everyMs = 50): Promise<NonNullable<T>> {
+export async function until<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 30_000,
+  everyMs = 50,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -248,14 +272,21 @@ export async function until<T>(check: () => T | Promise<T>, what: string, timeou
 }
 
 /** A raw HTTP request through node:http (no fetch niceties), for timeouts and odd requests. */
-export function rawRequest(url: string, init: { method?: string; path: string; headers?: Record<string, string>; body?: Buffer | string }): Promise<{ status: number; body: string }> {
+export function rawRequest(
+  url: string,
+  init: { method?: string; path: string; headers?: Record<string, string>; body?: Buffer | string },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${url}${init.path}`, { method: init.method ?? 'POST', headers: init.headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      `${url}${init.path}`,
+      { method: init.method ?? 'POST', headers: init.headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(init.body);
   });

@@ -64,7 +64,11 @@ const ack: RoutedEvent = {
   data: { id: '3EB0ACK', ack: 'read' },
 };
 
-type Row = readonly [title: string, when: WhenDocument, expected: readonly [vip: boolean, group: boolean, ack: boolean]];
+type Row = readonly [
+  title: string,
+  when: WhenDocument,
+  expected: readonly [vip: boolean, group: boolean, ack: boolean],
+];
 
 function check(rows: readonly Row[]): void {
   for (const [title, when, [onVip, onGroup, onAck]] of rows) {
@@ -92,18 +96,34 @@ describe('compileWhen: literals', () => {
     ['null matches a missing path', { 'message.ack': null }, [true, true, false]],
     ['null matches a null value', { 'data.forwarded': null }, [true, true, true]],
     ['null does not match a present value', { 'message.body': null }, [false, true, false]],
-    ['nested mapping is shorthand for dotted paths', { device: { id: '61b37a069cba0c15d6c81000', alias: 'support' } }, [true, false, false]],
+    [
+      'nested mapping is shorthand for dotted paths',
+      { device: { id: '61b37a069cba0c15d6c81000', alias: 'support' } },
+      [true, false, false],
+    ],
     ['nested mapping under a missing object', { contact: { metadata: { TIER: 'vip' } } }, [true, false, false]],
-    ['nested mapping mixes with dotted keys', { message: { 'quoted.type': 'chat', fromMe: false } }, [true, false, false]],
+    [
+      'nested mapping mixes with dotted keys',
+      { message: { 'quoted.type': 'chat', fromMe: false } },
+      [true, false, false],
+    ],
   ]);
 });
 
 describe('compileWhen: operators', () => {
   check([
     ['$eq scalar', { 'chat.type': { $eq: 'user' } }, [true, false, false]],
-    ['$eq mapping is deep and key-order free', { 'data.stats': { $eq: { notes: 2, retries: 0 } } }, [true, false, false]],
+    [
+      '$eq mapping is deep and key-order free',
+      { 'data.stats': { $eq: { notes: 2, retries: 0 } } },
+      [true, false, false],
+    ],
     ['$eq mapping needs the same keys', { 'data.stats': { $eq: { retries: 0 } } }, [false, false, false]],
-    ['$eq mapping matches an array element', { 'data.mentions': { $eq: { name: 'Support', wid: '34600000001@c.us' } } }, [true, false, false]],
+    [
+      '$eq mapping matches an array element',
+      { 'data.mentions': { $eq: { name: 'Support', wid: '34600000001@c.us' } } },
+      [true, false, false],
+    ],
     ['$ne', { 'chat.type': { $ne: 'group' } }, [true, false, true]],
     ['$ne on an array means no element equals', { 'chat.labels': { $ne: 'vip' } }, [false, true, true]],
     ['$ne null means present', { 'message.body': { $ne: null } }, [true, false, true]],
@@ -122,7 +142,11 @@ describe('compileWhen: operators', () => {
     ['$regex is case-sensitive by default', { 'message.body': { $regex: 'Refund' } }, [false, false, true]],
     ['$regex (?i)', { 'message.body': { $regex: '(?i)refund|urgent' } }, [true, false, true]],
     ['$regex (?is) lets . cross lines', { 'message.body': { $regex: '(?is)^hello.+URGENT' } }, [true, false, false]],
-    ['$regex without s does not cross lines', { 'message.body': { $regex: '(?i)^hello.+URGENT' } }, [false, false, false]],
+    [
+      '$regex without s does not cross lines',
+      { 'message.body': { $regex: '(?i)^hello.+URGENT' } },
+      [false, false, false],
+    ],
     ['$regex (?m) anchors lines', { 'message.body': { $regex: '(?m)^I need' } }, [true, false, false]],
     ['$regex against an array matches an element', { 'chat.labels': { $regex: '^sales-' } }, [true, false, false]],
     ['$regex on a number is false', { 'data.timestamp': { $regex: '^17' } }, [false, false, false]],
@@ -137,13 +161,25 @@ describe('compileWhen: operators', () => {
     ['$contains substring', { 'message.body': { $contains: 'refund' } }, [true, false, false]],
     ['$contains array element', { 'chat.labels': { $contains: 'vip' } }, [true, false, false]],
     ['$contains array element is not a substring', { 'chat.labels': { $contains: 'sales' } }, [false, false, false]],
-    ['$contains mapping element', { 'data.mentions': { $contains: { wid: '34600000001@c.us', name: 'Support' } } }, [true, false, false]],
+    [
+      '$contains mapping element',
+      { 'data.mentions': { $contains: { wid: '34600000001@c.us', name: 'Support' } } },
+      [true, false, false],
+    ],
     ['$contains a number in a string is false', { 'message.body': { $contains: 991 } }, [false, false, false]],
     ['$startsWith', { 'contact.phone': { $startsWith: '+34' } }, [true, false, false]],
     ['$startsWith against an array', { 'chat.labels': { $startsWith: 'sales' } }, [true, false, false]],
-    ['several operators are ANDed', { 'device.phone': { $startsWith: '+34', $ne: '+34600000002', $exists: true } }, [true, true, false]],
+    [
+      'several operators are ANDed',
+      { 'device.phone': { $startsWith: '+34', $ne: '+34600000002', $exists: true } },
+      [true, true, false],
+    ],
     ['$not under a path', { 'message.body': { $not: { $regex: '(?i)refund' } } }, [false, true, false]],
-    ['$not under a path with several operators', { 'data.timestamp': { $not: { $gt: 1714500000, $lt: 1714600000 } } }, [false, true, true]],
+    [
+      '$not under a path with several operators',
+      { 'data.timestamp': { $not: { $gt: 1714500000, $lt: 1714600000 } } },
+      [false, true, true],
+    ],
   ]);
 });
 
@@ -171,17 +207,38 @@ describe('compileWhen: $and, $or, $not', () => {
     ['$and', { $and: [{ event: 'message:in:new' }, { 'chat.type': 'user' }] }, [true, false, false]],
     ['$or', { $or: [{ 'chat.type': 'group' }, { 'message.ack': 'read' }] }, [false, true, true]],
     ['$not at document level', { $not: { event: 'message:in:new' } }, [false, false, true]],
-    ['$not of several entries negates their AND', { $not: { event: 'message:in:new', 'chat.type': 'user' } }, [false, true, true]],
+    [
+      '$not of several entries negates their AND',
+      { $not: { event: 'message:in:new', 'chat.type': 'user' } },
+      [false, true, true],
+    ],
     [
       '$or inside $and',
-      { $and: [{ event: { $in: ['message:in:new'] } }, { $or: [{ 'chat.labels': 'vip' }, { 'message.type': 'image' }] }] },
+      {
+        $and: [
+          { event: { $in: ['message:in:new'] } },
+          { $or: [{ 'chat.labels': 'vip' }, { 'message.type': 'image' }] },
+        ],
+      },
       [true, true, false],
     ],
-    ['$and inside $or inside $not', { $not: { $or: [{ $and: [{ 'message.fromMe': true }, { 'message.ack': 'read' }] }, { 'chat.type': 'group' }] } }, [true, false, false]],
-    ['logical operators AND with sibling paths', { event: 'message:in:new', $or: [{ 'chat.type': 'user' }, { 'chat.type': 'channel' }] }, [true, false, false]],
+    [
+      '$and inside $or inside $not',
+      { $not: { $or: [{ $and: [{ 'message.fromMe': true }, { 'message.ack': 'read' }] }, { 'chat.type': 'group' }] } },
+      [true, false, false],
+    ],
+    [
+      'logical operators AND with sibling paths',
+      { event: 'message:in:new', $or: [{ 'chat.type': 'user' }, { 'chat.type': 'channel' }] },
+      [true, false, false],
+    ],
     [
       'the vip-to-slack route of DESIGN.md',
-      { event: { $in: ['message:in:new'] }, 'contact.metadata.TIER': 'vip', 'message.body': { $regex: '(?i)refund|urgent' } },
+      {
+        event: { $in: ['message:in:new'] },
+        'contact.metadata.TIER': 'vip',
+        'message.body': { $regex: '(?i)refund|urgent' },
+      },
       [true, false, false],
     ],
   ]);
@@ -196,7 +253,14 @@ describe('compileWhen: edge cases', () => {
   });
 
   it('reads own properties only, never the prototype chain', () => {
-    for (const path of ['data.constructor', 'data.__proto__', 'data.toString', 'data.hasOwnProperty', 'message.constructor.name', 'chat.labels.map']) {
+    for (const path of [
+      'data.constructor',
+      'data.__proto__',
+      'data.toString',
+      'data.hasOwnProperty',
+      'message.constructor.name',
+      'chat.labels.map',
+    ]) {
       assert.equal(compileWhen({ [path]: { $exists: true } })(vip), false, path);
       assert.equal(compileWhen({ [path]: { $exists: false } })(vip), true, path);
     }
@@ -233,7 +297,10 @@ describe('compileWhen: edge cases', () => {
       name: 'TypeError',
       message: 'invalid when filter at when.message.body.$regex: invalid regular expression: Unterminated group',
     });
-    assert.throws(() => compileWhen({ 'message.body': { $regx: 'a' } } as unknown as WhenDocument), /unknown operator "\$regx"/);
+    assert.throws(
+      () => compileWhen({ 'message.body': { $regx: 'a' } } as unknown as WhenDocument),
+      /unknown operator "\$regx"/,
+    );
     assert.throws(() => compileWhen({ $or: [] }), /non-empty list/);
     assert.throws(() => compileWhen({ 'message.body': { $in: 'a' } } as unknown as WhenDocument), /expected a list/);
   });
@@ -258,8 +325,12 @@ describe('compileRegex', () => {
   }
 
   it('refuses flags JavaScript cannot honour, and says why a pattern is invalid', () => {
-    assert.throws(() => compileRegex('(?x)a b'), { message: 'unsupported inline flag "x" in "(?x)" (supported: i, m, s)' });
-    assert.throws(() => compileRegex('(?-i)a'), { message: 'unsupported inline flag "-" in "(?-i)" (supported: i, m, s)' });
+    assert.throws(() => compileRegex('(?x)a b'), {
+      message: 'unsupported inline flag "x" in "(?x)" (supported: i, m, s)',
+    });
+    assert.throws(() => compileRegex('(?-i)a'), {
+      message: 'unsupported inline flag "-" in "(?-i)" (supported: i, m, s)',
+    });
     assert.throws(() => compileRegex('('), { message: 'Unterminated group' });
     assert.throws(() => compileRegex('(?i)[z-a]'), { message: 'Range out of order in character class' });
   });

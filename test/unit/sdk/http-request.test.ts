@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { test } from 'node:test';
 import { httpRequest } from '../../../src/sdk/http-request.ts';
 
-test('32 requests in flight, twice over: the second wave reuses the first wave\'s connections', async (t) => {
+test("32 requests in flight, twice over: the second wave reuses the first wave's connections", async (t) => {
   let connections = 0;
   let waiting: (() => void)[] = [];
   const server = createServer((req, res) => {
@@ -20,7 +20,12 @@ test('32 requests in flight, twice over: the second wave reuses the first wave\'
   t.after(() => new Promise((resolve) => server.close(resolve)));
   server.keepAliveTimeout = 10_000;
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/in`;
-  const wave = () => Promise.all(Array.from({ length: 32 }, () => httpRequest(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })));
+  const wave = () =>
+    Promise.all(
+      Array.from({ length: 32 }, () =>
+        httpRequest(url, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } }),
+      ),
+    );
   const first = await wave();
   assert.ok(first.every((response) => response.status === 200));
   assert.equal(connections, 32);

@@ -10,13 +10,30 @@ import { compileTemplate } from '../../../src/sdk/template.ts';
 const liquid = new Liquid({ ownPropertyOnly: true, strictFilters: true, strictVariables: false });
 
 const names = ['a', 'b', 'id', 'size', 'first', 'last', 'length', 'toLiquid', 'constructor', 'nil', 'true'];
-const leaf = fc.oneof(fc.string({ maxLength: 6 }), fc.integer(), fc.double({ noNaN: true }), fc.boolean(), fc.constant(null));
+const leaf = fc.oneof(
+  fc.string({ maxLength: 6 }),
+  fc.integer(),
+  fc.double({ noNaN: true }),
+  fc.boolean(),
+  fc.constant(null),
+);
 const tree = fc.letrec((tie) => ({
-  node: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('node'), { maxLength: 3 }), fc.dictionary(fc.constantFrom(...names), tie('node'), { maxKeys: 4 })),
+  node: fc.oneof(
+    { depthSize: 'small' },
+    leaf,
+    fc.array(tie('node'), { maxLength: 3 }),
+    fc.dictionary(fc.constantFrom(...names), tie('node'), { maxKeys: 4 }),
+  ),
 })).node;
 const scope = fc.dictionary(fc.constantFrom(...names), tree, { maxKeys: 5 });
 const path = fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 3 }).map((parts) => parts.join('.'));
-const output = fc.tuple(path, fc.constantFrom('{{ ', '{{', '{{- '), fc.constantFrom(' }}', '}}', ' -}}'), fc.constantFrom('', ' | upcase', ' | size'))
+const output = fc
+  .tuple(
+    path,
+    fc.constantFrom('{{ ', '{{', '{{- '),
+    fc.constantFrom(' }}', '}}', ' -}}'),
+    fc.constantFrom('', ' | upcase', ' | size'),
+  )
   .map(([p, open, close, filter]) => `${open}${p}${filter}${close}`);
 const text = fc.constantFrom('', ':', ' ', '-', 'x{', '}', 'lit');
 const template = fc.array(fc.oneof(output, text), { minLength: 1, maxLength: 4 }).map((parts) => parts.join(''));
@@ -41,7 +58,8 @@ test('templates render as Liquid renders them, fast path or not', () => {
       }
       // One output alone keeps its type (and writes objects as JSON), so it is checked in the next test.
       if (/^\s*\{\{-?[^{}]*?-?\}\}\s*$/.test(source)) return;
-      if (expected instanceof Error) assert.ok(actual instanceof Error, `${source}: Liquid fails (${expected.message}), got ${String(actual)}`);
+      if (expected instanceof Error)
+        assert.ok(actual instanceof Error, `${source}: Liquid fails (${expected.message}), got ${String(actual)}`);
       else assert.equal(actual, expected, `${source} over ${JSON.stringify(data)}`);
     }),
     { numRuns: 3_000 },
@@ -59,7 +77,11 @@ test('a single {{ path }} keeps the type of what it reads, as Liquid evaluates i
         }
       };
       const expected = outcome(() => liquid.evalValueSync(p, data));
-      assert.deepEqual(outcome(() => compileTemplate(`{{ ${p} }}`).render(data)), expected, `${p} over ${JSON.stringify(data)}`);
+      assert.deepEqual(
+        outcome(() => compileTemplate(`{{ ${p} }}`).render(data)),
+        expected,
+        `${p} over ${JSON.stringify(data)}`,
+      );
     }),
     { numRuns: 3_000 },
   );
@@ -70,6 +92,10 @@ test('the common reads: a key of two ids, a missing part, numbers and booleans a
   assert.equal(compileTemplate('{{ device.id }}:{{ chat.id }}').renderString(data), 'dev1:1@c.us');
   assert.equal(compileTemplate('{{ contact.name }}!').renderString(data), '!');
   assert.equal(compileTemplate('{{ message.fromMe }}/{{ message.n }}').renderString(data), 'false/3');
-  assert.equal(compileTemplate('{{ chat.labels }}-{{ chat.labels.size }}').renderString(data), 'x-1', 'arrays and size go to Liquid');
+  assert.equal(
+    compileTemplate('{{ chat.labels }}-{{ chat.labels.size }}').renderString(data),
+    'x-1',
+    'arrays and size go to Liquid',
+  );
   assert.deepEqual(compileTemplate('{{ chat.labels }}').render(data), ['x']);
 });

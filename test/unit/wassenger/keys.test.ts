@@ -29,9 +29,22 @@ function fixture(name: string): any {
 }
 
 const ALL = [
-  'message-in-new', 'message-out-new', 'message-out-ack', 'message-out-failed', 'message-in-new-group', 'message-in-new-image',
-  'message-in-new-poll', 'message-in-new-list', 'message-in-new-location', 'message-reaction', 'message-update-edit',
-  'group-update-participants-added', 'channel-in', 'status-update', 'chat-update', 'contact-update',
+  'message-in-new',
+  'message-out-new',
+  'message-out-ack',
+  'message-out-failed',
+  'message-in-new-group',
+  'message-in-new-image',
+  'message-in-new-poll',
+  'message-in-new-list',
+  'message-in-new-location',
+  'message-reaction',
+  'message-update-edit',
+  'group-update-participants-added',
+  'channel-in',
+  'status-update',
+  'chat-update',
+  'contact-update',
 ];
 
 describe('eventKey', () => {
@@ -74,7 +87,11 @@ describe('eventKey', () => {
     delete b.ack;
     b.data.ack = 'delivered';
     assert.notEqual(keyOf(a), keyOf(b));
-    assert.equal(keyOf(a), keyOf(fixture('message-out-ack')), 'top-level "read" and data.ack "read" are the same status');
+    assert.equal(
+      keyOf(a),
+      keyOf(fixture('message-out-ack')),
+      'top-level "read" and data.ack "read" are the same status',
+    );
   });
 
   it('keys new messages on their id, so fields Wassenger refreshes on retries do not matter', () => {
@@ -142,7 +159,9 @@ describe('eventKey', () => {
     refreshed[0].data.device.stats.minutes.sent = 99;
     assert.equal(keyOf(refreshed), eventKey(first!), 'device stats change between retries; the key must not');
 
-    const byEntity = (entityId: string) => [{ event: 'message:out:failed', entityId, data: { phone: '+1', device: { id: 'd1' } } }];
+    const byEntity = (entityId: string) => [
+      { event: 'message:out:failed', entityId, data: { phone: '+1', device: { id: 'd1' } } },
+    ];
     assert.equal(keyOf(byEntity('e1')), keyOf(byEntity('e1')));
     assert.notEqual(keyOf(byEntity('e1')), keyOf(byEntity('e2')));
     const otherDevice = [{ event: 'message:out:failed', entityId: 'e1', data: { phone: '+1', device: { id: 'd2' } } }];

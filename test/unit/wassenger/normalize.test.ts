@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { RoutedEvent } from '../../../src/domain/event.ts';
 import { eventKey } from '../../../src/wassenger/keys.ts';
-import { chatTypeOf, metadataOf, normalizeItem, phoneToWid, withoutCredentials } from '../../../src/wassenger/normalize.ts';
+import {
+  chatTypeOf,
+  metadataOf,
+  normalizeItem,
+  phoneToWid,
+  withoutCredentials,
+} from '../../../src/wassenger/normalize.ts';
 import { parseWebhookBody } from '../../../src/wassenger/payload.ts';
 
 const FIXTURES = new URL('../../fixtures/wassenger/', import.meta.url);
@@ -47,7 +53,12 @@ describe('normalizeItem: seed samples', () => {
     assert.equal(event.event, 'message:in:new');
     assert.equal(event.receivedAt, '2025-03-04T10:15:03.250Z');
     assert.deepEqual(event.device, { id: '61b37a069cba0c15d', phone: '+1234567890', alias: 'Marketing' });
-    assert.deepEqual(event.chat, { id: '1234567890@c.us', type: 'user', name: 'Bob A.', labels: ['7', 'NEW', 'label'] });
+    assert.deepEqual(event.chat, {
+      id: '1234567890@c.us',
+      type: 'user',
+      name: 'Bob A.',
+      labels: ['7', 'NEW', 'label'],
+    });
     assert.deepEqual(event.contact, {
       wid: '12345678909@c.us',
       phone: '+12345678909',
@@ -98,7 +109,11 @@ describe('normalizeItem: seed samples', () => {
     const body = fixture('message-out-failed');
     const event = only(body);
     assert.equal(event.event, 'message:out:failed');
-    assert.deepEqual(event.device, { id: '3bf5d1ff2ff2bd00169', phone: '+12345678909', alias: 'My WA Delivery Device' });
+    assert.deepEqual(event.device, {
+      id: '3bf5d1ff2ff2bd00169',
+      phone: '+12345678909',
+      alias: 'My WA Delivery Device',
+    });
     assert.deepEqual(event.chat, { id: '12345678909@c.us', type: 'user', labels: [] });
     assert.deepEqual(event.contact, { wid: '12345678909@c.us', phone: '+12345678909', metadata: {} });
     assert.deepEqual(event.message, {
@@ -120,7 +135,14 @@ describe('normalizeItem: seed samples', () => {
       date: '2018-12-08T15:01:49.000Z',
       entity: 'message',
       entityId: '5bf612faa893b00016c0f13e',
-      data: { id: '5bf612faa893b00016c0f13e', group: '120363041234567890@g.us', message: 'Team update', status: 'failed', reference: 'bot:router', device: { id: '3bf5d1ff2ff2bd00169' } },
+      data: {
+        id: '5bf612faa893b00016c0f13e',
+        group: '120363041234567890@g.us',
+        message: 'Team update',
+        status: 'failed',
+        reference: 'bot:router',
+        device: { id: '3bf5d1ff2ff2bd00169' },
+      },
     });
     const [first, second] = normalizeBody(body);
     assert.notEqual(first!.id, second!.id);
@@ -141,7 +163,11 @@ describe('normalizeItem: constructed fixtures', () => {
     assert.equal(event.message?.from, '120363041234567890@g.us');
     assert.equal(event.message?.fromMe, false);
     assert.equal(event.message?.body, 'Done, the refund went out this morning');
-    assert.deepEqual(event.message?.quoted, { id: '3EB0F00DBABE12345678', type: 'text', body: 'Did anyone process the refund for order 1182?' });
+    assert.deepEqual(event.message?.quoted, {
+      id: '3EB0F00DBABE12345678',
+      type: 'text',
+      body: 'Did anyone process the refund for order 1182?',
+    });
     assert.deepEqual(event.contact, { wid: '34611222333@c.us', phone: '+34611222333', name: 'Carla', metadata: {} });
   });
 
@@ -164,7 +190,11 @@ describe('normalizeItem: constructed fixtures', () => {
   });
 
   it('poll with body null, list and location with no body: body stays absent', () => {
-    for (const [name, type] of [['message-in-new-poll', 'poll'], ['message-in-new-list', 'list'], ['message-in-new-location', 'location']]) {
+    for (const [name, type] of [
+      ['message-in-new-poll', 'poll'],
+      ['message-in-new-list', 'list'],
+      ['message-in-new-location', 'location'],
+    ]) {
       const event = normalizeFixture(name!);
       assert.equal(event.message?.type, type);
       assert.equal(event.message?.id, fixture(name!).data.id);
@@ -202,7 +232,12 @@ describe('normalizeItem: constructed fixtures', () => {
 
   it('channel:in: channel chat, no contact', () => {
     const event = normalizeFixture('channel-in');
-    assert.deepEqual(event.chat, { id: '120363198765432100@newsletter', type: 'channel', name: 'Acme Product News', labels: [] });
+    assert.deepEqual(event.chat, {
+      id: '120363198765432100@newsletter',
+      type: 'channel',
+      name: 'Acme Product News',
+      labels: [],
+    });
     assert.equal(event.contact, undefined);
     assert.equal(event.message?.fromMe, false);
     assert.equal(event.message?.body, 'New release 4.2 is out: faster media downloads.');
@@ -214,18 +249,34 @@ describe('normalizeItem: constructed fixtures', () => {
     assert.equal(event.message?.to, 'status@broadcast');
     assert.equal(event.message?.type, 'image');
     assert.equal(event.message?.body, 'Opening our new store today!');
-    assert.equal(event.message?.media?.download, '/v1/chat/65f1c0ffee0123456789abcd/files/67c6e0aa0f0e0d0c0b0a0908/download');
+    assert.equal(
+      event.message?.media?.download,
+      '/v1/chat/65f1c0ffee0123456789abcd/files/67c6e0aa0f0e0d0c0b0a0908/download',
+    );
   });
 
   it('chat:update: data is the chat itself', () => {
     const event = normalizeFixture('chat-update');
-    assert.deepEqual(event.chat, { id: '34600111222@c.us', type: 'user', name: 'Ana García', labels: ['vip', 'resolved'] });
+    assert.deepEqual(event.chat, {
+      id: '34600111222@c.us',
+      type: 'user',
+      name: 'Ana García',
+      labels: ['vip', 'resolved'],
+    });
     assert.equal(event.contact?.metadata['TIER'], 'vip');
     assert.equal(event.message, undefined);
   });
 
   it('chat:update carrying the chat in data.chat', () => {
-    const event = only({ event: 'chat:update', device: { id: 'd1' }, data: { id: 'upd-1', status: 'resolved', chat: { id: '120363041234567890@g.us', type: 'group', labels: ['ops'] } } });
+    const event = only({
+      event: 'chat:update',
+      device: { id: 'd1' },
+      data: {
+        id: 'upd-1',
+        status: 'resolved',
+        chat: { id: '120363041234567890@g.us', type: 'group', labels: ['ops'] },
+      },
+    });
     assert.deepEqual(event.chat, { id: '120363041234567890@g.us', type: 'group', labels: ['ops'] });
     const noChat = only({ event: 'group:update', device: { id: 'd1' }, data: { id: '3EB0NOTACHAT', action: 'add' } });
     assert.equal(noChat.chat, undefined, 'an update id that is not a WhatsApp id is not a chat');
@@ -245,7 +296,11 @@ describe('normalizeItem: constructed fixtures', () => {
   });
 
   it('contact:update carrying the contact in data.contact', () => {
-    const event = only({ event: 'contact:update', device: { id: 'd1' }, data: { contact: { phone: '+34 600 111 222', shortName: 'Ana', metadata: [] } } });
+    const event = only({
+      event: 'contact:update',
+      device: { id: 'd1' },
+      data: { contact: { phone: '+34 600 111 222', shortName: 'Ana', metadata: [] } },
+    });
     assert.deepEqual(event.contact, { phone: '+34 600 111 222', name: 'Ana', metadata: {} });
     assert.deepEqual(event.chat, { id: '34600111222@c.us', type: 'user', labels: [] });
   });
@@ -253,7 +308,13 @@ describe('normalizeItem: constructed fixtures', () => {
 
 describe('normalizeItem: rules', () => {
   it('never modifies the item', () => {
-    for (const name of ['message-in-new', 'message-out-failed', 'contact-update', 'chat-update', 'message-in-new-group']) {
+    for (const name of [
+      'message-in-new',
+      'message-out-failed',
+      'contact-update',
+      'chat-update',
+      'message-in-new-group',
+    ]) {
       const body = fixture(name);
       normalizeBody(body);
       assert.deepEqual(body, fixture(name), name);
@@ -261,7 +322,15 @@ describe('normalizeItem: rules', () => {
   });
 
   it('leaves no undefined fields in any fixture', () => {
-    for (const name of ['message-in-new-group', 'message-in-new-image', 'message-reaction', 'status-update', 'chat-update', 'contact-update', 'channel-in']) {
+    for (const name of [
+      'message-in-new-group',
+      'message-in-new-image',
+      'message-reaction',
+      'status-update',
+      'chat-update',
+      'contact-update',
+      'channel-in',
+    ]) {
       assertNoUndefined(normalizeFixture(name), name);
     }
   });
@@ -303,7 +372,8 @@ describe('normalizeItem: rules', () => {
     const body = fixture('message-in-new-image');
     body.data.media.links.download = '/v1/chat/d1/files/f1/download?token=SECRETAPIKEY123&x=1#frag';
     assert.equal(only(body).message?.media?.download, '/v1/chat/d1/files/f1/download');
-    body.data.media.links.download = 'https://user:SECRETAPIKEY123@api.wassenger.com/v1/files/f1/download?apikey=SECRETAPIKEY123';
+    body.data.media.links.download =
+      'https://user:SECRETAPIKEY123@api.wassenger.com/v1/files/f1/download?apikey=SECRETAPIKEY123';
     const event = only(body);
     assert.equal(event.message?.media?.download, 'https://api.wassenger.com/v1/files/f1/download');
     const { data, ...normalized } = event;
@@ -358,8 +428,21 @@ describe('normalizeItem: rules', () => {
     assert.equal(event.message?.id, 'D94B1A12EC4E83F5F4CC71EC2B1E');
     assert.equal(event.contact?.metadata['CRM_CUSTOMER_ID'], 'a1c46535');
 
-    const session = only({ event: 'number:session', device: { id: 'd1', phone: '+1' }, data: { id: 'd1', status: 'offline' } });
-    assert.deepEqual({ ...session, id: undefined }, { id: undefined, event: 'number:session', receivedAt: RECEIVED_AT.toISOString(), device: { id: 'd1', phone: '+1' }, data: { id: 'd1', status: 'offline' } });
+    const session = only({
+      event: 'number:session',
+      device: { id: 'd1', phone: '+1' },
+      data: { id: 'd1', status: 'offline' },
+    });
+    assert.deepEqual(
+      { ...session, id: undefined },
+      {
+        id: undefined,
+        event: 'number:session',
+        receivedAt: RECEIVED_AT.toISOString(),
+        device: { id: 'd1', phone: '+1' },
+        data: { id: 'd1', status: 'offline' },
+      },
+    );
 
     const odd = only({ event: 'odd:thing', data: { chat: 'not-an-object', body: 5, media: [] } });
     assert.deepEqual(Object.keys(odd).sort(), ['data', 'device', 'event', 'id', 'receivedAt']);
@@ -398,7 +481,14 @@ describe('helpers', () => {
 
   it('metadataOf: later duplicates win, values become text, null skipped', () => {
     assert.deepEqual(
-      metadataOf([{ key: 'A', value: '1' }, { key: 'B', value: 2 }, { key: 'A', value: '3' }, { key: 'C', value: false }, { key: 'A', value: null }, { key: 'D' }]),
+      metadataOf([
+        { key: 'A', value: '1' },
+        { key: 'B', value: 2 },
+        { key: 'A', value: '3' },
+        { key: 'C', value: false },
+        { key: 'A', value: null },
+        { key: 'D' },
+      ]),
       { A: '3', B: '2', C: 'false' },
     );
     assert.deepEqual(metadataOf(null), {});

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { normalizeItem } from '../../../src/wassenger/normalize.ts';
-import { MAX_ARRAY_ITEMS, dataKindOf, parseWebhookBody, type ParseWebhookResult } from '../../../src/wassenger/payload.ts';
+import {
+  MAX_ARRAY_ITEMS,
+  dataKindOf,
+  parseWebhookBody,
+  type ParseWebhookResult,
+} from '../../../src/wassenger/payload.ts';
 
 const FIXTURES = new URL('../../fixtures/wassenger/', import.meta.url);
 const fixtureNames = readdirSync(FIXTURES).filter((name) => name.endsWith('.json'));
@@ -26,7 +31,12 @@ function issueAt(result: ParseWebhookResult, path: string) {
 }
 
 function failedItem(id: string) {
-  return { event: 'message:out:failed', entity: 'message', entityId: id, data: { id, phone: '+34600111222', status: 'failed' } };
+  return {
+    event: 'message:out:failed',
+    entity: 'message',
+    entityId: id,
+    data: { id, phone: '+34600111222', status: 'failed' },
+  };
 }
 
 describe('parseWebhookBody: valid bodies', () => {
@@ -67,7 +77,12 @@ describe('parseWebhookBody: valid bodies', () => {
   });
 
   it('accepts unknown event names and unknown fields', () => {
-    const result = parseWebhookBody({ event: 'number:session', device: { id: 'd1' }, data: { status: 'online', extra: [1, 2] }, surprise: true });
+    const result = parseWebhookBody({
+      event: 'number:session',
+      device: { id: 'd1' },
+      data: { status: 'online', extra: [1, 2] },
+      surprise: true,
+    });
     assert.ok(result.ok);
     assert.equal(dataKindOf('number:session'), 'other');
     assert.ok(parseWebhookBody({ event: 'future:thing', data: { chat: 'not an object, and nobody reads it' } }).ok);
@@ -79,7 +94,11 @@ describe('parseWebhookBody: valid bodies', () => {
     body.data.body = null;
     body.data.chat.labels = null;
     body.data.chat.contact.name = null;
-    body.data.chat.contact.metadata.push({ key: 'GONE', value: null }, { key: 'N', value: 3 }, { key: 'B', value: false });
+    body.data.chat.contact.metadata.push(
+      { key: 'GONE', value: null },
+      { key: 'N', value: 3 },
+      { key: 'B', value: false },
+    );
     body.data.media = null;
     assert.ok(parseWebhookBody(body).ok);
   });
@@ -95,35 +114,139 @@ describe('parseWebhookBody: refused bodies', () => {
   });
 
   it('refuses an empty or non-string event', () => {
-    assert.match(issueAt(parseWebhookBody({ event: '', data: {} }), 'event').message, /non-empty string.*received an empty string/);
+    assert.match(
+      issueAt(parseWebhookBody({ event: '', data: {} }), 'event').message,
+      /non-empty string.*received an empty string/,
+    );
     assert.match(issueAt(parseWebhookBody({ event: 42, data: {} }), 'event').message, /received a number/);
   });
 
   it('refuses data that is missing or not an object', () => {
-    assert.equal(issueAt(parseWebhookBody({ event: 'message:in:new' }), 'data').message, 'expected an object, received nothing (missing)');
-    assert.equal(issueAt(parseWebhookBody({ event: 'message:in:new', data: [] }), 'data').message, 'expected an object, received an array');
-    assert.equal(issueAt(parseWebhookBody({ event: 'x:y', data: 'hi' }), 'data').message, 'expected an object, received a string');
-    assert.equal(issueAt(parseWebhookBody({ event: 'x:y', data: null }), 'data').message, 'expected an object, received null');
+    assert.equal(
+      issueAt(parseWebhookBody({ event: 'message:in:new' }), 'data').message,
+      'expected an object, received nothing (missing)',
+    );
+    assert.equal(
+      issueAt(parseWebhookBody({ event: 'message:in:new', data: [] }), 'data').message,
+      'expected an object, received an array',
+    );
+    assert.equal(
+      issueAt(parseWebhookBody({ event: 'x:y', data: 'hi' }), 'data').message,
+      'expected an object, received a string',
+    );
+    assert.equal(
+      issueAt(parseWebhookBody({ event: 'x:y', data: null }), 'data').message,
+      'expected an object, received null',
+    );
   });
 
   it('refuses fields the normalizer reads when they have the wrong type, with their path', () => {
     const cases: [string, (body: any) => void, string][] = [
-      ['data.chat.id', (b) => { b.data.chat.id = 1234567890; }, 'expected a string, received a number'],
-      ['data.chat.id', (b) => { delete b.data.chat.id; }, 'expected a string, received nothing (missing)'],
-      ['data.chat', (b) => { b.data.chat = '1234567890@c.us'; }, 'expected an object, received a string'],
-      ['data.chat.labels[1]', (b) => { b.data.chat.labels[1] = 7; }, 'expected a string, received a number'],
-      ['data.chat.labels', (b) => { b.data.chat.labels = 'NEW'; }, 'expected an array, received a string'],
-      ['data.body', (b) => { b.data.body = 12; }, 'expected a string, received a number'],
-      ['data.id', (b) => { b.data.id = { nested: true }; }, 'expected a string, received an object'],
-      ['data.type', (b) => { b.data.type = ['text']; }, 'expected a string, received an array'],
-      ['data.fromMe', (b) => { b.data.fromMe = 'yes'; }, 'expected a boolean, received a string'],
-      ['data.chat.contact.metadata', (b) => { b.data.chat.contact.metadata = { CRM_CUSTOMER_ID: 'x' }; }, 'expected an array, received an object'],
-      ['data.chat.contact.metadata[0].key', (b) => { b.data.chat.contact.metadata[0].key = 5; }, 'expected a string, received a number'],
-      ['data.chat.contact.metadata[1].value', (b) => { b.data.chat.contact.metadata[1].value = { url: 'x' }; },
-        'expected a string, number, boolean or null, received an object'],
-      ['device.id', (b) => { delete b.device.id; }, 'expected a string, received nothing (missing)'],
-      ['device', (b) => { b.device = 'd1'; }, 'expected an object, received a string'],
-      ['ack', (b) => { b.ack = 3; }, 'expected a string, received a number'],
+      [
+        'data.chat.id',
+        (b) => {
+          b.data.chat.id = 1234567890;
+        },
+        'expected a string, received a number',
+      ],
+      [
+        'data.chat.id',
+        (b) => {
+          delete b.data.chat.id;
+        },
+        'expected a string, received nothing (missing)',
+      ],
+      [
+        'data.chat',
+        (b) => {
+          b.data.chat = '1234567890@c.us';
+        },
+        'expected an object, received a string',
+      ],
+      [
+        'data.chat.labels[1]',
+        (b) => {
+          b.data.chat.labels[1] = 7;
+        },
+        'expected a string, received a number',
+      ],
+      [
+        'data.chat.labels',
+        (b) => {
+          b.data.chat.labels = 'NEW';
+        },
+        'expected an array, received a string',
+      ],
+      [
+        'data.body',
+        (b) => {
+          b.data.body = 12;
+        },
+        'expected a string, received a number',
+      ],
+      [
+        'data.id',
+        (b) => {
+          b.data.id = { nested: true };
+        },
+        'expected a string, received an object',
+      ],
+      [
+        'data.type',
+        (b) => {
+          b.data.type = ['text'];
+        },
+        'expected a string, received an array',
+      ],
+      [
+        'data.fromMe',
+        (b) => {
+          b.data.fromMe = 'yes';
+        },
+        'expected a boolean, received a string',
+      ],
+      [
+        'data.chat.contact.metadata',
+        (b) => {
+          b.data.chat.contact.metadata = { CRM_CUSTOMER_ID: 'x' };
+        },
+        'expected an array, received an object',
+      ],
+      [
+        'data.chat.contact.metadata[0].key',
+        (b) => {
+          b.data.chat.contact.metadata[0].key = 5;
+        },
+        'expected a string, received a number',
+      ],
+      [
+        'data.chat.contact.metadata[1].value',
+        (b) => {
+          b.data.chat.contact.metadata[1].value = { url: 'x' };
+        },
+        'expected a string, number, boolean or null, received an object',
+      ],
+      [
+        'device.id',
+        (b) => {
+          delete b.device.id;
+        },
+        'expected a string, received nothing (missing)',
+      ],
+      [
+        'device',
+        (b) => {
+          b.device = 'd1';
+        },
+        'expected an object, received a string',
+      ],
+      [
+        'ack',
+        (b) => {
+          b.ack = 3;
+        },
+        'expected a string, received a number',
+      ],
     ];
     for (const [path, mutate, message] of cases) {
       const body = fixture('message-in-new');
@@ -167,7 +290,10 @@ describe('parseWebhookBody: refused bodies', () => {
 
     const missingEvent = [failedItem('a'), { data: {} }];
     assert.ok(issueAt(parseWebhookBody(missingEvent), '[1].event'));
-    assert.equal(issueAt(parseWebhookBody([failedItem('a'), 7]), '[1]').message, 'expected an object, received a number');
+    assert.equal(
+      issueAt(parseWebhookBody([failedItem('a'), 7]), '[1]').message,
+      'expected an object, received a number',
+    );
   });
 
   it(`refuses an array of more than ${MAX_ARRAY_ITEMS} items`, () => {
@@ -178,11 +304,19 @@ describe('parseWebhookBody: refused bodies', () => {
   });
 
   it('refuses an empty array', () => {
-    assert.deepEqual(failure(parseWebhookBody([])).issues, [{ path: '', message: 'expected 1 to 25 webhook items, received an empty array' }]);
+    assert.deepEqual(failure(parseWebhookBody([])).issues, [
+      { path: '', message: 'expected 1 to 25 webhook items, received an empty array' },
+    ]);
   });
 
   it('refuses JSON that is neither an object nor an array', () => {
-    for (const [value, received] of [[42, 'a number'], ['hello', 'a string'], [null, 'null'], [true, 'a boolean'], [undefined, 'nothing (missing)']] as const) {
+    for (const [value, received] of [
+      [42, 'a number'],
+      ['hello', 'a string'],
+      [null, 'null'],
+      [true, 'a boolean'],
+      [undefined, 'nothing (missing)'],
+    ] as const) {
       const { issues, error } = failure(parseWebhookBody(value));
       assert.equal(issues.length, 1);
       assert.equal(issues[0]!.path, '');
@@ -196,7 +330,10 @@ describe('parseWebhookBody: refused bodies', () => {
     const body = Array.from({ length: 25 }, () => ({ event: 7, data: 'x' }));
     const { issues, error } = failure(parseWebhookBody(body));
     assert.equal(issues.length, 20);
-    assert.match(error, /^invalid Wassenger webhook: \[0\]\.event: expected the event name.* \(and 49 more problems\)$/);
+    assert.match(
+      error,
+      /^invalid Wassenger webhook: \[0\]\.event: expected the event name.* \(and 49 more problems\)$/,
+    );
   });
 
   it('never echoes field values in messages (they may be phone numbers)', () => {

@@ -68,7 +68,9 @@ function encode(version: number, results: readonly TopicResult[]): Buffer {
   const w = new Writer();
   w.array(results, (w2, t) => {
     w2.string(t.name).array(t.partitions, (w3, p) => {
-      w3.int32(p.index).int16(p.errorCode).int64(p.errorCode === ErrorCode.NONE ? p.baseOffset : -1n);
+      w3.int32(p.index)
+        .int16(p.errorCode)
+        .int64(p.errorCode === ErrorCode.NONE ? p.baseOffset : -1n);
       w3.int64(-1n); // log_append_time_ms: -1 because topics use CreateTime
       if (version >= 5) w3.int64(p.errorCode === ErrorCode.NONE ? 0n : -1n); // log_start_offset: nothing is ever deleted
       if (version >= 8) {
@@ -139,7 +141,10 @@ function producePartition(state: BrokerState, topic: string, data: PartitionData
 
 /** Every partition of the request with the same error, nothing appended. */
 function failAll(req: ProduceRequest, errorCode: number, message: string | null): TopicResult[] {
-  return req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => fail(p.index, errorCode, message)) }));
+  return req.topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map((p) => fail(p.index, errorCode, message)),
+  }));
 }
 
 /**
@@ -165,10 +170,12 @@ export const produceHandler: ApiHandler = {
     if (req.acks !== -1 && req.acks !== 0 && req.acks !== 1) {
       return finish(version, req, failAll(req, ErrorCode.INVALID_REQUIRED_ACKS, `invalid acks ${req.acks}`));
     }
-    const results = req.topics.map((t): TopicResult => ({
-      name: t.name,
-      partitions: t.partitions.map((p) => producePartition(ctx.state, t.name, p)),
-    }));
+    const results = req.topics.map(
+      (t): TopicResult => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => producePartition(ctx.state, t.name, p)),
+      }),
+    );
     return finish(version, req, results);
   },
   errorResponse(ctx: RequestContext, errorCode: number): HandlerResult {
