@@ -2,18 +2,18 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { builtinConnectors } from '../connectors/index.ts';
 import { adminRoutes } from './admin/index.ts';
-import { loadConfig, type LoadResult, type RouterConfig } from './config/load.ts';
 import { formatIssues } from './config/issues.ts';
+import { type LoadResult, loadConfig, type RouterConfig } from './config/load.ts';
+import type { RoutedEvent } from './domain/event.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { createHttpApp, createHttpServer } from './http/server.ts';
 import { createIngest } from './ingest/ingest.ts';
+import { RoutingLoop } from './ingest/routing-loop.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { ConnectorRegistry } from './registry/registry.ts';
-import { RoutingLoop } from './routing/router.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
-import type { RoutedEvent } from './domain/event.ts';
 import { LruCache } from './util/lru.ts';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -41,9 +41,20 @@ export interface RunningRouter {
   close(): Promise<void>;
 }
 
+/** The stages of a router, wired but not started. */
+interface Stages {
+  readonly store: Store;
+  readonly metrics: Metrics;
+  readonly dispatcher: Dispatcher;
+  readonly routing: RoutingLoop;
+  readonly server: Server;
+}
+
 /**
- * The composition root: the only module that knows every stage. Wires receiver → store →
- * routing → dispatcher, each woken by the previous one, with data moving only through the store.
+ * The composition root: the only module that knows every stage. The flow (docs/architecture.md):
+ * receiver → ingest (validate, normalize, route, store durably) → dispatcher inbox → connectors;
+ * the routing loop routes what was stored unrouted (a replay, a route that threw) the same way.
+ * The port is taken before any stage starts, so a router that cannot listen has delivered nothing.
  */
 export async function startRouter(
   initial: RouterConfig,
@@ -51,79 +62,21 @@ export async function startRouter(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningRouter> {
   let config = initial;
+  const current = () => config;
   const store = await openStore(config.store, { onProblem: (message) => log.warn(message) });
-  const released = await store.recoverAtStart();
-  if (released > 0)
-    log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');
-
-  const metrics = createMetrics(store);
-  // Deliveries handed over at ingest carry their event; the ones claimed from the store are parsed
-  // again, once for all their connectors. A small cache: what it holds is promoted to V8's old
-  // generation, and a large one made the heap (RSS) grow by a third under load.
-  const events = new LruCache<string, RoutedEvent>(128);
-  const dispatcher = new Dispatcher({
-    store,
-    log,
-    events,
-    onResult(connector, result) {
-      metrics.recordAttempt(connector, result);
-    },
-  });
-  const routing = new RoutingLoop(
-    store,
-    () => config,
-    log.child({ stage: 'routing' }),
-    (connectors) => dispatcher.wake(connectors),
-    events,
-    () => metrics.unmatched.inc(),
-  );
-  const ingest = createIngest({
-    store,
-    routes: () => config.routes,
-    leaseFor: (connector, now) => dispatcher.leaseFor(connector, now),
-    onLeased: (deliveries) => dispatcher.handOff(deliveries),
-    onPlanned: (connectors) => dispatcher.wake(connectors),
-    onUnmatched: () => metrics.unmatched.inc(),
-    log: log.child({ stage: 'routing' }),
-  });
-
-  const app = createHttpApp({
-    path: config.server.path,
-    settings: () => config.server,
-    ingest,
-    log: log.child({ stage: 'receiver' }),
-    metrics,
-    ready: () => store.ping(),
-    extend: adminRoutes({
-      token: () => config.admin.token,
-      store,
-      dispatcher,
-      config: () => config,
-      reload: () => self!.reload(),
-      wakeRouting: () => routing.wake(),
-      log: log.child({ stage: 'admin' }),
-    }),
-  });
-
-  await dispatcher.apply(config, config.server.shutdownGrace);
-  routing.start();
-  // Shared stores wake this instance when another one stored events or planned deliveries.
-  const unsubscribe = store.subscribe
-    ? await store.subscribe({
-        eventsStored: () => routing.wake(),
-        deliveriesPlanned: (connectors) => dispatcher.wake(connectors.length > 0 ? connectors : undefined),
-      })
-    : undefined;
-
-  const server: Server = createHttpServer(app).listen({ port: config.server.port, host: config.server.host });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  server.requestTimeout = config.server.requestTimeout;
-  server.headersTimeout = Math.min(config.server.requestTimeout, 20_000);
-  server.keepAliveTimeout = 65_000;
-  const port = (server.address() as AddressInfo).port;
+  let stages: Stages;
+  let port: number;
+  try {
+    const released = await store.recoverAtStart();
+    if (released > 0)
+      log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');
+    stages = wireStages(store, current, log, () => self.reload());
+    port = await listen(stages.server, config);
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  const stopStages = await startStages(stages, config, log);
   log.info(
     {
       port,
@@ -134,7 +87,110 @@ export async function startRouter(
     },
     'Router listening.',
   );
+  let closing: Promise<void> | undefined;
+  const self: RunningRouter = {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    store,
+    metrics: stages.metrics,
+    dispatcher: stages.dispatcher,
+    config: current,
+    async reload() {
+      const next = await reloadConfig(config, env, log);
+      if (!next) return false;
+      config = next;
+      await stages.dispatcher.apply(next, next.server.shutdownGrace);
+      stages.routing.wake();
+      log.info({ connectors: [...next.connectors.keys()], routes: next.routes.length }, 'Config reloaded.');
+      return true;
+    },
+    close() {
+      closing ??= stopStages(config.server.shutdownGrace).then(() => log.info({}, 'Router stopped.'));
+      return closing;
+    },
+  };
+  return self;
+}
 
+/** Build every stage around the store; nothing runs yet. */
+function wireStages(store: Store, config: () => RouterConfig, log: Logger, reload: () => Promise<boolean>): Stages {
+  const metrics = createMetrics(store);
+  // Deliveries offered at ingest carry their event; the ones claimed from the store are parsed
+  // again, once for all their connectors. A small cache: what it holds is promoted to V8's old
+  // generation, and a large one made the heap (RSS) grow by a third under load.
+  const events = new LruCache<string, RoutedEvent>(128);
+  const dispatcher = new Dispatcher({
+    store,
+    log,
+    events,
+    onResult: (connector, result) => metrics.recordAttempt(connector, result),
+    onOutage: (connector, change) => metrics.connectorDown.set({ connector }, change === 'began' ? 1 : 0),
+  });
+  const routingLog = log.child({ stage: 'routing' });
+  const routing = new RoutingLoop(
+    store,
+    config,
+    routingLog,
+    (connectors) => dispatcher.wake(connectors),
+    events,
+    () => metrics.unmatched.inc(),
+  );
+  const ingest = createIngest({
+    store,
+    routes: () => config().routes,
+    dispatch: dispatcher,
+    onUnmatched: () => metrics.unmatched.inc(),
+    log: routingLog,
+  });
+  const app = createHttpApp({
+    path: config().server.path,
+    settings: () => config().server,
+    ingest,
+    log: log.child({ stage: 'receiver' }),
+    metrics,
+    ready: () => store.ping(),
+    extend: adminRoutes({
+      token: () => config().admin.token,
+      store,
+      dispatcher,
+      config,
+      reload,
+      wakeRouting: () => routing.wake(),
+      log: log.child({ stage: 'admin' }),
+    }),
+  });
+  return { store, metrics, dispatcher, routing, server: createHttpServer(app) };
+}
+
+/** Take the port (rejects with EADDRINUSE and the like); returns the port bound. */
+async function listen(server: Server, config: RouterConfig): Promise<number> {
+  server.listen({ port: config.server.port, host: config.server.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  server.requestTimeout = config.server.requestTimeout;
+  server.headersTimeout = Math.min(config.server.requestTimeout, 20_000);
+  server.keepAliveTimeout = 65_000;
+  return (server.address() as AddressInfo).port;
+}
+
+/** Start the workers, the routing loop, store wake-ups and pruning; returns the function that stops them. */
+async function startStages(
+  stages: Stages,
+  config: RouterConfig,
+  log: Logger,
+): Promise<(graceMs: number) => Promise<void>> {
+  const { store, dispatcher, routing, server } = stages;
+  await dispatcher.apply(config, config.server.shutdownGrace);
+  routing.start();
+  // Shared stores wake this instance when another one stored events or planned deliveries.
+  const unsubscribe = store.subscribe
+    ? await store.subscribe({
+        eventsStored: () => routing.wake(),
+        deliveriesPlanned: (connectors) => dispatcher.wake(connectors.length > 0 ? connectors : undefined),
+      })
+    : undefined;
   const pruneTimer = setInterval(() => {
     const now = Date.now();
     store
@@ -143,58 +199,45 @@ export async function startRouter(
       .catch((error: unknown) => log.warn({ err: error }, 'Pruning failed.'));
   }, PRUNE_EVERY_MS);
   pruneTimer.unref();
+  return async (grace) => {
+    clearInterval(pruneTimer);
+    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const forced = setTimeout(() => server.closeAllConnections(), grace);
+    await serverClosed;
+    clearTimeout(forced);
+    await routing.stop();
+    await dispatcher.stop(grace);
+    await unsubscribe?.();
+    await store.close();
+  };
+}
 
-  let closing: Promise<void> | undefined;
-  let self: RunningRouter | undefined;
-  return (self = {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    store,
-    metrics,
-    dispatcher,
-    config: () => config,
-    async reload() {
-      const result = await loadConfig(config.file, { registry: builtinRegistry(), env });
-      if (!result.ok) {
-        log.error(
-          { issues: result.issues.length, details: formatIssues(result.issues) },
-          'Config reload failed; keeping the running config.',
-        );
-        return false;
-      }
-      const next = result.config;
-      if (
-        next.server.port !== config.server.port ||
-        next.server.host !== config.server.host ||
-        next.server.path !== config.server.path ||
-        next.store !== config.store
-      ) {
-        log.warn({}, 'server.port, server.host, server.path and store take effect only after a restart.');
-      }
-      config = next;
-      await dispatcher.apply(next, next.server.shutdownGrace);
-      routing.wake();
-      log.info({ connectors: [...next.connectors.keys()], routes: next.routes.length }, 'Config reloaded.');
-      return true;
-    },
-    close() {
-      closing ??= (async () => {
-        clearInterval(pruneTimer);
-        const grace = config.server.shutdownGrace;
-        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const forced = setTimeout(() => server.closeAllConnections(), grace);
-        await serverClosed;
-        clearTimeout(forced);
-        await routing.stop();
-        await dispatcher.stop(grace);
-        await unsubscribe?.();
-        await store.close();
-        log.info({}, 'Router stopped.');
-      })();
-      return closing;
-    },
-  });
+/** The config file loaded again, or undefined (logged) when it is invalid. */
+async function reloadConfig(
+  running: RouterConfig,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+): Promise<RouterConfig | undefined> {
+  const result = await loadConfig(running.file, { registry: builtinRegistry(), env });
+  if (!result.ok) {
+    log.error(
+      { issues: result.issues.length, details: formatIssues(result.issues) },
+      'Config reload failed; keeping the running config.',
+    );
+    return undefined;
+  }
+  const next = result.config;
+  const { server, store } = running;
+  if (
+    next.server.port !== server.port ||
+    next.server.host !== server.host ||
+    next.server.path !== server.path ||
+    next.store !== store
+  ) {
+    log.warn({}, 'server.port, server.host, server.path and store take effect only after a restart.');
+  }
+  return next;
 }
 
 /** The store URL for logs: no query string, no password. */

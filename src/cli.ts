@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
-import { watch } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadRouterConfig, startRouter } from './app.ts';
-import { dryRun } from './cli/dry-run.ts';
+import { dryRun } from './routing/preview.ts';
 import { formatIssues } from './config/issues.ts';
 import type { RouterConfig } from './config/load.ts';
+import { watchConfigFile } from './config/watch.ts';
 import { createLogger, scrub } from './observability/logger.ts';
 import { openStore } from './store/open.ts';
 import { duration } from './config/units.ts';
@@ -227,6 +227,7 @@ async function serve(file: string): Promise<number> {
   try {
     router = await startRouter(config, log);
   } catch (error) {
+    // startRouter released what it had opened; nothing was started, so nothing is left to finish.
     log.fatal({ err: error }, 'Router could not start.');
     log.flush();
     return 1;
@@ -237,11 +238,7 @@ async function serve(file: string): Promise<number> {
     });
   };
   process.on('SIGHUP', reload);
-  let debounce: NodeJS.Timeout | undefined;
-  const watcher = watch(config.file, () => {
-    clearTimeout(debounce);
-    debounce = setTimeout(reload, 300);
-  });
+  const stopWatching = watchConfigFile(config.file, reload);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       log.info({ signal }, 'Shutting down.');
@@ -250,8 +247,7 @@ async function serve(file: string): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  watcher.close();
-  clearTimeout(debounce);
+  stopWatching();
   await router.close();
   log.flush();
   return 0;

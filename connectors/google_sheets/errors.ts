@@ -1,5 +1,5 @@
 /** What a failed Sheets call means for the deliveries it carried. */
-import { failed, parseRetryAfter, retry, type Outcome } from '../../src/sdk/index.ts';
+import { failed, parseRetryAfter, retry, unreachable, type Outcome } from '../../src/sdk/index.ts';
 import { SheetsApiError } from './client.ts';
 
 const MAX_MESSAGE = 300;
@@ -8,7 +8,8 @@ const MAX_MESSAGE = 300;
  * 429 and 5xx: retry (after Retry-After when Google sends one). 401: retry (a token refresh or a
  * fixed credential may cure it). 400 (bad range), 403 (not shared, wrong scope), 404 (no such
  * spreadsheet) and other 4xx: failed, with Google's message. No response (network error, the
- * delivery deadline): retry; the write may have happened, which the id column check handles.
+ * delivery deadline): unreachable for a network error (the connector is probed as a whole), retry for
+ * the deadline; the write may have happened, which the id column check handles.
  */
 export function classifySheetsError(error: unknown): Outcome {
   if (!(error instanceof SheetsApiError))
@@ -19,7 +20,7 @@ export function classifySheetsError(error: unknown): Outcome {
       return retry(
         'Google Sheets request timed out (the write may have happened; the id column is checked before the next append)',
       );
-    return retry(`Google Sheets network error${error.code ? ` ${error.code}` : ''}: ${message}`);
+    return unreachable(`Google Sheets network error${error.code ? ` ${error.code}` : ''}: ${message}`);
   }
   const reason = `Google Sheets ${error.status}${error.code ? ` ${error.code}` : ''}: ${message}`;
   if (error.status === 429 || error.status === 408 || error.status >= 500 || error.status === 401)

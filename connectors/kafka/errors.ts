@@ -1,4 +1,4 @@
-import { failed, retry, type Outcome } from '../../src/sdk/index.ts';
+import { failed, retry, unreachable, type Outcome } from '../../src/sdk/index.ts';
 import type { KafkaClientError } from './producer.ts';
 
 /** Kafka errors that no retry can fix: the delivery becomes a dead letter with the error name. */
@@ -47,6 +47,17 @@ const TRANSIENT = new Set([
   'NO_ACKNOWLEDGEMENT',
 ]);
 
+/** Errors that mean no broker could be reached or answered: the connector is probed as a whole. */
+const UNREACHABLE = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'NETWORK_EXCEPTION',
+  'REQUEST_TIMED_OUT',
+]);
+
 /**
  * The outcome of a failed send. UNKNOWN_TOPIC_OR_PARTITION is permanent when topics are not
  * auto-created (nobody is going to create it in time), and passing while an auto-created topic appears.
@@ -55,6 +66,7 @@ export function classifyKafkaError(error: KafkaClientError, allowAutoTopicCreati
   const reason = `${error.type}: ${error.message}`;
   if (error.type === 'UNKNOWN_TOPIC_OR_PARTITION') return allowAutoTopicCreation ? retry(reason) : failed(reason);
   if (PERMANENT.has(error.type)) return failed(reason);
+  if (UNREACHABLE.has(error.type)) return unreachable(reason);
   if (TRANSIENT.has(error.type)) return retry(reason);
   // The producer was being closed (a reload or shutdown): another instance will send it.
   if (/disconnect/i.test(error.message)) return retry(reason);

@@ -1,12 +1,12 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { RouterConfig } from '../config/load.ts';
-import { dryRun } from '../cli/dry-run.ts';
+import { dryRun } from '../routing/preview.ts';
 import type { Dispatcher } from '../dispatch/dispatcher.ts';
 import { readBody } from '../http/body.ts';
 import { secretMatches } from '../http/auth.ts';
 import { HttpProblem } from '../http/problem.ts';
-import { rehydrate } from '../ingest/rehydrate.ts';
+import { rehydrate } from '../wassenger/rehydrate.ts';
 import type { Logger } from '../observability/logger.ts';
 import { scrub } from '../observability/logger.ts';
 import type { Connector } from '../sdk/connector.ts';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import type { RoutedEvent } from '../domain/event.ts';
+import type { CompiledRoute, ConnectorInstance, RouteTarget, RoutingTable } from '../domain/route.ts';
 import { loadPlugin } from '../registry/plugins.ts';
 import type { ConnectorRegistry } from '../registry/registry.ts';
 import { compileWhen } from '../rules/compile.ts';
@@ -18,44 +18,17 @@ import { positionAt, positionOf } from './positions.ts';
 import { ConfigSchema, ConnectorEntrySchema, type RawConfig } from './schema.ts';
 import { schemaIssues } from './zod-issues.ts';
 
-/** A configured connector instance, validated against its type's schema. */
-export interface ConnectorInstance {
-  readonly name: string;
-  readonly type: string;
-  readonly definition: ConnectorDefinition;
-  /** The instance config as parsed by the definition's schema (templates compiled). */
-  readonly config: unknown;
-  readonly policy: DeliveryPolicy;
-}
-
-export interface RouteTarget {
-  readonly connector: string;
-  /** The `with:` block parsed by the connector's params schema. */
-  readonly params: unknown;
-  /** The `with:` block as written, stored with the delivery and parsed again when delivered. */
-  readonly rawParams: unknown;
-}
-
-export interface CompiledRoute {
-  readonly name: string;
-  readonly matches: (event: RoutedEvent) => boolean;
-  readonly targets: readonly RouteTarget[];
-}
+export type { CompiledRoute, ConnectorInstance, RouteTarget } from '../domain/route.ts';
 
 /** A loaded, fully validated config. */
-export interface RouterConfig {
+export interface RouterConfig extends RoutingTable {
   readonly file: string;
-  readonly dir: string;
   readonly server: RawConfig['server'];
   readonly store: string;
   readonly retention: RawConfig['retention'];
   readonly log: RawConfig['log'];
   /** Admin API and console (`admin.token` empty: off). */
   readonly admin: RawConfig['admin'];
-  readonly connectors: ReadonlyMap<string, ConnectorInstance>;
-  readonly routes: readonly CompiledRoute[];
-  /** Values substituted from the environment, plus the webhook secret: never logged. */
-  readonly secrets: readonly string[];
   /** The config as written, with secrets replaced by "[redacted]" (for `validate --print`, the admin API). */
   readonly redacted: unknown;
 }

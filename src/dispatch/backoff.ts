@@ -28,12 +28,16 @@ export interface DecisionContext {
   readonly now: number;
   readonly policy: DeliveryPolicy;
   readonly random?: () => number;
+  /** The connector's destination is down as a whole (see OutageTracker): its probes wait for it, not for a backoff. */
+  readonly connectorDown?: boolean;
 }
 
 /**
  * What becomes of a delivery after an attempt. `retry` waits its backoff, and at least as long as
  * the destination's Retry-After; past `maxAttempts` or `maxAgeMs` it becomes a dead letter with the
- * last reason. `failed` is a dead letter at once. Pure: the dispatcher's only timing policy.
+ * last reason. `failed` is a dead letter at once. An unreachable destination while the connector is
+ * down is not the delivery's fault: it stays due, whatever its attempts. Pure: the dispatcher's only
+ * timing policy.
  */
 export function decide(outcome: Outcome, context: DecisionContext): Decision {
   switch (outcome.status) {
@@ -45,6 +49,10 @@ export function decide(outcome: Outcome, context: DecisionContext): Decision {
       return { status: 'dead', error: outcome.reason };
     case 'retry': {
       const { attempt, policy, now, receivedAt } = context;
+      if (context.connectorDown && outcome.unreachable) {
+        // The outage, not the delivery, failed: no attempt budget is spent, and the probes set the pace.
+        return { status: 'pending', nextAt: now + (outcome.retryAfterMs ?? 0), error: outcome.reason };
+      }
       if (attempt >= policy.maxAttempts) {
         return { status: 'dead', error: `gave up after ${attempt} attempts: ${outcome.reason}` };
       }

@@ -1,17 +1,42 @@
 import type { Connector, Delivery } from '../sdk/connector.ts';
 import type { Outcome } from '../sdk/outcome.ts';
-import { retry } from '../sdk/outcome.ts';
+import { failed, retry } from '../sdk/outcome.ts';
 
-const STATUSES = new Set(['delivered', 'skipped', 'retry', 'failed']);
+/** What a connector bug's dead letter says, so the plugin's author knows what to return. */
+const EXPECTED =
+  'deliver() must resolve to an array with one outcome per delivery, in order, made with the SDK helpers ' +
+  'delivered(ref?), skipped(reason), retry(reason, retryAfterMs?), unreachable(reason) or failed(reason)';
 
+function describe(value: unknown): string {
+  try {
+    return (JSON.stringify(value) ?? String(value)).slice(0, 200);
+  } catch {
+    return String(value);
+  }
+}
+
+/** The shape of each status, as the SDK helpers build it. */
 function isOutcome(value: unknown): value is Outcome {
-  return value !== null && typeof value === 'object' && STATUSES.has((value as { status?: unknown }).status as string);
+  if (value === null || typeof value !== 'object') return false;
+  const { status, reason, ref, retryAfterMs } = value as Record<string, unknown>;
+  switch (status) {
+    case 'delivered':
+      return ref === undefined || typeof ref === 'string';
+    case 'retry':
+      return typeof reason === 'string' && (retryAfterMs === undefined || typeof retryAfterMs === 'number');
+    case 'skipped':
+    case 'failed':
+      return typeof reason === 'string';
+    default:
+      return false;
+  }
 }
 
 /**
- * Call `deliver` under a deadline and make its answer safe to act on: a timeout, a throw or a
- * malformed answer (wrong count, unknown status) becomes `retry` for the items concerned, with a
- * reason. The signal aborts at the deadline so well-behaved clients stop their requests.
+ * Call `deliver` under a deadline and make its answer safe to act on. A timeout or a throw is `retry`; a malformed answer (wrong count, unknown status,
+ * a reason that is not text) is a connector bug: `failed` at once, with a reason that says what was
+ * returned and what is expected, since retrying would only run the bug's side effects again. The
+ * signal aborts at the deadline so well-behaved clients stop their requests.
  */
 export async function callConnector(
   connector: Connector,
@@ -31,11 +56,11 @@ export async function callConnector(
     const answer = await Promise.race([connector.deliver(batch, controller.signal), deadline]);
     if (answer === 'timeout') return batch.map(() => retry(`timed out after ${timeoutMs} ms`));
     if (!Array.isArray(answer) || answer.length !== batch.length) {
-      const count = Array.isArray(answer) ? answer.length : typeof answer;
-      return batch.map(() => retry(`connector bug: returned ${count} outcomes for ${batch.length} deliveries`));
+      const got = Array.isArray(answer) ? `${answer.length} outcomes` : describe(answer);
+      return batch.map(() => failed(`connector bug: returned ${got} for ${batch.length} deliveries; ${EXPECTED}`));
     }
     return answer.map((outcome: unknown) =>
-      isOutcome(outcome) ? outcome : retry('connector bug: returned an invalid outcome'),
+      isOutcome(outcome) ? outcome : failed(`connector bug: returned ${describe(outcome)}; ${EXPECTED}`),
     );
   } catch (error) {
     onThrow(error);

@@ -1,6 +1,6 @@
-import type { ConnectorInstance, RouterConfig } from '../config/load.ts';
+import type { ConnectorInstance, RoutingTable } from '../domain/route.ts';
 import type { RoutedEvent } from '../domain/event.ts';
-import { rehydrate } from '../ingest/rehydrate.ts';
+import { rehydrate } from '../wassenger/rehydrate.ts';
 import type { Logger } from '../observability/logger.ts';
 import { scrub } from '../observability/logger.ts';
 import type { Connector, ConnectorContext } from '../sdk/connector.ts';
@@ -21,6 +21,8 @@ export interface DispatcherOptions {
   readonly store: Store;
   readonly log: Logger;
   readonly onResult?: (connector: string, result: AttemptResult, claimed: ClaimedDelivery) => void;
+  /** A connector's destination went down as a whole (`began`), or came back (`ended`). */
+  readonly onOutage?: (connector: string, change: 'began' | 'ended', reason: string | undefined) => void;
   /** Normalized events by id, shared with routing (deliveries handed over at ingest carry theirs). */
   readonly events: LruCache<string, RoutedEvent>;
 }
@@ -32,7 +34,7 @@ export interface DispatcherOptions {
  */
 export class Dispatcher {
   private running = new Map<string, Running>();
-  private config: RouterConfig | undefined;
+  private config: RoutingTable | undefined;
   private pauseTimer: NodeJS.Timeout | undefined;
   /** A look at the paused connectors under way; a slow store must not have two overlap and land out of order. */
   private followingPauses = false;
@@ -42,12 +44,12 @@ export class Dispatcher {
   constructor(private readonly options: DispatcherOptions) {}
 
   /** Start (or restart) workers for the connectors of `config`. */
-  async apply(config: RouterConfig, graceMs: number): Promise<void> {
+  async apply(config: RoutingTable, graceMs: number): Promise<void> {
     const previous = this.running;
     this.config = config;
     this.running = new Map();
-    // Deliveries handed over in memory and not sent yet go to the worker that replaces theirs.
-    const handed = [...previous.values()].map((entry) => entry.worker.takeHanded());
+    // Deliveries offered in memory and not sent yet go to the worker that replaces theirs.
+    const offered = [...previous.values()].map((entry) => entry.worker.takeInbox());
     await Promise.all([...previous.values()].map((entry) => this.retire(entry, graceMs)));
     const paused = new Set(
       await this.options.store.pausedConnectors().catch((error: unknown) => {
@@ -62,7 +64,7 @@ export class Dispatcher {
       const started = await this.start(instance, config, paused.has(instance.name));
       if (started) this.running.set(instance.name, started);
     }
-    this.handOff(handed.flat());
+    this.offer(offered.flat());
     this.pauseTimer ??= setInterval(() => void this.followPauses(), PAUSE_SYNC_MS).unref();
   }
 
@@ -112,10 +114,10 @@ export class Dispatcher {
   }
 
   /**
-   * Deliveries created leased (ingest), to send from memory. One whose worker is gone (a reload
-   * removed the connector) stays leased until its lease expires, then a claim takes it.
+   * Deliveries created leased (ingest), durable now: into their workers' inboxes. One whose worker is
+   * gone (a reload removed the connector) stays leased until its lease expires, then a claim takes it.
    */
-  handOff(deliveries: readonly ClaimedDelivery[]): void {
+  offer(deliveries: readonly ClaimedDelivery[]): void {
     if (deliveries.length === 0) return;
     const byConnector = new Map<string, ClaimedDelivery[]>();
     for (const delivery of deliveries) {
@@ -123,12 +125,12 @@ export class Dispatcher {
       if (list) list.push(delivery);
       else byConnector.set(delivery.connector, [delivery]);
     }
-    for (const [name, list] of byConnector) this.running.get(name)?.worker.handOff(list);
+    for (const [name, list] of byConnector) this.running.get(name)?.worker.offer(list);
   }
 
   private async start(
     instance: ConnectorInstance,
-    config: RouterConfig,
+    config: RoutingTable,
     paused: boolean,
   ): Promise<Running | undefined> {
     const { store } = this.options;
@@ -159,6 +161,7 @@ export class Dispatcher {
       paramsFor: (route, stored) => this.paramsFor(instance, route, stored),
       scrub: (text) => scrub(text, this.config?.secrets ?? []),
       onResult: (result, claimed) => this.options.onResult?.(instance.name, result, claimed),
+      onOutage: (change, reason) => this.options.onOutage?.(instance.name, change, reason),
     });
     if (paused) worker.pause();
     worker.wake();

@@ -1,10 +1,11 @@
-import type { ConnectorInstance } from '../config/load.ts';
 import type { RoutedEvent } from '../domain/event.ts';
+import type { ConnectorInstance } from '../domain/route.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { Connector, Delivery } from '../sdk/connector.ts';
+import type { Connector } from '../sdk/connector.ts';
 import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.ts';
-import { decide } from './backoff.ts';
-import { callConnector } from './call-connector.ts';
+import { sendBatch } from './batch.ts';
+import { Inbox } from './inbox.ts';
+import { type OutageChange, OutageTracker } from './outage.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /** Without a wake-up, look for due work this often (retries come due; the CLI may replay). */
@@ -15,16 +16,13 @@ const IDLE_POLL_MS = 1_000;
  * also how long the work of an instance that died waits before another instance takes it.
  */
 const LEASE_MARGIN_MS = 5_000;
-/**
- * A delivery handed over in memory at ingest is sent within this long or left to its lease: it is
- * created leased for this wait + the deadline + the margin, so no claim can take it while it waits.
- */
-const HANDOFF_WAIT_MS = 5_000;
-/** Every so often the store is asked for due work even while handed deliveries keep coming. */
-const STORE_CLAIM_EVERY_MS = 200;
+/** A delivery offered at ingest waits at most this long in the inbox; then its lease lets a claim take it. */
+const OFFER_WAIT_MS = 5_000;
+/** While offers keep the inbox busy, the store is still asked for due work (retries) this often. */
+const STORE_TURN_MS = 200;
 
 export interface WorkerDeps {
-  readonly store: Store;
+  readonly store: Pick<Store, 'claimDue' | 'nextDueAt' | 'recordResults'>;
   readonly log: Logger;
   readonly instance: ConnectorInstance;
   readonly connector: Connector;
@@ -33,91 +31,44 @@ export interface WorkerDeps {
   /** Removes secrets from texts stored as errors. */
   readonly scrub: (text: string) => string;
   readonly onResult?: (result: AttemptResult, claimed: ClaimedDelivery) => void;
+  /** The connector's destination went down as a whole, or came back. */
+  readonly onOutage?: (change: Exclude<OutageChange, undefined>, reason: string | undefined) => void;
 }
 
 /**
- * Feeds one connector instance: claims due deliveries within its policy (maxInFlight, maxBatch,
- * ratePerSec, per-chat order), calls it under a deadline, and records each outcome with the
- * backoff decision. Sleeps until the next delivery is due or it is woken; never spins.
+ * Feeds one connector instance from one inbox of leased deliveries. Store claims fill the inbox
+ * when it runs low (and every STORE_TURN_MS, so retries are not starved by offers); ingest may offer
+ * deliveries it created leased. `drain` sends what the inbox holds within the connector's policy
+ * (maxInFlight, maxBatch, ratePerSec, per-chat order kept by the claim), and while the destination
+ * is down, one probe at a time. Sleeps until the next delivery is due or it is woken; never spins.
  */
 export class ConnectorWorker {
-  private inFlight = 0;
-  private pumping = false;
-  private again = false;
-  private stopped = false;
-  private paused = false;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly running = new Set<Promise<void>>();
+  private readonly inbox: Inbox;
+  private readonly outage = new OutageTracker();
   private readonly bucket: TokenBucket;
   /** Counts deliver() calls rather than deliveries (`callsPerSec`). */
   private readonly calls: TokenBucket;
-  /** Deliveries leased at ingest and handed over in memory, oldest first (from `handedHead`). */
-  private handed: ClaimedDelivery[] = [];
-  private handedHead = 0;
-  private lastStoreClaim = 0;
-  /**
-   * Cleared when a claim left nothing due behind; set by every wake-up from outside and by retries.
-   * Spares the hot path of handed deliveries a claim and a query per finished delivery.
-   */
-  private storeMayHaveWork = true;
-  /** Counts reasons to look in the store, so a claim that raced with one does not clear the flag. */
-  private storeWakes = 0;
-  private readonly handoffLimit: number;
+  private readonly running = new Set<Promise<void>>();
+  private readonly offerLimit: number;
+  private inFlight = 0;
+  private stopped = false;
+  private paused = false;
+  private timer: NodeJS.Timeout | undefined;
+  /** A store claim under way (only one at a time). */
+  private filling = false;
+  private lastFill = 0;
+  /** Counts reasons to look in the store; `quietAt` is its value when a claim last left nothing due. */
+  private wakes = 1;
+  private quietAt = 0;
 
   constructor(private readonly deps: WorkerDeps) {
-    this.bucket = new TokenBucket(deps.instance.policy.ratePerSec);
-    this.calls = new TokenBucket(deps.instance.policy.callsPerSec);
     const policy = deps.instance.policy;
-    this.handoffLimit = Math.min(10_000, policy.maxInFlight * policy.maxBatch * 4);
-  }
-
-  /**
-   * The lease for a delivery created now and handed over in memory, or undefined when it must go
-   * through the store: paused, stopping, full, keeping per-chat order (an earlier delivery of the
-   * chat may be waiting in the store, and a hand-over would overtake it), or rate-limited (a shared
-   * store enforces the rate across instances at its claim).
-   */
-  leaseFor(now: number): number | undefined {
-    const policy = this.deps.instance.policy;
-    if (this.stopped || this.paused || policy.orderBy === 'chat' || policy.ratePerSec > 0) return undefined;
-    if (this.handed.length - this.handedHead >= this.handoffLimit) return undefined;
-    return now + HANDOFF_WAIT_MS + policy.timeoutMs + LEASE_MARGIN_MS;
-  }
-
-  /** Deliveries created leased by leaseFor(); sent in order, as slots and rates allow. */
-  handOff(deliveries: readonly ClaimedDelivery[]): void {
-    // Not taken: their leases expire and a claim, which keeps order and rates, takes them.
-    const policy = this.deps.instance.policy;
-    if (this.stopped || policy.orderBy === 'chat' || policy.ratePerSec > 0) return;
-    for (const delivery of deliveries) this.handed.push(delivery);
-    this.poke();
-  }
-
-  /** Take the handed deliveries not sent yet (at a reload, for the worker that replaces this one). */
-  takeHanded(): ClaimedDelivery[] {
-    const rest = this.handed.slice(this.handedHead);
-    this.handed = [];
-    this.handedHead = 0;
-    return rest;
-  }
-
-  /** Up to `limit` handed deliveries still inside their send window; stale ones are left to their lease. */
-  private nextHanded(limit: number, now: number): ClaimedDelivery[] {
-    const taken: ClaimedDelivery[] = [];
-    const sendBy = (delivery: ClaimedDelivery) =>
-      delivery.leaseUntil! - this.deps.instance.policy.timeoutMs - LEASE_MARGIN_MS;
-    while (taken.length < limit && this.handedHead < this.handed.length) {
-      const delivery = this.handed[this.handedHead++]!;
-      if (sendBy(delivery) > now) taken.push(delivery);
-    }
-    if (this.handedHead === this.handed.length) {
-      this.handed = [];
-      this.handedHead = 0;
-    } else if (this.handedHead > 1_024 && this.handedHead * 2 > this.handed.length) {
-      this.handed = this.handed.slice(this.handedHead);
-      this.handedHead = 0;
-    }
-    return taken;
+    this.bucket = new TokenBucket(policy.ratePerSec);
+    this.calls = new TokenBucket(policy.callsPerSec);
+    // A delivery is sent only while its lease covers the deadline and half the margin (for the write
+    // of its result): a claimed one has 2.5 s to leave the inbox, an offered one OFFER_WAIT_MS more.
+    this.inbox = new Inbox(policy.timeoutMs + LEASE_MARGIN_MS / 2);
+    this.offerLimit = Math.min(10_000, policy.maxInFlight * policy.maxBatch * 4);
   }
 
   get name(): string {
@@ -132,21 +83,40 @@ export class ConnectorWorker {
     return this.paused;
   }
 
-  /** The store may hold due work for this connector (deliveries planned, a replay, a poll, a retry coming due). */
-  wake(): void {
-    this.storeMayHaveWork = true;
-    this.storeWakes++;
-    this.poke();
+  /** The destination is down as a whole and being probed. */
+  get isDown(): boolean {
+    return this.outage.isDown;
   }
 
-  /** Look for work in memory, and in the store only if it may have some. */
-  private poke(): void {
-    if (this.stopped) return;
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    void this.pump();
+  /**
+   * The lease to create a new delivery with, when this worker takes it from memory (offer); undefined
+   * when it must go through the store: paused, stopping, down, full, keeping per-chat order (an
+   * earlier delivery of the chat may wait in the store) or rate-limited (a shared store enforces the
+   * rate across instances at its claim).
+   */
+  leaseFor(now: number): number | undefined {
+    const policy = this.deps.instance.policy;
+    if (this.stopped || this.paused || this.outage.isDown) return undefined;
+    if (policy.orderBy === 'chat' || policy.ratePerSec > 0 || this.inbox.size >= this.offerLimit) return undefined;
+    return now + OFFER_WAIT_MS + policy.timeoutMs + LEASE_MARGIN_MS;
+  }
+
+  /** Deliveries created leased by leaseFor(), durable now: into the inbox. */
+  offer(deliveries: readonly ClaimedDelivery[]): void {
+    if (this.stopped) return; // their leases expire and a claim takes them
+    this.inbox.push(deliveries);
+    this.drain();
+  }
+
+  /** Everything not sent yet (at a reload, for the worker that replaces this one). */
+  takeInbox(): ClaimedDelivery[] {
+    return this.inbox.takeAll();
+  }
+
+  /** The store may hold due work (deliveries planned, a replay, a poll, a retry coming due). */
+  wake(): void {
+    this.wakes++;
+    this.drain();
   }
 
   pause(): void {
@@ -170,6 +140,97 @@ export class ConnectorWorker {
     clearTimeout(timer);
   }
 
+  /** Send what the inbox holds while slots, rates and the outage allow; ask the store for more when needed. */
+  private drain(): void {
+    const policy = this.deps.instance.policy;
+    while (!this.stopped && !this.paused && this.inFlight < policy.maxInFlight) {
+      const now = Date.now();
+      const limit = this.sendLimit(now);
+      if (limit === 0) return;
+      const storeTurn = this.storeMayHaveWork() && now - this.lastFill >= STORE_TURN_MS;
+      if (this.inbox.size === 0 || storeTurn) {
+        this.fill(limit);
+        if (this.inbox.size === 0) return; // the claim's answer drains again
+      }
+      const batch = this.inbox.take(Math.min(limit, policy.maxBatch), now);
+      if (batch.length === 0) continue;
+      this.bucket.take(batch.length);
+      this.calls.take(1);
+      const probe = this.outage.isDown;
+      if (probe) this.outage.probeSent();
+      this.launch(batch, probe);
+    }
+  }
+
+  /** How many deliveries may go now (0: schedules the moment more may). */
+  private sendLimit(now: number): number {
+    const policy = this.deps.instance.policy;
+    const probe = this.outage.allowance(now);
+    if (probe === 0) {
+      if (this.inFlight === 0) this.schedule(this.outage.probeAt - now);
+      return 0;
+    }
+    const tokens = this.bucket.available(now);
+    const callTokens = this.calls.available(now);
+    if (tokens < 1 || callTokens < 1) {
+      this.schedule(Math.max(this.bucket.waitMs(now), this.calls.waitMs(now)));
+      return 0;
+    }
+    const slots = Math.min(policy.maxInFlight - this.inFlight, callTokens);
+    return Math.min(probe ?? slots * policy.maxBatch, tokens);
+  }
+
+  private storeMayHaveWork(): boolean {
+    return this.wakes !== this.quietAt;
+  }
+
+  /** One claim into the inbox; drains again when it answers. */
+  private fill(limit: number): void {
+    const wanted = limit - this.inbox.size;
+    if (this.filling || wanted <= 0 || !this.storeMayHaveWork()) return;
+    this.filling = true;
+    this.lastFill = Date.now();
+    clearTimeout(this.timer);
+    this.claim(wanted)
+      .catch((error: unknown) => {
+        this.deps.log.error({ err: error }, 'Claiming deliveries failed; will try again.');
+        this.schedule(IDLE_POLL_MS);
+      })
+      .finally(() => {
+        this.filling = false;
+        this.drain();
+      });
+  }
+
+  private async claim(limit: number): Promise<void> {
+    const { instance, store } = this.deps;
+    const policy = instance.policy;
+    const now = Date.now();
+    const wakesBefore = this.wakes;
+    const leaseMs = policy.timeoutMs + LEASE_MARGIN_MS;
+    const claimed = await store.claimDue({
+      connector: instance.name,
+      limit,
+      now,
+      leaseMs,
+      orderByChat: policy.orderBy === 'chat',
+      // Several deliveries of one chat only when the whole claim is one batch, sent in order.
+      maxPerChat: limit <= policy.maxBatch ? policy.maxBatch : 1,
+      ratePerSec: policy.ratePerSec,
+    });
+    this.inbox.push(claimed.map((delivery) => ({ ...delivery, leaseUntil: now + leaseMs })));
+    if (claimed.length > 0 && claimed.length < limit && policy.ratePerSec > 0) {
+      // A shared store's cluster-wide rate may have held some back: look again at the rate's pace.
+      this.schedule(Math.ceil(1_000 / policy.ratePerSec));
+    } else if (claimed.length < limit) {
+      // Everything due was taken; the rest waits for its time, or (per-chat order) for a delivery in
+      // flight, whose end wakes this worker. Sleep until the next time, or the idle poll.
+      if (this.wakes === wakesBefore) this.quietAt = wakesBefore;
+      const next = await store.nextDueAt(instance.name, now);
+      this.schedule(next === undefined ? IDLE_POLL_MS : next - Date.now());
+    }
+  }
+
   private schedule(ms: number): void {
     clearTimeout(this.timer);
     if (this.stopped) return;
@@ -177,76 +238,9 @@ export class ConnectorWorker {
     this.timer.unref();
   }
 
-  private async pump(): Promise<void> {
-    this.pumping = true;
-    const { instance, store } = this.deps;
-    const policy = instance.policy;
-    try {
-      do {
-        this.again = false;
-        while (!this.stopped && !this.paused && this.inFlight < policy.maxInFlight) {
-          const now = Date.now();
-          const tokens = this.bucket.available(now);
-          const callTokens = this.calls.available(now);
-          if (tokens < 1 || callTokens < 1) {
-            this.schedule(Math.max(this.bucket.waitMs(now), this.calls.waitMs(now)));
-            return;
-          }
-          // Claim for every free slot at once: one store round trip (one commit) fills them all.
-          const slots = Math.min(policy.maxInFlight - this.inFlight, callTokens);
-          const limit = Math.min(slots * policy.maxBatch, tokens);
-          let claimed: ClaimedDelivery[] = [];
-          // Handed deliveries first, but now and then the store, so its due work is not starved.
-          const storeTurn = this.storeMayHaveWork && now - this.lastStoreClaim >= STORE_CLAIM_EVERY_MS;
-          if (!storeTurn) claimed = this.nextHanded(limit, now);
-          if (claimed.length === 0 && !this.storeMayHaveWork) break; // the timer set by the last claim stands
-          if (claimed.length === 0) {
-            clearTimeout(this.timer);
-            this.lastStoreClaim = now;
-            const wakesBefore = this.storeWakes;
-            claimed = await store.claimDue({
-              connector: instance.name,
-              limit,
-              now,
-              leaseMs: policy.timeoutMs + LEASE_MARGIN_MS,
-              orderByChat: policy.orderBy === 'chat',
-              // Several deliveries of one chat only when the whole claim is one batch, sent in order.
-              maxPerChat: limit <= policy.maxBatch ? policy.maxBatch : 1,
-              ratePerSec: policy.ratePerSec,
-            });
-            if (claimed.length > 0 && claimed.length < limit && policy.ratePerSec > 0) {
-              // A shared store's cluster-wide rate may have held some back: look again at the rate's pace
-              // (an empty claim sleeps as below: no busy polling of an idle store at a high rate).
-              this.schedule(Math.ceil(1_000 / policy.ratePerSec));
-            } else if (claimed.length < limit) {
-              // Everything due was taken; what is left is in flight, waiting for its time, or (per-chat
-              // order) behind a delivery in flight, whose end wakes this worker. Sleep until the next
-              // time, or the idle poll (leases of dead instances end, other processes replay).
-              if (this.storeWakes === wakesBefore) this.storeMayHaveWork = false;
-              const next = await store.nextDueAt(instance.name, now);
-              this.schedule(next === undefined ? IDLE_POLL_MS : next - Date.now());
-            }
-          }
-          if (claimed.length === 0 && storeTurn) claimed = this.nextHanded(limit, Date.now());
-          if (claimed.length === 0) break;
-          this.bucket.take(claimed.length);
-          for (let start = 0; start < claimed.length; start += policy.maxBatch) {
-            this.calls.take(1);
-            this.launch(claimed.slice(start, start + policy.maxBatch));
-          }
-        }
-      } while (this.again && !this.stopped && !this.paused);
-    } catch (error) {
-      this.deps.log.error({ err: error }, 'Claiming deliveries failed; will try again.');
-      this.schedule(IDLE_POLL_MS);
-    } finally {
-      this.pumping = false;
-    }
-  }
-
-  private launch(claimed: ClaimedDelivery[]): void {
+  private launch(claimed: ClaimedDelivery[], probe: boolean): void {
     this.inFlight++;
-    const run: Promise<void> = this.run(claimed)
+    const run: Promise<void> = this.run(claimed, probe)
       .catch((error: unknown) =>
         this.deps.log.error(
           { err: error },
@@ -258,80 +252,36 @@ export class ConnectorWorker {
         this.running.delete(run);
         // With per-chat order, the end of a delivery may unblock the next of its chat in the store.
         if (this.deps.instance.policy.orderBy === 'chat') this.wake();
-        else this.poke();
+        else this.drain();
       });
     this.running.add(run);
   }
 
-  private async run(claimed: ClaimedDelivery[]): Promise<void> {
-    const { instance, log } = this.deps;
-    const startedAt = Date.now();
-    const batch: Delivery[] = [];
-    const sent: ClaimedDelivery[] = [];
-    const results: AttemptResult[] = [];
-    const resultItems: ClaimedDelivery[] = [];
-    for (const item of claimed) {
-      try {
-        batch.push({
-          id: item.id,
-          idempotencyKey: `${item.eventId}:${instance.name}`,
-          attempt: item.attempt,
-          route: item.route,
-          event: this.deps.hydrate(item),
-          params: this.deps.paramsFor(item.route, item.params),
-        });
-        sent.push(item);
-      } catch (error) {
-        const reason = `stored event could not be read: ${error instanceof Error ? error.message : String(error)}`;
-        results.push({
-          id: item.id,
-          attempt: item.attempt,
-          startedAt,
-          durationMs: 0,
-          outcome: 'failed',
-          status: 'dead',
-          error: reason,
-        });
-        resultItems.push(item);
-      }
-    }
-    if (batch.length > 0) {
-      const outcomes = await callConnector(this.deps.connector, batch, instance.policy.timeoutMs, (error) =>
-        log.error({ err: error }, 'Connector threw; treating the batch as retry.'),
-      );
-      const now = Date.now();
-      sent.forEach((item, index) => {
-        const outcome = outcomes[index]!;
-        const decision = decide(outcome, {
-          attempt: item.attempt,
-          receivedAt: item.receivedAt,
-          now,
-          policy: instance.policy,
-        });
-        const result: AttemptResult = {
-          id: item.id,
-          attempt: item.attempt,
-          startedAt,
-          durationMs: now - startedAt,
-          outcome: outcome.status,
-          status: decision.status,
-          nextAt: decision.nextAt,
-          error: decision.error === undefined ? undefined : this.deps.scrub(decision.error),
-          ref: decision.ref,
-        };
-        results.push(result);
-        resultItems.push(item);
-        this.logResult(result, item);
-      });
-    }
+  private async run(claimed: ClaimedDelivery[], probe: boolean): Promise<void> {
+    const deps = this.deps;
+    const onThrow = (error: unknown) => deps.log.error({ err: error }, 'Connector threw; treating the batch as retry.');
+    const { results } = await sendBatch({ ...deps, onThrow }, claimed, (outcomes) => {
+      const change = this.outage.record(outcomes, Date.now(), probe);
+      if (change) this.outageChanged(change, outcomes.find((o) => o.status === 'retry')?.reason);
+      return this.outage.isDown;
+    });
     // With one lane (maxInFlight 1) the next batch waits for this write: commit it at once.
-    await this.deps.store.recordResults(results, { urgent: this.deps.instance.policy.maxInFlight === 1 });
-    if (results.some((result) => result.status === 'pending')) {
-      // A retry comes due later: the next claim's query schedules the timer for it.
-      this.storeMayHaveWork = true;
-      this.storeWakes++;
+    await deps.store.recordResults(results, { urgent: deps.instance.policy.maxInFlight === 1 });
+    if (results.some((result) => result.status === 'pending')) this.wakes++; // a retry comes due later
+    results.forEach((result, index) => {
+      this.logResult(result, claimed[index]!);
+      deps.onResult?.(result, claimed[index]!);
+    });
+  }
+
+  private outageChanged(change: Exclude<OutageChange, undefined>, reason: string | undefined): void {
+    if (change === 'began') {
+      this.deps.log.warn({ reason }, 'Destination unreachable; holding deliveries and probing with one at a time.');
+    } else {
+      this.deps.log.info({}, 'Destination reachable again; delivering the backlog.');
+      this.wakes++; // everything held is due
     }
-    results.forEach((result, index) => this.deps.onResult?.(result, resultItems[index]!));
+    this.deps.onOutage?.(change, reason);
   }
 
   private logResult(result: AttemptResult, item: ClaimedDelivery): void {

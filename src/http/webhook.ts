@@ -2,7 +2,7 @@ import type Koa from 'koa';
 import type { Ingest } from '../ingest/ingest.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import { StoreUnavailableError } from '../store/store.ts';
+import { StoreUnavailableError } from '../domain/errors.ts';
 import { secretMatches } from './auth.ts';
 import { readBody } from './body.ts';
 import { HttpProblem } from './problem.ts';

@@ -1,4 +1,4 @@
-import type { CompiledRoute } from '../config/load.ts';
+import type { CompiledRoute } from '../domain/route.ts';
 import type { RoutedEvent } from '../domain/event.ts';
 import { logPlan, planEvent } from '../routing/plan.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -17,19 +17,24 @@ export type IngestResult =
   | { readonly ok: true; readonly accepted: number; readonly duplicates: number; readonly eventIds: readonly string[] }
   | { readonly ok: false; readonly problem: PayloadProblem };
 
+/** The dispatcher as ingest sees it: the one port through which stored deliveries reach it. */
+export interface DeliveryPort {
+  /**
+   * The lease to create a new delivery of this connector with, when the dispatcher will send it
+   * from memory (undefined: it is stored pending, and the connector's worker claims it).
+   */
+  leaseFor(connector: string, now: number): number | undefined;
+  /** Deliveries stored leased (now durable), for their workers' inboxes. */
+  offer(deliveries: readonly ClaimedDelivery[]): void;
+  /** Deliveries were stored pending for these connectors: their workers look in the store. */
+  wake(connectors: ReadonlySet<string>): void;
+}
+
 export interface IngestOptions {
-  readonly store: Store;
+  readonly store: Pick<Store, 'appendWebhooks'>;
   /** The routes of the running config (routing is decided at ingest, in the same transaction). */
   readonly routes: () => readonly CompiledRoute[];
-  /**
-   * Whether the dispatcher takes a new delivery of this connector in memory right away, and the
-   * lease to create it with (undefined: it is stored pending and claimed from the store later).
-   */
-  readonly leaseFor: (connector: string, now: number) => number | undefined;
-  /** Deliveries created leased, handed to the dispatcher once durable. */
-  readonly onLeased: (deliveries: readonly ClaimedDelivery[]) => void;
-  /** Deliveries were stored pending (not leased) for these connectors. */
-  readonly onPlanned: (connectors: ReadonlySet<string>) => void;
+  readonly dispatch: DeliveryPort;
   /** An event matched no route. */
   readonly onUnmatched?: (event: RoutedEvent) => void;
   /** Routing decisions at debug level, and routes that failed on an event. */
@@ -39,8 +44,9 @@ export interface IngestOptions {
 /**
  * Validate a webhook body, derive its events, route them and append them with their deliveries
  * durably (deduplicated) in one transaction. Resolves only after the store committed; rejects with
- * StoreUnavailableError when it could not. Deliveries the dispatcher has room for are created
- * leased and handed to it in memory, so a quiet router delivers without a store round trip.
+ * StoreUnavailableError when it could not. Then the deliveries reach the dispatcher through its one
+ * port: those it has room for were created leased and go into its inbox from memory (a quiet router
+ * delivers without a claim per event), the others wake their workers to claim them.
  */
 export function createIngest(options: IngestOptions) {
   const { store } = options;
@@ -85,7 +91,7 @@ export function createIngest(options: IngestOptions) {
       if (plan.matched.length === 0) unmatched.push(event);
       if (debug) logPlan(options.log!, event, plan);
       const deliveries = plan.deliveries.map((delivery): NewDelivery => {
-        const leaseUntil = options.leaseFor(delivery.connector, now);
+        const leaseUntil = options.dispatch.leaseFor(delivery.connector, now);
         if (leaseUntil === undefined) pendingFor.add(delivery.connector);
         return leaseUntil === undefined ? delivery : { ...delivery, leaseUntil };
       });
@@ -96,9 +102,11 @@ export function createIngest(options: IngestOptions) {
     // The leased deliveries belong to events stored just now: they travel with their normalized
     // event, so the dispatcher does not parse the body again.
     if (result!.leased.length > 0) {
-      options.onLeased(result!.leased.map((delivery) => ({ ...delivery, event: normalized[delivery.itemIndex] })));
+      options.dispatch.offer(
+        result!.leased.map((delivery) => ({ ...delivery, event: normalized[delivery.itemIndex] })),
+      );
     }
-    if (result!.accepted > 0 && pendingFor.size > 0) options.onPlanned(pendingFor);
+    if (result!.accepted > 0 && pendingFor.size > 0) options.dispatch.wake(pendingFor);
     return {
       ok: true,
       accepted: result!.accepted,

@@ -56,6 +56,12 @@ export function createMetrics(store: Store) {
     labelNames: ['connector'] as const,
     registers: [registry],
   });
+  const connectorDown = new Gauge({
+    name: 'wa_router_connector_unreachable',
+    help: '1 while a connector destination is down as a whole (its deliveries held, probed one at a time).',
+    labelNames: ['connector'] as const,
+    registers: [registry],
+  });
   let cached: { at: number; stats: Promise<StoreStats> } | undefined;
   const stats = (): Promise<StoreStats> => {
     const now = Date.now();
@@ -126,6 +132,7 @@ export function createMetrics(store: Store) {
     deliverySeconds,
     unmatched,
     retries,
+    connectorDown,
     recordAttempt,
   };
 }

@@ -1,6 +1,5 @@
-import type { CompiledRoute } from '../config/load.ts';
 import type { RoutedEvent } from '../domain/event.ts';
-import type { PlannedDelivery } from '../store/store.ts';
+import type { CompiledRoute, PlannedDelivery } from '../domain/route.ts';
 
 export interface EventPlan {
   /** Names of every route whose `when` matched. */

@@ -1,5 +1,5 @@
 import type { Outcome } from './outcome.ts';
-import { delivered, failed, retry } from './outcome.ts';
+import { delivered, failed, retry, unreachable } from './outcome.ts';
 
 /** Cap on an honoured Retry-After, so a hostile or broken server cannot park a delivery for days. */
 const MAX_RETRY_AFTER_MS = 60 * 60 * 1000;
@@ -48,7 +48,9 @@ export function classifyHttpStatus(status: number, headers: HeaderSource = {}, d
 }
 
 /**
- * The outcome of a request that got no response (connection refused, reset, DNS, deadline): retry.
+ * The outcome of a request that got no response. Connection refused or reset, DNS: `unreachable`, so
+ * a destination that is down is probed as a whole rather than retried per delivery. A deadline that
+ * passed: `retry` (one slow request says little about the destination).
  * The reason names the cause without echoing the URL (which may carry credentials).
  */
 export function classifyNetworkError(error: unknown): Outcome {
@@ -56,7 +58,7 @@ export function classifyNetworkError(error: unknown): Outcome {
     if (error.name === 'TimeoutError' || error.name === 'AbortError') return retry('request timed out');
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const code = cause?.code ?? (error as { code?: string }).code;
-    return retry(`network error${code ? ` ${code}` : ''}: ${cause?.message ?? error.message}`);
+    return unreachable(`network error${code ? ` ${code}` : ''}: ${cause?.message ?? error.message}`);
   }
-  return retry(`network error: ${String(error)}`);
+  return unreachable(`network error: ${String(error)}`);
 }

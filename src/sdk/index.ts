@@ -14,7 +14,7 @@ export type {
   Delivery,
   DeliveryPolicy,
 } from './connector.ts';
-export { delivered, failed, retry, skipped } from './outcome.ts';
+export { delivered, failed, retry, skipped, unreachable } from './outcome.ts';
 export type { Outcome } from './outcome.ts';
 export { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from './http.ts';
 export type { HeaderSource } from './http.ts';

@@ -1,4 +1,7 @@
 import type { RoutedEvent } from '../domain/event.ts';
+import type { PlannedDelivery } from '../domain/route.ts';
+
+export type { PlannedDelivery } from '../domain/route.ts';
 
 /**
  * The store port. Data moves one way through it: ingest appends events, the router plans
@@ -124,14 +127,6 @@ export interface StoredEvent {
 export interface RoutingPlan {
   readonly eventSeq: number;
   readonly deliveries: readonly PlannedDelivery[];
-}
-
-export interface PlannedDelivery {
-  readonly connector: string;
-  readonly route: string;
-  readonly params?: unknown;
-  /** Ordering key (the chat id), for connectors that keep per-chat order. */
-  readonly chatKey?: string | undefined;
 }
 
 export interface ClaimRequest {
@@ -269,7 +264,4 @@ export interface StoreStats {
   readonly byConnector: Readonly<Record<string, { pending: number; dead: number; oldestDueAt?: number | undefined }>>;
 }
 
-/** The store could not write or read; the receiver answers 503 so Wassenger retries. */
-export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
-}
+export { StoreUnavailableError } from '../domain/errors.ts';

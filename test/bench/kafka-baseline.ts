@@ -5,7 +5,7 @@
 // this is the cost of the client library and the broker alone: the ceiling for the router.
 // Prints one JSON line: { records, ms, cpuMs }.
 import { Kafka, logLevel } from 'kafkajs';
-import { rehydrate } from '../../src/ingest/rehydrate.ts';
+import { rehydrate } from '../../src/wassenger/rehydrate.ts';
 import { sampleBody } from './kit.ts';
 
 const [port, count, batch, topic] = [

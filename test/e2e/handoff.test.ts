@@ -95,7 +95,7 @@ describe('hand-over of new deliveries at ingest', () => {
       },
     ]);
     assert.equal(result!.leased.length, 1);
-    t.router.dispatcher.handOff(result!.leased);
+    t.router.dispatcher.offer(result!.leased);
     await sleep(150);
     assert.equal(sink.requests.length, 0, 'not sent while another could claim it');
     t.router.dispatcher.wake(['fast']); // the lease has ended by the next claim

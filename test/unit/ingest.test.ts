@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import type { CompiledRoute } from '../../src/config/load.ts';
+import type { CompiledRoute } from '../../src/domain/route.ts';
 import { createIngest } from '../../src/ingest/ingest.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 
@@ -14,9 +14,15 @@ function setup(routes: CompiledRoute[], leaseFor: (connector: string) => number 
   const ingest = createIngest({
     store,
     routes: () => routes,
-    leaseFor,
-    onLeased: (deliveries) => (seen.leased += deliveries.length),
-    onPlanned: (connectors) => seen.planned.push(...connectors),
+    dispatch: {
+      leaseFor,
+      offer: (deliveries) => {
+        seen.leased += deliveries.length;
+      },
+      wake: (connectors) => {
+        seen.planned.push(...connectors);
+      },
+    },
     onUnmatched: () => seen.unmatched++,
   });
   return { store, ingest, seen };

@@ -1,6 +1,6 @@
-import type { RouterConfig } from '../config/load.ts';
+import type { RoutingTable } from '../domain/route.ts';
 import type { RoutedEvent } from '../domain/event.ts';
-import { planEvent } from '../routing/plan.ts';
+import { planEvent } from './plan.ts';
 import type { ConnectorContext } from '../sdk/connector.ts';
 import { normalizeItem } from '../wassenger/normalize.ts';
 import { parseWebhookBody } from '../wassenger/payload.ts';
@@ -29,7 +29,7 @@ const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
  * for their `preview`.
  */
 export async function dryRun(
-  config: RouterConfig,
+  config: RoutingTable,
   body: unknown,
   receivedAt = new Date(),
 ): Promise<

@@ -1,6 +1,6 @@
 import type { RoutedEvent } from '../domain/event.ts';
-import type { WebhookItem } from '../wassenger/payload.ts';
-import { normalizeItem } from '../wassenger/normalize.ts';
+import type { WebhookItem } from './payload.ts';
+import { normalizeItem } from './normalize.ts';
 
 /** What rehydrate needs of a stored event. */
 export interface StoredItem {

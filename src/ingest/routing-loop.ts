@@ -1,8 +1,8 @@
-import type { RouterConfig } from '../config/load.ts';
-import { rehydrate } from '../ingest/rehydrate.ts';
+import type { RoutingTable } from '../domain/route.ts';
+import { rehydrate } from '../wassenger/rehydrate.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { RoutingPlan, Store } from '../store/store.ts';
-import { logPlan, planEvent } from './plan.ts';
+import { logPlan, planEvent } from '../routing/plan.ts';
 import type { RoutedEvent } from '../domain/event.ts';
 import type { LruCache } from '../util/lru.ts';
 
@@ -23,7 +23,7 @@ export class RoutingLoop {
 
   constructor(
     private readonly store: Store,
-    private readonly config: () => RouterConfig,
+    private readonly config: () => RoutingTable,
     private readonly log: Logger,
     private readonly onPlanned: (connectors: ReadonlySet<string>) => void,
     /** Normalized events by id, shared with ingest and the dispatcher: each body is parsed once. */
