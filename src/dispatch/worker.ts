@@ -4,6 +4,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Connector } from '../sdk/connector.ts';
 import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.ts';
 import { sendBatch } from './batch.ts';
+import { ResultWriter } from './results.ts';
 import { Inbox } from './inbox.ts';
 import { type OutageChange, OutageTracker } from './outage.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -60,6 +61,7 @@ export class ConnectorWorker {
   /** Counts reasons to look in the store; `quietAt` is its value when a claim last left nothing due. */
   private wakes = 1;
   private quietAt = 0;
+  private readonly results: ResultWriter;
 
   constructor(private readonly deps: WorkerDeps) {
     const policy = deps.instance.policy;
@@ -69,6 +71,7 @@ export class ConnectorWorker {
     // of its result): a claimed one has 2.5 s to leave the inbox, an offered one OFFER_WAIT_MS more.
     this.inbox = new Inbox(policy.timeoutMs + LEASE_MARGIN_MS / 2);
     this.offerLimit = Math.min(10_000, policy.maxInFlight * policy.maxBatch * 4);
+    this.results = new ResultWriter(deps.store, deps.log, deps.onResult);
   }
 
   get name(): string {
@@ -205,6 +208,11 @@ export class ConnectorWorker {
   private async claim(limit: number): Promise<void> {
     const { instance, store } = this.deps;
     const policy = instance.policy;
+    // Results the store could not take earlier go first: nothing claimed may overtake them.
+    if (!(await this.results.writeKept())) {
+      this.schedule(IDLE_POLL_MS);
+      return;
+    }
     const now = Date.now();
     const wakesBefore = this.wakes;
     const leaseMs = policy.timeoutMs + LEASE_MARGIN_MS;
@@ -266,12 +274,9 @@ export class ConnectorWorker {
       return this.outage.isDown;
     });
     // With one lane (maxInFlight 1) the next batch waits for this write: commit it at once.
-    await deps.store.recordResults(results, { urgent: deps.instance.policy.maxInFlight === 1 });
-    if (results.some((result) => result.status === 'pending')) this.wakes++; // a retry comes due later
-    results.forEach((result, index) => {
-      this.logResult(result, claimed[index]!);
-      deps.onResult?.(result, claimed[index]!);
-    });
+    const written = await this.results.write(results, claimed, deps.instance.policy.maxInFlight === 1);
+    if (!written) this.schedule(IDLE_POLL_MS); // kept; the next claim writes them first
+    if (!written || results.some((result) => result.status === 'pending')) this.wakes++; // a retry comes due later
   }
 
   private outageChanged(change: Exclude<OutageChange, undefined>, reason: string | undefined): void {
@@ -282,23 +287,5 @@ export class ConnectorWorker {
       this.wakes++; // everything held is due
     }
     this.deps.onOutage?.(change, reason);
-  }
-
-  private logResult(result: AttemptResult, item: ClaimedDelivery): void {
-    const fields = {
-      eventId: item.eventId,
-      route: item.route,
-      deliveryId: item.id,
-      attempt: item.attempt,
-      durationMs: result.durationMs,
-    };
-    if (result.status === 'dead')
-      this.deps.log.error({ ...fields, reason: result.error }, 'Delivery failed; it is now a dead letter.');
-    else if (result.status === 'pending')
-      this.deps.log.warn(
-        { ...fields, reason: result.error, nextAt: new Date(result.nextAt!).toISOString() },
-        'Delivery will be retried.',
-      );
-    else this.deps.log.debug({ ...fields, outcome: result.status, ref: result.ref }, 'Delivery done.');
   }
 }

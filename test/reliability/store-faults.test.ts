@@ -135,3 +135,62 @@ test('the secret is never in the router output', () => {
   assert.ok(!allRouterOutput.join('').includes(SECRET));
   void LONG;
 });
+
+test('an attempt made while the store could not write is recorded once it can: the timeline has no gaps', {
+  timeout: 60_000,
+}, async (t) => {
+  const { createServer } = await import('node:http');
+  const { SERVER_YAML, fixture, startTestRouter } = await import('../testkit/router.ts');
+  let calls = 0;
+  let answerFirst: (() => void) | undefined;
+  const sink = createServer((request, response) => {
+    calls++;
+    request.resume();
+    if (calls === 1) answerFirst = () => response.writeHead(500).end('{"error":"try later"}');
+    else response.writeHead(200).end('{}');
+  }).listen(0, '127.0.0.1');
+  await new Promise((resolve) => sink.once('listening', resolve));
+  t.after(() => sink.close());
+  const port = (sink.address() as { port: number }).port;
+  const tmp = tempDir('store-gap');
+  t.after(() => tmp.remove());
+  const router = await startTestRouter(`${SERVER_YAML}
+store: sqlite:${join(tmp.dir, 'router.db')}?busyTimeoutMs=100
+connectors:
+  sink: { type: http, url: "http://127.0.0.1:${port}/hook", delivery: { backoffBaseMs: 100, maxBackoffMs: 200 } }
+routes:
+  - name: all
+    to: [sink]
+`);
+  t.after(() => router.close());
+  assert.equal((await router.post(fixture('message-in-new'))).status, 200);
+  await until(async () => answerFirst !== undefined, 'the first attempt at the sink', 10_000, 20);
+  const blocker = new Database(join(tmp.dir, 'router.db'));
+  blocker.exec('BEGIN EXCLUSIVE');
+  answerFirst!(); // the attempt ends while the store cannot write its result
+  await until(
+    async () => router.rawLogs.some((line) => line.includes('Recording delivery results failed')),
+    'the failed write in the log',
+    10_000,
+    20,
+  );
+  blocker.exec('COMMIT');
+  blocker.close();
+  const [delivery] = await until(
+    async () => {
+      const rows = await router.router.store.listDeliveries({ connector: 'sink', limit: 1 });
+      return rows[0]?.status === 'delivered' ? rows : undefined;
+    },
+    'delivered after the store came back',
+    20_000,
+    50,
+  );
+  const attempts = await router.router.store.attemptsOf([delivery!.id]);
+  assert.deepEqual(
+    attempts.map((a) => [a.attempt, a.outcome]),
+    [
+      [1, 'retry'],
+      [2, 'delivered'],
+    ],
+  );
+});
