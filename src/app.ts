@@ -7,6 +7,7 @@ import { type LoadResult, loadConfig, type RouterConfig } from './config/load.ts
 import type { RoutedEvent } from './domain/event.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { createHttpApp, createHttpServer } from './http/server.ts';
+import { type Alerts, createAlerts } from './ingest/alerts.ts';
 import { createIngest } from './ingest/ingest.ts';
 import { RoutingLoop } from './ingest/routing-loop.ts';
 import type { Logger } from './observability/logger.ts';
@@ -119,12 +120,19 @@ function wireStages(store: Store, config: () => RouterConfig, log: Logger, reloa
   // again, once for all their connectors. A small cache: what it holds is promoted to V8's old
   // generation, and a large one made the heap (RSS) grow by a third under load.
   const events = new LruCache<string, RoutedEvent>(128);
+  let alerts: Alerts | undefined; // needs ingest, which needs the dispatcher
   const dispatcher = new Dispatcher({
     store,
     log,
     events,
-    onResult: (connector, result) => metrics.recordAttempt(connector, result),
-    onOutage: (connector, change) => metrics.connectorDown.set({ connector }, change === 'began' ? 1 : 0),
+    onResult: (connector, result, claimed) => {
+      metrics.recordAttempt(connector, result);
+      alerts?.onResult(connector, result, claimed);
+    },
+    onOutage: (connector, change, reason) => {
+      metrics.connectorDown.set({ connector }, change === 'began' ? 1 : 0);
+      if (change === 'began') alerts?.onUnreachable(connector, reason);
+    },
   });
   const routingLog = log.child({ stage: 'routing' });
   const routing = new RoutingLoop(
@@ -135,13 +143,16 @@ function wireStages(store: Store, config: () => RouterConfig, log: Logger, reloa
     events,
     () => metrics.unmatched.inc(),
   );
-  const ingest = createIngest({
+  const ingestOptions = {
     store,
     routes: () => config().routes,
     dispatch: dispatcher,
     onUnmatched: () => metrics.unmatched.inc(),
     log: routingLog,
-  });
+  };
+  const ingest = createIngest(ingestOptions);
+  const routerEvents = createIngest({ ...ingestOptions, acceptRouterEvents: true });
+  alerts = createAlerts(routerEvents, () => config().alerts, log.child({ stage: 'alerts' }));
   const app = createHttpApp({
     path: config().server.path,
     settings: () => config().server,

@@ -27,6 +27,8 @@ export interface RouterConfig extends RoutingTable {
   readonly store: string;
   readonly retention: RawConfig['retention'];
   readonly log: RawConfig['log'];
+  /** Thresholds of the router's own events (router:delivery:dead, router:connector:failing|recovered). */
+  readonly alerts: RawConfig['alerts'];
   /** Admin API and console (`admin.token` empty: off). */
   readonly admin: RawConfig['admin'];
   /** The config as written, with secrets replaced by "[redacted]" (for `validate --print`, the admin API). */
@@ -144,6 +146,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
       store: config.store,
       retention: config.retention,
       log: config.log,
+      alerts: config.alerts,
       admin: config.admin,
       connectors,
       routes,

@@ -87,6 +87,26 @@ export const ConfigSchema = z
       })
       .strict()
       .default({ token: '' }),
+    alerts: z
+      .object({
+        failingAfter: z
+          .number()
+          .int()
+          .min(1)
+          .default(5)
+          .describe('Failed attempts in a row (no delivery between) that raise router:connector:failing.'),
+        maxPerMinute: z
+          .number()
+          .int()
+          .min(1)
+          .default(10)
+          .describe('At most this many router:* events per connector per minute; the rest are counted, not sent.'),
+      })
+      .strict()
+      .default({ failingAfter: 5, maxPerMinute: 10 })
+      .describe(
+        "The router's own events (router:delivery:dead, router:connector:failing|recovered), routed like any event.",
+      ),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()

@@ -39,6 +39,8 @@ export interface IngestOptions {
   readonly onUnmatched?: (event: RoutedEvent) => void;
   /** Routing decisions at debug level, and routes that failed on an event. */
   readonly log?: Logger;
+  /** Take `router:*` events (the router's own, see alerts.ts); a webhook claiming one is refused. */
+  readonly acceptRouterEvents?: boolean;
 }
 
 /**
@@ -63,6 +65,13 @@ export function createIngest(options: IngestOptions) {
     const parsed = parseWebhookBody(json);
     if (!parsed.ok)
       return { ok: false, problem: { error: 'invalid_payload', message: parsed.error, issues: parsed.issues } };
+    const spoofed = options.acceptRouterEvents
+      ? -1
+      : parsed.items.findIndex((item) => typeof item.event === 'string' && item.event.startsWith('router:'));
+    if (spoofed >= 0) {
+      const message = `router:* events are the router's own and cannot come in a webhook (${parsed.items[spoofed]!.event})`;
+      return { ok: false, problem: { error: 'invalid_payload', message, issues: [{ path: 'event', message }] } };
+    }
     const now = receivedAt.getTime();
     const routes = options.routes();
     const normalized = parsed.items.map((item) => normalizeItem(item, receivedAt));
