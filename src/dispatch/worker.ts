@@ -2,7 +2,8 @@ import type { ConnectorInstance } from '../config/load.ts';
 import type { RoutedEvent } from '../domain/event.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Connector, Delivery } from '../sdk/connector.ts';
-import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.ts';
+import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
+import type { DeliveryQueue } from '../store/store.ts';
 import { decide } from './backoff.ts';
 import { callConnector } from './call-connector.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -24,7 +25,7 @@ const HANDOFF_WAIT_MS = 5_000;
 const STORE_CLAIM_EVERY_MS = 200;
 
 export interface WorkerDeps {
-  readonly store: Store;
+  readonly store: DeliveryQueue;
   readonly log: Logger;
   readonly instance: ConnectorInstance;
   readonly connector: Connector;

@@ -2,7 +2,8 @@ import type { CompiledRoute } from '../config/load.ts';
 import type { RoutedEvent } from '../domain/event.ts';
 import { logPlan, planEvent } from '../routing/plan.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { ClaimedDelivery, NewDelivery, NewEvent, Store } from '../store/store.ts';
+import type { ClaimedDelivery, NewDelivery } from '../domain/delivery.ts';
+import type { DeliveryQueue, NewEvent } from '../store/store.ts';
 import { normalizeItem } from '../wassenger/normalize.ts';
 import { parseWebhookBody } from '../wassenger/payload.ts';
 
@@ -18,7 +19,7 @@ export type IngestResult =
   | { readonly ok: false; readonly problem: PayloadProblem };
 
 export interface IngestOptions {
-  readonly store: Store;
+  readonly store: DeliveryQueue;
   /** The routes of the running config (routing is decided at ingest, in the same transaction). */
   readonly routes: () => readonly CompiledRoute[];
   /**

@@ -1,6 +1,6 @@
 import type { CompiledRoute } from '../config/load.ts';
 import type { RoutedEvent } from '../domain/event.ts';
-import type { PlannedDelivery } from '../store/store.ts';
+import type { PlannedDelivery } from '../domain/delivery.ts';
 
 export interface EventPlan {
   /** Names of every route whose `when` matched. */
