@@ -51,7 +51,7 @@ export async function startRouter(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<RunningRouter> {
   let config = initial;
-  const store = await openStore(config.store, { onProblem: (message) => log.warn(message) });
+  const store = await openStore(config.store, { onProblem: (message) => log.warn(message), exclusive: true });
   const released = await store.recoverAtStart();
   if (released > 0)
     log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { StoreUnavailableError } from '../store.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { GroupCommit } from './group-commit.ts';
+import { acquireStoreLock } from './lock.ts';
 import { MIGRATIONS } from './schema.ts';
 import { type Statements, prepareStatements } from './statements.ts';
 import { WalSync } from './wal-sync.ts';
@@ -17,6 +18,11 @@ export interface SqliteOptions {
   readonly busyTimeoutMs?: number;
   /** Told about a problem the store works around but an operator should know of (the router logs it). */
   readonly onProblem?: (message: string) => void;
+  /**
+   * Own the file: refuse to open it while another process owns it (see acquireStoreLock). The
+   * router asks for this; CLI tools working alongside it do not.
+   */
+  readonly exclusive?: boolean;
 }
 
 /**
@@ -33,17 +39,19 @@ export class SqliteConnection {
   private readonly wal: WalSync | undefined;
   /** Checkpoints the WAL on a worker thread (see Checkpointer); none for ":memory:". */
   private readonly checkpointer: Checkpointer | undefined;
+  private readonly lock: { release(): void } | undefined;
   private closed = false;
 
   constructor(options: SqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.db = new Database(options.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
-    this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 2000}`);
-    this.db.pragma('foreign_keys = ON');
-    this.migrate();
-    this.sql = prepareStatements(this.db);
+    if (options.exclusive && options.path !== ':memory:') this.lock = acquireStoreLock(options.path);
+    try {
+      this.db = openDatabase(options);
+      this.sql = prepareStatements(this.db);
+    } catch (error) {
+      this.lock?.release();
+      throw error;
+    }
     if (options.path !== ':memory:') {
       // Durable commits wait for an fdatasync of the WAL, unless configured to skip fsyncs.
       if (options.synchronous !== 'normal') this.wal = new WalSync(`${options.path}-wal`);
@@ -70,16 +78,6 @@ export class SqliteConnection {
           })
       : undefined;
     this.commits = new GroupCommit(this.db, options.synchronous === 'normal' ? 'NORMAL' : 'FULL', sync);
-  }
-
-  private migrate(): void {
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    for (let index = version; index < MIGRATIONS.length; index++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[index]!);
-        this.db.pragma(`user_version = ${index + 1}`);
-      })();
-    }
   }
 
   /**
@@ -111,6 +109,29 @@ export class SqliteConnection {
     await this.wal?.close();
     await this.checkpointer?.stop();
     this.db.close();
+    this.lock?.release();
+  }
+}
+
+/** Open the file in WAL mode and bring its schema up to date (closed again if that fails). */
+function openDatabase(options: SqliteOptions): Database.Database {
+  const db = new Database(options.path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 2000}`);
+    db.pragma('foreign_keys = ON');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    for (let index = version; index < MIGRATIONS.length; index++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[index]!);
+        db.pragma(`user_version = ${index + 1}`);
+      })();
+    }
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
   }
 }
 
