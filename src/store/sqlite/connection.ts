@@ -32,8 +32,6 @@ export interface SqliteOptions {
 export class SqliteConnection {
   readonly db: Database.Database;
   readonly sql: Statements;
-  /** Search statements by the shape of their WHERE clause (a few shapes in practice). */
-  readonly searches = new Map<string, Database.Statement>();
   private readonly commits: GroupCommit;
   /** Durable commits are synced off the event loop (see WalSync); none for ":memory:" or synchronous=normal. */
   private readonly wal: WalSync | undefined;

@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { AttemptOutcome, AttemptView, DeliveryView } from '../../domain/delivery.ts';
 import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
 import type {
@@ -22,6 +23,9 @@ import {
 
 /** The inspector role of the SQLite store: read-only views for the admin API, the CLI and metrics. */
 export class SqliteInspector implements StoreInspector {
+  /** Search statements by the shape of their WHERE clause (a few shapes in practice). */
+  private readonly searches = new Map<string, Statement>();
+
   constructor(private readonly connection: SqliteConnection) {}
 
   getEvent(id: string): Promise<StoredEvent | undefined> {
@@ -59,12 +63,11 @@ export class SqliteInspector implements StoreInspector {
 
   /** The statement of one shape of search, prepared once (a few shapes in practice). */
   private search(where: string) {
-    const { searches, db } = this.connection;
     const text = `SELECT ${EVENT_SUMMARY_COLUMNS} FROM events e ${where} ORDER BY e.seq DESC LIMIT ?`;
-    let statement = searches.get(text);
+    let statement = this.searches.get(text);
     if (!statement) {
-      statement = db.prepare(text);
-      if (searches.size < 256) searches.set(text, statement);
+      statement = this.connection.db.prepare(text);
+      if (this.searches.size < 256) this.searches.set(text, statement);
     }
     return statement;
   }
