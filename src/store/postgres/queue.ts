@@ -16,6 +16,36 @@ import { type ClaimRow, type EventRow, toClaimed, toStoredEvent } from './rows.t
 /** How long an instance may hold unrouted events while it routes them. */
 const ROUTE_LEASE_MS = 30_000;
 
+/** Lease due deliveries of connector $1 at $2 until $3, at most $4 of them, in the given order. */
+const claim = (order: string) => `
+  WITH claimed AS (
+    UPDATE deliveries d SET lease_until = $3, attempts = d.attempts + 1, updated_at = $2
+    WHERE d.id IN (SELECT c.id FROM deliveries c
+                   WHERE c.connector = $1 AND c.status = 'pending' AND c.next_at <= $2
+                     AND (c.lease_until IS NULL OR c.lease_until <= $2)
+                   ${order} LIMIT $4 FOR UPDATE SKIP LOCKED)
+    RETURNING d.id, d.event_seq, d.connector, d.route, d.params, d.attempts)
+  SELECT c.*, e.id AS event_id, e.received_at, e.item_index, w.body
+  FROM claimed c JOIN events e ON e.seq = c.event_seq JOIN webhooks w ON w.seq = e.webhook_seq
+  ORDER BY c.id`;
+const CLAIM_BY_DUE_TIME = claim('ORDER BY c.next_at, c.id');
+/** Per-chat order: nothing taken while an earlier delivery of its chat is pending (leased or not). */
+const CLAIM_IN_CHAT_ORDER = claim(`
+  AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.connector = c.connector AND p.status = 'pending'
+                  AND p.chat_key = c.chat_key AND p.id < c.id)
+  ORDER BY c.id`);
+
+/** Results of attempts ($1, a jsonb array): each delivery's new state, and its attempt row. */
+const RECORD_RESULTS = `
+  WITH x AS MATERIALIZED (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id BIGINT, attempt INTEGER, started_at BIGINT, duration_ms INTEGER,
+                                                          outcome TEXT, status TEXT, next_at BIGINT, error TEXT, ref TEXT, updated_at BIGINT)),
+       u AS (UPDATE deliveries d SET status = x.status, next_at = COALESCE(x.next_at, d.next_at), last_error = x.error,
+                    ref = x.ref, lease_until = NULL, updated_at = x.updated_at
+             FROM x WHERE d.id = x.id)
+  INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, error, ref)
+  SELECT x.id, x.attempt, x.started_at, x.duration_ms, x.outcome, x.error, x.ref FROM x`;
+
 /**
  * The queue role of the PostgreSQL store. Deliveries and unrouted events are taken with
  * `FOR UPDATE SKIP LOCKED` under leases (an instance that dies releases nothing; its leases
@@ -88,28 +118,22 @@ export class PostgresQueue implements DeliveryQueue {
     });
   }
 
+  /**
+   * One statement (one round trip) takes the due deliveries and leases them; a connector with a
+   * rate limit also takes tokens from its bucket, in a transaction with the claim.
+   */
   async claimDue(request: ClaimRequest): Promise<ClaimedDelivery[]> {
+    const text = request.orderByChat ? CLAIM_IN_CHAT_ORDER : CLAIM_BY_DUE_TIME;
+    const values = (limit: number) => [request.connector, request.now, request.now + request.leaseMs, limit];
+    if (!request.ratePerSec) {
+      const { rows } = await this.connection.query<ClaimRow>(text, values(request.limit), this.connection.fast);
+      return rows.map(toClaimed);
+    }
     return this.connection.transaction(async (client) => {
       const limit = await this.takeTokens(client, request);
       if (limit <= 0) return [];
-      const order = request.orderByChat
-        ? `AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.connector = c.connector AND p.status = 'pending' AND p.chat_key = c.chat_key AND p.id < c.id)
-           ORDER BY c.id`
-        : 'ORDER BY c.next_at, c.id';
-      const { rows } = await client.query<ClaimRow>(
-        `WITH claimed AS (
-           UPDATE deliveries d SET lease_until = $3, attempts = d.attempts + 1, updated_at = $2
-           WHERE d.id IN (SELECT c.id FROM deliveries c
-                          WHERE c.connector = $1 AND c.status = 'pending' AND c.next_at <= $2
-                            AND (c.lease_until IS NULL OR c.lease_until <= $2)
-                          ${order} LIMIT $4 FOR UPDATE SKIP LOCKED)
-           RETURNING d.id, d.event_seq, d.connector, d.route, d.params, d.attempts)
-         SELECT c.*, e.id AS event_id, e.received_at, e.item_index, w.body
-         FROM claimed c JOIN events e ON e.seq = c.event_seq JOIN webhooks w ON w.seq = e.webhook_seq
-         ORDER BY c.id`,
-        [request.connector, request.now, request.now + request.leaseMs, limit],
-      );
-      if (request.ratePerSec && rows.length < limit) {
+      const { rows } = await client.query<ClaimRow>(text, values(limit));
+      if (rows.length < limit) {
         await client.query('UPDATE rate_buckets SET tokens = tokens + $2 WHERE connector = $1', [
           request.connector,
           limit - rows.length,
@@ -184,21 +208,8 @@ export class PostgresQueue implements DeliveryQueue {
       ref: r.ref ?? null,
       updated_at: r.startedAt + r.durationMs,
     }));
-    await this.connection.transaction(async (client) => {
-      await client.query(
-        `UPDATE deliveries d SET status = x.status, next_at = COALESCE(x.next_at, d.next_at), last_error = x.error, ref = x.ref,
-                lease_until = NULL, updated_at = x.updated_at
-         FROM jsonb_to_recordset($1::jsonb) AS x(id BIGINT, status TEXT, next_at BIGINT, error TEXT, ref TEXT, updated_at BIGINT)
-         WHERE d.id = x.id`,
-        [JSON.stringify(rows)],
-      );
-      await client.query(
-        `INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, error, ref)
-         SELECT x.id, x.attempt, x.started_at, x.duration_ms, x.outcome, x.error, x.ref
-         FROM jsonb_to_recordset($1::jsonb) AS x(id BIGINT, attempt INTEGER, started_at BIGINT, duration_ms INTEGER, outcome TEXT, error TEXT, ref TEXT)`,
-        [JSON.stringify(rows)],
-      );
-    });
+    // One statement, so one round trip and one implicit transaction: the deliveries and their attempts.
+    await this.connection.query(RECORD_RESULTS, [JSON.stringify(rows)], this.connection.fast);
   }
 
   async nextDueAt(connector: string, after?: number): Promise<number | undefined> {
