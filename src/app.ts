@@ -64,7 +64,7 @@ export async function startRouter(
 ): Promise<RunningRouter> {
   let config = initial;
   const current = () => config;
-  const store = await openStore(config.store, { onProblem: (message) => log.warn(message) });
+  const store = await openStore(config.store, { onProblem: (message) => log.warn(message), exclusive: true });
   let stages: Stages;
   let port: number;
   try {

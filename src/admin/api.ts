@@ -10,7 +10,8 @@ import { rehydrate } from '../wassenger/rehydrate.ts';
 import type { Logger } from '../observability/logger.ts';
 import { scrub } from '../observability/logger.ts';
 import type { Connector } from '../sdk/connector.ts';
-import type { AttemptView, DeliveryStatus, DeliveryView, EventSearch, Store } from '../store/store.ts';
+import type { AttemptView, DeliveryStatus, DeliveryView } from '../domain/delivery.ts';
+import type { EventSearch, StoreInspector, StoreReplay } from '../store/store.ts';
 
 export const ADMIN_API = '/admin/api';
 const DEFAULT_PAGE = 50;
@@ -23,7 +24,8 @@ const STATUSES = ['pending', 'delivered', 'skipped', 'dead', 'unrouted', 'unmatc
 export interface AdminDeps {
   /** The admin token of the running config; empty: the admin API and the console are off (404). */
   readonly token: () => string;
-  readonly store: Store;
+  /** The admin API reads through the inspector, and acts only by replaying. */
+  readonly store: StoreInspector & StoreReplay;
   readonly dispatcher: Dispatcher;
   readonly config: () => RouterConfig;
   readonly reload: () => Promise<boolean>;

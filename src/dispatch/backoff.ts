@@ -1,6 +1,6 @@
 import type { DeliveryPolicy } from '../sdk/connector.ts';
 import type { Outcome } from '../sdk/outcome.ts';
-import type { DeliveryStatus } from '../store/store.ts';
+import type { DeliveryStatus } from '../domain/delivery.ts';
 
 /** Never retry sooner than this, even when full jitter draws zero: no tight retry loops. */
 export const MIN_RETRY_DELAY_MS = 100;

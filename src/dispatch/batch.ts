@@ -2,7 +2,7 @@ import type { RoutedEvent } from '../domain/event.ts';
 import type { ConnectorInstance } from '../domain/route.ts';
 import type { Connector, Delivery } from '../sdk/connector.ts';
 import type { Outcome } from '../sdk/outcome.ts';
-import type { AttemptResult, ClaimedDelivery } from '../store/store.ts';
+import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
 import { decide } from './backoff.ts';
 import { callConnector } from './call-connector.ts';
 

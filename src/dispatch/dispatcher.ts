@@ -4,7 +4,8 @@ import { rehydrate } from '../wassenger/rehydrate.ts';
 import type { Logger } from '../observability/logger.ts';
 import { scrub } from '../observability/logger.ts';
 import type { Connector, ConnectorContext } from '../sdk/connector.ts';
-import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.ts';
+import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
+import type { ConnectorPauses, ConnectorStateStore, DeliveryQueue } from '../store/store.ts';
 import type { LruCache } from '../util/lru.ts';
 import { ConnectorWorker } from './worker.ts';
 
@@ -18,7 +19,7 @@ interface Running {
 const PAUSE_SYNC_MS = 2_000;
 
 export interface DispatcherOptions {
-  readonly store: Store;
+  readonly store: DeliveryQueue & ConnectorPauses & ConnectorStateStore;
   readonly log: Logger;
   readonly onResult?: (connector: string, result: AttemptResult, claimed: ClaimedDelivery) => void;
   /** A connector's destination went down as a whole (`began`), or came back (`ended`). */

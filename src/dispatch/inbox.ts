@@ -1,4 +1,4 @@
-import type { ClaimedDelivery } from '../store/store.ts';
+import type { ClaimedDelivery } from '../domain/delivery.ts';
 
 /**
  * A worker's one input queue: deliveries leased to this instance and ready to send, oldest first.

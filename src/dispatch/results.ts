@@ -1,5 +1,6 @@
 import type { Logger } from '../observability/logger.ts';
-import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.ts';
+import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
+import type { DeliveryQueue } from '../store/store.ts';
 
 /** Results kept while the store cannot write, at most (older ones are dropped; their leases expire). */
 const MAX_KEPT = 10_000;
@@ -14,7 +15,7 @@ export class ResultWriter {
   private kept: AttemptResult[] = [];
 
   constructor(
-    private readonly store: Pick<Store, 'recordResults'>,
+    private readonly store: Pick<DeliveryQueue, 'recordResults'>,
     private readonly log: Logger,
     private readonly onResult?: (result: AttemptResult, claimed: ClaimedDelivery) => void,
   ) {}

@@ -2,7 +2,8 @@ import type { RoutedEvent } from '../domain/event.ts';
 import type { ConnectorInstance } from '../domain/route.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Connector } from '../sdk/connector.ts';
-import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.ts';
+import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
+import type { DeliveryQueue } from '../store/store.ts';
 import { sendBatch } from './batch.ts';
 import { ResultWriter } from './results.ts';
 import { Inbox } from './inbox.ts';
@@ -23,7 +24,7 @@ const OFFER_WAIT_MS = 5_000;
 const STORE_TURN_MS = 200;
 
 export interface WorkerDeps {
-  readonly store: Pick<Store, 'claimDue' | 'nextDueAt' | 'recordResults'>;
+  readonly store: Pick<DeliveryQueue, 'claimDue' | 'nextDueAt' | 'recordResults'>;
   readonly log: Logger;
   readonly instance: ConnectorInstance;
   readonly connector: Connector;

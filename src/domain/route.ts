@@ -40,12 +40,3 @@ export interface RoutingTable {
   /** Values substituted from the environment, plus the webhook secret: never logged. */
   readonly secrets: readonly string[];
 }
-
-/** The routing decision for one (event, connector): what ingest or the routing loop stores. */
-export interface PlannedDelivery {
-  readonly connector: string;
-  readonly route: string;
-  readonly params?: unknown;
-  /** Ordering key (the chat id), for connectors that keep per-chat order. */
-  readonly chatKey?: string | undefined;
-}

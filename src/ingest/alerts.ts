@@ -1,5 +1,5 @@
 import type { Logger } from '../observability/logger.ts';
-import type { AttemptResult, ClaimedDelivery } from '../store/store.ts';
+import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
 import { rehydrate } from '../wassenger/rehydrate.ts';
 import type { Ingest } from './ingest.ts';
 

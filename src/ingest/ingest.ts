@@ -2,7 +2,8 @@ import type { CompiledRoute } from '../domain/route.ts';
 import type { RoutedEvent } from '../domain/event.ts';
 import { logPlan, planEvent } from '../routing/plan.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { ClaimedDelivery, NewDelivery, NewEvent, Store } from '../store/store.ts';
+import type { ClaimedDelivery, NewDelivery } from '../domain/delivery.ts';
+import type { DeliveryQueue, NewEvent } from '../store/store.ts';
 import { normalizeItem } from '../wassenger/normalize.ts';
 import { parseWebhookBody } from '../wassenger/payload.ts';
 
@@ -31,7 +32,7 @@ export interface DeliveryPort {
 }
 
 export interface IngestOptions {
-  readonly store: Pick<Store, 'appendWebhooks'>;
+  readonly store: Pick<DeliveryQueue, 'appendWebhooks'>;
   /** The routes of the running config (routing is decided at ingest, in the same transaction). */
   readonly routes: () => readonly CompiledRoute[];
   readonly dispatch: DeliveryPort;

@@ -1,7 +1,7 @@
 import type { RoutingTable } from '../domain/route.ts';
 import { rehydrate } from '../wassenger/rehydrate.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { RoutingPlan, Store } from '../store/store.ts';
+import type { DeliveryQueue, RoutingPlan } from '../store/store.ts';
 import { logPlan, planEvent } from '../routing/plan.ts';
 import type { RoutedEvent } from '../domain/event.ts';
 import type { LruCache } from '../util/lru.ts';
@@ -22,7 +22,7 @@ export class RoutingLoop {
   private done: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: DeliveryQueue,
     private readonly config: () => RoutingTable,
     private readonly log: Logger,
     private readonly onPlanned: (connectors: ReadonlySet<string>) => void,

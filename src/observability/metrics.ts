@@ -1,11 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AttemptResult, Store, StoreStats } from '../store/store.ts';
+import type { AttemptResult } from '../domain/delivery.ts';
+import type { StoreInspector, StoreStats } from '../store/store.ts';
 
 /** One scrape reads the store's stats once for all the gauges that come from it. */
 const STATS_FRESH_MS = 500;
 
 /** The router's Prometheus metrics, in a registry of its own (so tests can run several routers). */
-export function createMetrics(store: Store) {
+export function createMetrics(store: Pick<StoreInspector, 'stats'>) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'wa_router_' });
   const webhooks = new Counter({

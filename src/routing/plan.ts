@@ -1,5 +1,6 @@
 import type { RoutedEvent } from '../domain/event.ts';
-import type { CompiledRoute, PlannedDelivery } from '../domain/route.ts';
+import type { PlannedDelivery } from '../domain/delivery.ts';
+import type { CompiledRoute } from '../domain/route.ts';
 
 export interface EventPlan {
   /** Names of every route whose `when` matched. */

@@ -1,15 +1,35 @@
-import type { RoutedEvent } from '../domain/event.ts';
-import type { PlannedDelivery } from '../domain/route.ts';
+import type {
+  AttemptOutcome,
+  AttemptResult,
+  AttemptView,
+  ClaimedDelivery,
+  DeliveryStatus,
+  DeliveryView,
+  NewDelivery,
+  PlannedDelivery,
+} from '../domain/delivery.ts';
 
-export type { PlannedDelivery } from '../domain/route.ts';
+// The delivery types moved to src/domain/delivery.ts; re-exported so imports from here keep working.
+export type {
+  AttemptOutcome,
+  AttemptResult,
+  AttemptView,
+  ClaimedDelivery,
+  DeliveryStatus,
+  DeliveryView,
+  NewDelivery,
+  PlannedDelivery,
+} from '../domain/delivery.ts';
 
 /**
- * The store port. Data moves one way through it: ingest appends events, the router plans
- * deliveries, the dispatcher claims them and records outcomes. Adapters: SQLite (embedded
- * default, one router instance); PostgreSQL can follow by passing the same contract test.
- * Times are epoch milliseconds.
+ * The store port, split by role: each consumer names only the role it uses (the dispatcher the
+ * queue, connectors their state, the admin API the inspector and the replays). Adapters: SQLite
+ * (embedded default, one router instance) and PostgreSQL (several instances), both held to
+ * test/store/store-contract.ts. Times are epoch milliseconds.
  */
-export interface Store {
+
+/** The way events and deliveries move: ingest appends, routing plans, the dispatcher claims and records. */
+export interface DeliveryQueue {
   /**
    * Append the events of webhook requests, deduplicated by event id; resolves once durable. An
    * event that carries its routing `plan` is stored routed, with its deliveries, in the same
@@ -47,30 +67,60 @@ export interface Store {
    * planned. Optional: a store used by one instance has nobody else to hear from.
    */
   subscribe?(listener: StoreListener): Promise<() => Promise<void>>;
+}
+
+/** Read-only views of what the store holds (admin API, console, CLI, metrics). */
+export interface StoreInspector {
+  getEvent(id: string): Promise<StoredEvent | undefined>;
+  /** Events matching every given filter, newest first (admin API, console). */
+  searchEvents(query: EventSearch): Promise<EventPage>;
   listDeliveries(query: DeliveryQuery): Promise<DeliveryView[]>;
+  /** Every attempt of these deliveries, in the order they were made. */
+  attemptsOf(deliveryIds: readonly string[]): Promise<AttemptView[]>;
+  /** Attempts started at or after `since`, counted per connector and outcome (throughput). */
+  attemptCounts(since: number): Promise<Record<string, Partial<Record<AttemptOutcome, number>>>>;
+  stats(): Promise<StoreStats>;
+}
+
+/** Operator actions that send stored events or deliveries round again. */
+export interface StoreReplay {
   /** Set dead letters back to pending (attempts reset). Returns how many. */
   replayDeadLetters(query: { ids?: readonly string[]; connector?: string }, now: number): Promise<number>;
   /** Mark stored events received in [since, until) unrouted, so the current routes run again. */
   replayEvents(query: { since: number; until?: number; event?: string }): Promise<number>;
-  /** Delete finished events older than the retention, and dead letters older than theirs. */
-  prune(policy: { deliveredBefore: number; deadBefore: number }): Promise<{ events: number }>;
-  getEvent(id: string): Promise<StoredEvent | undefined>;
-  /** Events matching every given filter, newest first (admin API, console). */
-  searchEvents(query: EventSearch): Promise<EventPage>;
-  /** Every attempt of these deliveries, in the order they were made. */
-  attemptsOf(deliveryIds: readonly string[]): Promise<AttemptView[]>;
   /** Mark one stored event unrouted, so the current routes run again (its deliveries restart). False if unknown. */
   replayEvent(id: string): Promise<boolean>;
-  /** Attempts started at or after `since`, counted per connector and outcome (throughput). */
-  attemptCounts(since: number): Promise<Record<string, Partial<Record<AttemptResult['outcome'], number>>>>;
-  stats(): Promise<StoreStats>;
-  stateGet(connector: string, key: string): Promise<string | undefined>;
-  stateSet(connector: string, key: string, value: string): Promise<void>;
-  stateDelete(connector: string, key: string): Promise<void>;
-  /** Pause or resume a connector's deliveries, for every instance using this store (kept across restarts). */
+}
+
+/** Housekeeping of the router itself. */
+export interface StoreRetention {
+  /** Delete finished events older than the retention, and dead letters older than theirs. */
+  prune(policy: { deliveredBefore: number; deadBefore: number }): Promise<{ events: number }>;
+}
+
+/** Pauses of connectors, shared by every instance using this store (kept across restarts). */
+export interface ConnectorPauses {
+  /** Pause or resume a connector's deliveries, for every instance using this store. */
   setPaused(connector: string, paused: boolean, now: number): Promise<void>;
   /** The connectors paused with setPaused. */
   pausedConnectors(): Promise<string[]>;
+}
+
+/** Each connector's own key/value state (the SDK's `ctx.state`), kept across restarts. */
+export interface ConnectorStateStore {
+  stateGet(connector: string, key: string): Promise<string | undefined>;
+  stateSet(connector: string, key: string, value: string): Promise<void>;
+  stateDelete(connector: string, key: string): Promise<void>;
+}
+
+/** The whole store, as the composition root opens it: every role, plus health and closing. */
+export interface Store
+  extends DeliveryQueue,
+    StoreInspector,
+    StoreReplay,
+    StoreRetention,
+    ConnectorPauses,
+    ConnectorStateStore {
   /** Cheap liveness check of the storage (for /readyz). Throws when unusable. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -93,12 +143,6 @@ export interface NewEvent {
   readonly contactPhone?: string | undefined;
   /** The routing decision taken at ingest (empty: no route matched). Absent: stored unrouted, for the routing stage. */
   readonly plan?: readonly NewDelivery[] | undefined;
-}
-
-/** A delivery planned at ingest. */
-export interface NewDelivery extends PlannedDelivery {
-  /** Create it leased to this instance until then (attempt 1 in progress): the dispatcher has it in memory. */
-  readonly leaseUntil?: number | undefined;
 }
 
 /** How phone numbers are stored and searched: digits only, so "+1 234-567" finds "+1234567". */
@@ -151,60 +195,11 @@ export interface StoreListener {
   deliveriesPlanned(connectors: readonly string[]): void;
 }
 
-export interface ClaimedDelivery {
-  readonly id: string;
-  readonly eventSeq: number;
-  readonly eventId: string;
-  readonly connector: string;
-  readonly route: string;
-  readonly params: unknown;
-  /** 1-based number of this attempt. */
-  readonly attempt: number;
-  readonly receivedAt: number;
-  readonly body: string;
-  readonly itemIndex: number;
-  /** Set on deliveries leased at ingest: the lease they were created with. */
-  readonly leaseUntil?: number | undefined;
-  /** In memory only: the normalized event, on deliveries handed over at ingest (saves parsing the body again). */
-  readonly event?: RoutedEvent | undefined;
-}
-
-export type DeliveryStatus = 'pending' | 'delivered' | 'skipped' | 'dead';
-
-export interface AttemptResult {
-  readonly id: string;
-  readonly attempt: number;
-  readonly startedAt: number;
-  readonly durationMs: number;
-  /** What the connector said (or the dispatcher, for timeouts and throws). */
-  readonly outcome: 'delivered' | 'skipped' | 'retry' | 'failed';
-  /** The delivery's new state. */
-  readonly status: DeliveryStatus;
-  readonly nextAt?: number | undefined;
-  readonly error?: string | undefined;
-  readonly ref?: string | undefined;
-}
-
 export interface DeliveryQuery {
   readonly status?: DeliveryStatus;
   readonly connector?: string;
   readonly eventId?: string;
   readonly limit: number;
-}
-
-export interface DeliveryView {
-  readonly id: string;
-  readonly eventId: string;
-  readonly event: string;
-  readonly receivedAt: number;
-  readonly connector: string;
-  readonly route: string;
-  readonly status: DeliveryStatus;
-  readonly attempts: number;
-  readonly nextAt: number;
-  readonly lastError?: string | undefined;
-  readonly ref?: string | undefined;
-  readonly updatedAt: number;
 }
 
 /** Filters of searchEvents; every given one must hold. Times are epoch ms, `until` exclusive. */
@@ -246,16 +241,6 @@ export interface EventSummary {
     readonly status: DeliveryStatus;
     readonly attempts: number;
   }[];
-}
-
-export interface AttemptView {
-  readonly deliveryId: string;
-  readonly attempt: number;
-  readonly startedAt: number;
-  readonly durationMs: number;
-  readonly outcome: AttemptResult['outcome'];
-  readonly error?: string | undefined;
-  readonly ref?: string | undefined;
 }
 
 export interface StoreStats {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { eventKey } from '../../src/wassenger/keys.ts';
 import { parseWebhookBody } from '../../src/wassenger/payload.ts';
-import type { DeliveryView } from '../../src/store/store.ts';
+import type { DeliveryView } from '../../src/domain/delivery.ts';
 import { FakeHubSpot, rateLimited } from '../testkit/fake-hubspot/index.ts';
 import { FakeWassenger } from '../testkit/fake-wassenger/index.ts';
 import { HttpSink } from '../testkit/http-sink.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { DeliveryView } from '../../src/store/store.ts';
+import type { DeliveryView } from '../../src/domain/delivery.ts';
 import { eventKey } from '../../src/wassenger/keys.ts';
 import { parseWebhookBody } from '../../src/wassenger/payload.ts';
 import { FakeWassenger, echoOf } from '../testkit/fake-wassenger/index.ts';

@@ -115,3 +115,25 @@ test('postgres: LISTEN/NOTIFY wakes other instances', async () => {
     await b!.close();
   }
 });
+
+test('postgres: a webhook the database refuses fails alone; the others of its group commit are stored', async () => {
+  const store = await open();
+  try {
+    const hook = (id: string) => ({ body: '{}', receivedAt: 1, events: [{ id, event: 'e', itemIndex: 0 }] });
+    // PostgreSQL text cannot hold a NUL character: the whole group statement fails for this one.
+    const results = await Promise.allSettled([
+      store.appendWebhooks([hook('ok-1')]),
+      store.appendWebhooks([hook('bad-\u0000')]),
+      store.appendWebhooks([hook('ok-2')]),
+    ]);
+    assert.deepEqual(
+      results.map((result) => result.status),
+      ['fulfilled', 'rejected', 'fulfilled'],
+    );
+    assert.ok(await store.getEvent('ok-1'));
+    assert.ok(await store.getEvent('ok-2'));
+    assert.equal((await store.stats()).events, 2);
+  } finally {
+    await store.close();
+  }
+});

@@ -56,6 +56,33 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.equal(unrouted[2]!.itemIndex, 1);
     }));
 
+  test(`${name}: appends asked for at once (one commit for them all) each get their own result, as if one after the other`, () =>
+    withStore(async (store) => {
+      const leasedPlan = (hook: IncomingWebhook): IncomingWebhook => ({
+        ...hook,
+        events: hook.events.map((event) => ({
+          ...event,
+          plan: [{ connector: 'fast', route: 'r1', leaseUntil: 9_000 }],
+        })),
+      });
+      const results = await Promise.all([
+        store.appendWebhooks([leasedPlan(webhook(['g1', 'g2']))]),
+        store.appendWebhooks([leasedPlan(webhook(['g2', 'g3'], 1_001))]),
+        store.appendWebhooks([webhook(['g1'], 1_002)]),
+      ]);
+      assert.deepEqual(
+        results.map(([result]) => [result!.accepted, result!.duplicates, result!.leased.map((d) => d.eventId)]),
+        [
+          [2, 0, ['g1', 'g2']],
+          [1, 1, ['g3']],
+          [0, 1, []],
+        ],
+      );
+      assert.equal(results[1]![0]!.leased[0]!.receivedAt, 1_001);
+      assert.equal(JSON.parse(results[1]![0]!.leased[0]!.body)[1].data.id, 'g3');
+      assert.equal((await store.getEvent('g2'))!.receivedAt, 1_000, 'the first append of an id keeps it');
+    }));
+
   test(`${name}: events planned at ingest are stored routed with their deliveries, leased ones returned ready to send`, () =>
     withStore(async (store) => {
       const planned = (ids: string[]) => ({
