@@ -18,7 +18,7 @@ const withDescriptions = (table: Readonly<Record<string, { summary: string; sche
 const scalar = { type: ['string', 'number', 'boolean', 'null'] };
 
 /** Dotted paths worth offering for completion; any other path (e.g. `data.…`) is accepted too. */
-const KNOWN_PATHS: Record<string, { description: string; enum?: string[]; examples?: string[] }> = {
+export const KNOWN_PATHS: Record<string, { description: string; enum?: string[]; examples?: string[] }> = {
   event: {
     description: 'Event name.',
     examples: [
