@@ -48,8 +48,19 @@ export type Plan =
 
 type Match = (root: unknown) => boolean;
 
-const matchAll: WhenPredicate = () => true;
-const plans = new WeakMap<WhenPredicate, Plan>([[matchAll, { kind: 'all', parts: [] }]]);
+/**
+ * Where a predicate keeps its plan: a symbol-keyed property of the function itself. A WeakMap
+ * would do, but its entries cost the garbage collector more than compiling the filter does.
+ */
+const PLAN = Symbol('when plan');
+type Planned = WhenPredicate & { readonly [PLAN]?: Plan };
+
+function withPlan(match: WhenPredicate, plan: Plan): WhenPredicate {
+  Object.defineProperty(match, PLAN, { value: plan });
+  return match;
+}
+
+const matchAll = withPlan(() => true, { kind: 'all', parts: [] });
 
 /**
  * Compiles a `when` document into a predicate; an absent or empty document matches every event.
@@ -61,14 +72,12 @@ export function compileWhen(when: WhenDocument | undefined): WhenPredicate {
     throw new TypeError(`invalid when filter at ${['when', ...path].map(String).join('.')}: ${reason}`);
   });
   const plan = planDocument(when);
-  const match: WhenPredicate = toMatch(plan);
-  plans.set(match, plan);
-  return match;
+  return withPlan(toMatch(plan), plan);
 }
 
 /** The plan behind a predicate made by `compileWhen`. */
 export function planOf(match: WhenPredicate): Plan | undefined {
-  return plans.get(match);
+  return (match as Planned)[PLAN];
 }
 
 /** The value at `segments` (own properties only); `undefined` when missing. */
