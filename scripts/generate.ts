@@ -1,7 +1,8 @@
 /**
  * Regenerate what is derived from the connector definitions and the config schemas:
- * config/wa-router.schema.json, docs/connectors.md and the generated block of each connector
- * README. Run `npm run generate` after changing a schema, a description or an example;
+ * config/wa-router.schema.json, docs/connectors.md, docs/when.md (the `when` operator reference,
+ * from src/rules/operators.ts) and the generated block of each connector README. Run
+ * `npm run generate` after changing a schema, a description, an example or an operator;
  * test/ship/authoring.test.ts fails while the committed files are stale.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';

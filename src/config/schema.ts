@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WhenSchema } from '../rules/when-schema.ts';
+import { WhenSchema } from '../rules/index.ts';
 import { duration, size } from './units.ts';
 
 /** Names of connector instances and routes: letters, digits, `_` and `-`. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { configJsonSchemaText } from '../schema/config-schema.ts';
 import type { ConnectorDefinition } from '../sdk/connector.ts';
 import { connectorsPage, withGeneratedBlock } from './connector-docs.ts';
+import { WHEN_PAGE, whenReferencePage } from './when-reference.ts';
 
 /** Where the config schema is committed and shipped (next to the example config that references it). */
 export const SCHEMA_FILE = 'config/wa-router.schema.json';
@@ -17,6 +18,7 @@ export function generatedFiles(root: string, definitions: readonly ConnectorDefi
   const files = new Map<string, string>();
   files.set(SCHEMA_FILE, configJsonSchemaText(definitions));
   files.set(CONNECTORS_PAGE, connectorsPage(definitions));
+  files.set(WHEN_PAGE, whenReferencePage());
   for (const definition of definitions) {
     const readme = join('connectors', definition.type, 'README.md');
     const path = join(root, readme);

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { ConfigSchema, ConnectorEntrySchema, DeliveryOverridesSchema } from '../config/schema.ts';
-import { WhenSchema } from '../rules/when-schema.ts';
+import { WhenSchema } from '../rules/index.ts';
 import { DEFAULT_DELIVERY_POLICY, type ConnectorDefinition, type DeliveryPolicy } from '../sdk/connector.ts';
-import { WHEN_DEFINITIONS } from './when.ts';
+import { WHEN_DEFINITIONS } from '../rules/index.ts';
 
 /**
  * JSON Schema (draft-07, what the YAML language server and most editors understand best) of the

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RoutedEvent } from '../../../src/domain/event.ts';
-import { compileRegex, compileWhen, type WhenDocument } from '../../../src/rules/compile.ts';
+import { compileRegex, compileWhen, type WhenDocument } from '../../../src/rules/index.ts';
 
 /** A message:in:new from a VIP contact in a one-to-one chat, as the normalizer would build it. */
 const vip: RoutedEvent = {
@@ -292,17 +292,17 @@ describe('compileWhen: edge cases', () => {
     assert.equal(match(vip), true);
   });
 
-  it('throws on a document the schema would refuse', () => {
+  it('throws on a document the schema would refuse, with the message of the validator', () => {
     assert.throws(() => compileWhen({ 'message.body': { $regex: '(' } }), {
       name: 'TypeError',
-      message: 'invalid when filter at when.message.body.$regex: invalid regular expression: Unterminated group',
+      message: 'invalid when filter at when.message.body.$regex: invalid regular expression "(": Unterminated group',
     });
     assert.throws(
       () => compileWhen({ 'message.body': { $regx: 'a' } } as unknown as WhenDocument),
       /unknown operator "\$regx"/,
     );
     assert.throws(() => compileWhen({ $or: [] }), /non-empty list/);
-    assert.throws(() => compileWhen({ 'message.body': { $in: 'a' } } as unknown as WhenDocument), /expected a list/);
+    assert.throws(() => compileWhen({ 'message.body': { $in: 'a' } } as unknown as WhenDocument), /expects a list/);
   });
 });
 

@@ -1,16 +1,24 @@
+import { DOCUMENT_OPERATORS, FIELD_OPERATORS } from './operators.ts';
+
 /**
- * JSON Schema of a route's `when` filter. In zod it is a `z.custom` checked by code
- * (src/rules/when-schema.ts), which knows more than a JSON Schema can say (typos in paths with the
- * nearest valid name, regex syntax, never-matching literals); this schema gives editors the shape
- * and the operators for completion, and leaves the fine checks to `wa-router validate`.
+ * JSON Schema fragment of a route's `when` filter (the `when*` definitions of
+ * config/wa-router.schema.json). In zod it is a `z.custom` checked by code (`validate.ts`), which
+ * knows more than a JSON Schema can say (typos in paths with the nearest valid name, regex syntax,
+ * never-matching literals); this schema gives editors the shape and the operators for completion,
+ * and leaves the fine checks to `wa-router validate`. The operators come from the operator table.
  */
 
 const ref = (name: string) => ({ $ref: `#/definitions/${name}` });
 
+const withDescriptions = (table: Readonly<Record<string, { summary: string; schema: object }>>) =>
+  Object.fromEntries(
+    Object.entries(table).map(([operator, { summary, schema }]) => [operator, { description: summary, ...schema }]),
+  );
+
 const scalar = { type: ['string', 'number', 'boolean', 'null'] };
 
 /** Dotted paths worth offering for completion; any other path (e.g. `data.…`) is accepted too. */
-const KNOWN_PATHS: Record<string, { description: string; enum?: string[]; examples?: string[] }> = {
+export const KNOWN_PATHS: Record<string, { description: string; enum?: string[]; examples?: string[] }> = {
   event: {
     description: 'Event name.',
     examples: [
@@ -45,33 +53,15 @@ const KNOWN_PATHS: Record<string, { description: string; enum?: string[]; exampl
   'message.ack': { description: 'Delivery status of an outbound message.' },
 };
 
-const OPERATOR_DESCRIPTIONS = {
-  $eq: ['equals', ref('when.literal')],
-  $ne: ['differs from (or is missing)', ref('when.literal')],
-  $in: ['equals one of', { type: 'array', items: ref('when.literal') }],
-  $nin: ['equals none of', { type: 'array', items: ref('when.literal') }],
-  $exists: ['is present (true) or missing (false)', { type: 'boolean' }],
-  $regex: ['matches a regular expression (leading (?i), (?m), (?s) flags allowed)', { type: 'string' }],
-  $gt: ['greater than', { type: ['number', 'string'] }],
-  $gte: ['greater than or equal to', { type: ['number', 'string'] }],
-  $lt: ['less than', { type: ['number', 'string'] }],
-  $lte: ['less than or equal to', { type: ['number', 'string'] }],
-  $contains: ['text contains, or list holds', ref('when.literal')],
-  $startsWith: ['text starts with', { type: 'string' }],
-  $not: ['none of these operators holds', ref('when.operators')],
-} as const;
-
 export const WHEN_DEFINITIONS: Record<string, unknown> = {
   when: {
     description:
       'Filter over the normalized event: dotted paths mapped to a value (equals; for lists: contains) or to operators ' +
-      '($eq $ne $in $nin $exists $regex $gt $gte $lt $lte $contains $startsWith $not), combined with $and, $or, $not. ' +
+      `(${Object.keys(FIELD_OPERATORS).join(' ')}), combined with ${Object.keys(DOCUMENT_OPERATORS).join(', ')}. ` +
       'Omit `when` to match every event.',
     type: 'object',
     properties: {
-      $and: { description: 'Every document matches.', type: 'array', minItems: 1, items: ref('when') },
-      $or: { description: 'At least one document matches.', type: 'array', minItems: 1, items: ref('when') },
-      $not: { description: 'The document does not match.', ...ref('when') },
+      ...withDescriptions(DOCUMENT_OPERATORS),
       ...Object.fromEntries(
         Object.entries(KNOWN_PATHS).map(([path, info]) => [
           path,
@@ -100,12 +90,7 @@ export const WHEN_DEFINITIONS: Record<string, unknown> = {
     description: 'Operators applied to the value at this path.',
     type: 'object',
     minProperties: 1,
-    properties: Object.fromEntries(
-      Object.entries(OPERATOR_DESCRIPTIONS).map(([operator, [description, schema]]) => [
-        operator,
-        { description, ...schema },
-      ]),
-    ),
+    properties: withDescriptions(FIELD_OPERATORS),
     additionalProperties: false,
   },
   'when.subpaths': {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { compileWhen } from '../../../src/rules/compile.ts';
-import { WhenSchema } from '../../../src/rules/when-schema.ts';
+import { compileWhen, WhenSchema } from '../../../src/rules/index.ts';
 
 type Issue = { readonly path: readonly PropertyKey[]; readonly message: string };
 
