@@ -1,4 +1,5 @@
-import type { RoutingTable } from '../domain/route.ts';
+import type { CompiledRoute, RoutingTable } from '../domain/route.ts';
+import { explainWhen } from '../rules/index.ts';
 import type { RoutedEvent } from '../domain/event.ts';
 import { planEvent } from './plan.ts';
 import type { ConnectorContext } from '../sdk/connector.ts';
@@ -18,7 +19,18 @@ export interface DryRunDelivery {
 export interface DryRunEvent {
   readonly event: RoutedEvent;
   readonly matchedRoutes: readonly string[];
+  /** Each route that did not match, with the first condition of its `when` that failed. */
+  readonly unmatchedRoutes: readonly { readonly route: string; readonly reason: string }[];
   readonly deliveries: readonly DryRunDelivery[];
+}
+
+/** Why a route did not match: the first condition of its `when` the event fails. */
+function firstFailure(route: CompiledRoute, event: RoutedEvent): string {
+  try {
+    return explainWhen(route.matches, event)?.message ?? 'matched';
+  } catch {
+    return 'its condition is false for this event';
+  }
 }
 
 const quietLog = { debug() {}, info() {}, warn() {}, error() {} };
@@ -77,7 +89,10 @@ export async function dryRun(
         deliveries.push({ ...base, error: error instanceof Error ? error.message : String(error) });
       }
     }
-    events.push({ event, matchedRoutes: plan.matched, deliveries });
+    const unmatchedRoutes = config.routes
+      .filter((route) => !plan.matched.includes(route.name))
+      .map((route) => ({ route: route.name, reason: firstFailure(route, event) }));
+    events.push({ event, matchedRoutes: plan.matched, unmatchedRoutes, deliveries });
   }
   return { ok: true, events };
 }
