@@ -212,13 +212,16 @@ async function startStages(
   pruneTimer.unref();
   return async (grace) => {
     clearInterval(pruneTimer);
+    // One deadline for everything, so the whole stop fits in the grace (docker stop's timeout is
+    // 10 s): requests in flight first, then deliveries in flight get what is left.
+    const deadline = Date.now() + grace;
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const forced = setTimeout(() => server.closeAllConnections(), grace);
     await serverClosed;
     clearTimeout(forced);
     await routing.stop();
-    await dispatcher.stop(grace);
+    await dispatcher.stop(Math.max(0, deadline - Date.now()));
     await unsubscribe?.();
     await store.close();
   };

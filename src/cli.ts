@@ -249,8 +249,11 @@ async function serve(file: string): Promise<number> {
   });
   stopWatching();
   await router.close();
-  log.flush();
-  return 0;
+  // A delivery still in flight past the grace (its connector's timeoutMs may be 30 s, or it may
+  // ignore its abort signal) would keep the process alive until docker stop kills it. It is
+  // abandoned: still pending in the store, it is delivered after the next start.
+  await new Promise<void>((resolve) => log.flush(() => resolve()));
+  process.exit(0);
 }
 
 main(process.argv.slice(2)).then(

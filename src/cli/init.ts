@@ -21,7 +21,7 @@ server:
   path: /webhooks/wassenger           # Wassenger posts to https://your-host/webhooks/wassenger?key=<secret>
   secret: \${WA_ROUTER_SECRET}         # required, at least 8 characters; \${VAR} reads the environment
   # bodyLimit: 1mb
-  # shutdownGrace: 10s                # SIGTERM waits this long for work in flight
+  # shutdownGrace: 8s                 # SIGTERM waits this long for work in flight
 
 # SQLite file, relative to the working directory. For several instances:
 #   store: postgres://wa_router:\${PGPASSWORD}@db:5432/wa_router

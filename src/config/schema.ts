@@ -18,7 +18,7 @@ export const ServerSchema = z
       .describe('Shared secret, sent as ?key=… or the X-Webhook-Secret header.'),
     bodyLimit: size.default(1024 * 1024).describe('Largest accepted webhook body.'),
     requestTimeout: duration.default(30_000).describe('Time allowed to receive a whole request.'),
-    shutdownGrace: duration.default(10_000).describe('Time SIGTERM waits for in-flight work before closing.'),
+    shutdownGrace: duration.default(8_000).describe('Time SIGTERM waits for in-flight work before closing.'),
   })
   .strict();
 

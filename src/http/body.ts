@@ -53,3 +53,34 @@ export async function readBody(req: IncomingMessage, limit: number, timeoutMs?: 
     throw new HttpProblem(400, 'invalid_utf8', 'body is not valid UTF-8');
   }
 }
+
+/**
+ * Read and throw away the rest of a request body that will not be used, so that an answer sent
+ * before the body was read reaches the client. Closing a connection with unread bytes in its
+ * receive buffer makes the kernel send RST: a client still writing its body then gets EPIPE or
+ * ECONNRESET instead of the 4xx, often with the answer itself discarded. Bounded: a declared or
+ * actual body past `maxBytes`, or one not received within `timeoutMs`, is left unread (the
+ * connection is then cut). Resolves true when the whole body was read.
+ */
+export function discardBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<boolean> {
+  if (req.complete) return Promise.resolve(true);
+  if (req.destroyed || Number(req.headers['content-length']) > maxBytes) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = (whole: boolean): void => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('close', onClose).off('error', onError);
+      resolve(whole);
+    };
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen > maxBytes) finish(false);
+    };
+    const onEnd = (): void => finish(true);
+    const onClose = (): void => finish(req.complete);
+    const onError = (): void => finish(false);
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    req.on('data', onData).once('end', onEnd).once('close', onClose).once('error', onError);
+    req.resume();
+  });
+}

@@ -4,6 +4,7 @@ import Koa from 'koa';
 import type { Ingest } from '../ingest/ingest.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { discardBody } from './body.ts';
 import { HttpProblem } from './problem.ts';
 import { webhookHandler, type WebhookSettings } from './webhook.ts';
 
@@ -21,6 +22,9 @@ export interface HttpDeps {
 
 /** How often Node looks for connections past their header or request timeout. */
 export const CONNECTIONS_CHECK_MS = 1_000;
+
+/** An unread body is read and discarded before a 4xx up to this size (or 4 × bodyLimit, if larger). */
+export const DISCARD_MIN_BYTES = 16 * 1024 * 1024;
 
 /** The Koa app: webhook receiver, health, metrics. Errors become JSON `{ ok: false, error, message }`. */
 export function createHttpApp(deps: HttpDeps): Koa {
@@ -62,9 +66,16 @@ export function createHttpApp(deps: HttpDeps): Koa {
         deps.metrics.webhooks.inc({ result: answer.code });
         if (answer.status < 500) deps.log.info({ status: answer.status, error: answer.code }, 'Webhook rejected.');
       }
+      // Answering and closing while the client still sends its body would reset the connection
+      // and lose the answer: read the rest first (bounded). A 408 goes out at once: that client
+      // is too slow to wait for.
+      if (answer.status !== 408) {
+        const { bodyLimit, requestTimeout } = deps.settings();
+        await discardBody(ctx.req, Math.max(DISCARD_MIN_BYTES, 4 * bodyLimit), requestTimeout ?? 30_000);
+      }
       ctx.status = answer.status;
       ctx.body = answer.toJSON();
-      // An unread body over the limit would otherwise keep streaming into a closed handler.
+      // The client sent what was refused (too large, unauthenticated…): do not keep its connection.
       if (answer.status === 413 || answer.status === 401 || answer.status === 415 || answer.status === 408)
         ctx.set('Connection', 'close');
     }

@@ -6,7 +6,14 @@ import { logPlan, planEvent } from '../routing/plan.ts';
 import type { RoutedEvent } from '../domain/event.ts';
 import type { LruCache } from '../util/lru.ts';
 
-const BATCH = 500;
+/**
+ * Events routed per store transaction. Each batch (bodies read from the store, parsed) stays alive
+ * across the write that records it, so it outlives young-generation collections and is promoted:
+ * at 500, routing a backlog of 20,000 grew the old space by ~100 MB of garbage before a full
+ * collection, and RSS by +120 to +220 MB on Node 26 (its V8 collects later than Node 20's). At
+ * 100 it stays young: +57 to +59 MB, and the backlog was routed in no more time.
+ */
+const BATCH = 100;
 /** Poll now and then even without a wake-up, so replays asked for by the CLI are picked up. */
 const IDLE_POLL_MS = 1_000;
 

@@ -197,12 +197,12 @@ routes:
       `queued deliveries ${stats.byConnector.stuck!.pending} (in flight at the stuck sink ${sink.calls.length}); router RSS before ${rssBefore.toFixed(1)} MB, after ${rssAfter.toFixed(1)} MB, peak ${peak.toFixed(1)} MB`,
     );
     // Queued deliveries live in SQLite, not in the process: the router holds a bounded cache of
-    // recent events (1,024) and the batch it is routing. What RSS does gain while it routes is
-    // garbage-collector slack, the same whatever the queue: measured here +171 MB peak at 20,000
-    // and +138 MB peak at 100,000 (V8 grows its heap under allocation and shrinks it lazily). So
-    // the bound is generous, 200 MB over the start; what it catches is memory per queued delivery:
-    // keeping each 4 KB body would be +400 MB at 100,000 (the long profile), +80 MB at 20,000.
-    assert.ok(peak - rssBefore < 200, `RSS peak grew by ${(peak - rssBefore).toFixed(1)} MB`);
+    // recent events and the batch it is routing (100 events). What RSS gains while it routes is
+    // garbage-collector slack: measured +57 to +59 MB peak at 20,000 on Node 26.12.1, +34 MB on
+    // Node 20. Routing batches of 500 were promoted out of the young generation and showed as
+    // +120 to +220 MB on Node 26 (docs/runtime.md); the bound catches most of that, and memory
+    // per queued delivery: keeping each 4 KB body would be +80 MB at 20,000, +400 MB at 100,000.
+    assert.ok(peak - rssBefore < 150, `RSS peak grew by ${(peak - rssBefore).toFixed(1)} MB`);
     assert.ok(rssAfter - rssBefore < 150, `RSS after routing grew by ${(rssAfter - rssBefore).toFixed(1)} MB`);
     assert.ok(sink.calls.length <= 8, 'only maxInFlight deliveries are in flight');
   } finally {

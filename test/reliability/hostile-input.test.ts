@@ -20,6 +20,7 @@ import {
   startRouterChild,
   stopChild,
   tempDir,
+  until,
   webhook,
   writeConfig,
   type RouterChild,
@@ -261,6 +262,81 @@ test(`${RUNS} generated bad requests: each a 4xx with a JSON reason, nothing sto
     // Flat memory: after the warm-up (JIT, pools, allocator), 4× more requests may not add more than
     // a GC cycle's slack. A leak of even 1 KB per request would show at the long profile (8 MB+).
     assert.ok(rssAfter - rssWarm < 48, `RSS grew by ${(rssAfter - rssWarm).toFixed(1)} MB`);
+  } finally {
+    await stopChild(router);
+    tmp.remove();
+  }
+});
+
+/**
+ * A client that is still sending its body when the router answers: it writes the whole body, then
+ * reads. It must read the answer and a clean close, not a reset that loses the answer (a server
+ * that closes with unread bytes in its receive buffer makes the kernel send RST). The client sends
+ * the rest of its body only once the router has logged its decision (before the fix it had then
+ * answered and closed: EPIPE on both Node lines); the router reads and discards it, then answers.
+ */
+async function answeredWhileSending(
+  router: RouterChild,
+  request: { key: string; contentType: string; size: number },
+): Promise<{ answer: string; error: string | undefined }> {
+  const rejectedBefore = router.output().split('Webhook rejected.').length;
+  const socket = connect(router.port, '127.0.0.1');
+  socket.pause(); // read nothing until the whole body is written, as a plain HTTP client does
+  let error: string | undefined;
+  socket.on('error', (err: NodeJS.ErrnoException) => (error ??= err.code ?? err.message));
+  const write = (data: string | Buffer): Promise<void> =>
+    new Promise((resolve) =>
+      socket.write(data, (err) => {
+        if (err) socket.destroy(err);
+        resolve();
+      }),
+    );
+  await new Promise<void>((resolve) => socket.once('connect', resolve));
+  await write(
+    `POST /webhooks/wassenger?key=${request.key} HTTP/1.1\r\nHost: x\r\nContent-Type: ${request.contentType}\r\nContent-Length: ${request.size}\r\n\r\n`,
+  );
+  const chunk = Buffer.alloc(16 * 1024, 'x');
+  await write(chunk);
+  // The router has answered (and, before the fix, closed the connection) while the body is unsent.
+  await until(() => router.output().split('Webhook rejected.').length > rejectedBefore, 'the router answered', 20_000);
+  for (let sent = chunk.length; sent < request.size && !socket.destroyed; sent += chunk.length)
+    await write(chunk.subarray(0, Math.min(chunk.length, request.size - sent)));
+  let answer = '';
+  socket.on('data', (data) => (answer += data.toString()));
+  socket.resume();
+  await new Promise((resolve) => socket.once('close', resolve));
+  return { answer, error };
+}
+
+test('a client still sending its body when the router answers reads the 4xx, not a reset', {
+  timeout: 60_000,
+}, async () => {
+  const tmp = tempDir('answered');
+  let router: RouterChild | undefined;
+  try {
+    router = await startRouterChild(writeConfig(tmp.dir, CONFIG), { LOG_LEVEL: 'info' });
+    const cases = [
+      { key: SECRET, contentType: 'application/json', size: BODY_LIMIT * 10, status: 413, error: 'body_too_large' },
+      {
+        key: 'wrong-secret',
+        contentType: 'application/json',
+        size: BODY_LIMIT * 4,
+        status: 401,
+        error: 'unauthorized',
+      },
+      { key: SECRET, contentType: 'text/plain', size: BODY_LIMIT * 4, status: 415, error: 'unsupported_media_type' },
+    ];
+    for (const { status, error: code, ...request } of cases) {
+      const { answer, error } = await answeredWhileSending(router, request);
+      assert.equal(
+        error,
+        undefined,
+        `${status}: the client's connection failed (${error}) after ${answer.length} bytes`,
+      );
+      assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), answer.slice(0, 200));
+      assert.equal((JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { error: string }).error, code);
+    }
+    assert.equal((await router.post(webhook('AFTER-ANSWERED'))).status, 200);
   } finally {
     await stopChild(router);
     tmp.remove();
