@@ -15,6 +15,7 @@ import { openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import type { RoutedEvent } from './domain/event.ts';
 import { LruCache } from './util/lru.ts';
+import { startMedia, withMediaRoute } from './media/index.ts';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
 
@@ -61,10 +62,16 @@ export async function startRouter(
   // again, once for all their connectors. A small cache: what it holds is promoted to V8's old
   // generation, and a large one made the heap (RSS) grow by a third under load.
   const events = new LruCache<string, RoutedEvent>(128);
+  // Media (docs/media.md): files are fetched at delivery time, through one dispatcher hook; the
+  // ingest path is untouched. Its settings take effect at start (a reload keeps them).
+  const media = config.media
+    ? await startMedia(config.media, { log: log.child({ stage: 'media' }), registry: metrics.registry })
+    : undefined;
   const dispatcher = new Dispatcher({
     store,
     log,
     events,
+    ...(media ? { beforeDeliver: media.prepare, media: media.files } : {}),
     onResult(connector, result) {
       metrics.recordAttempt(connector, result);
     },
@@ -94,15 +101,18 @@ export async function startRouter(
     log: log.child({ stage: 'receiver' }),
     metrics,
     ready: () => store.ping(),
-    extend: adminRoutes({
-      token: () => config.admin.token,
-      store,
-      dispatcher,
-      config: () => config,
-      reload: () => self!.reload(),
-      wakeRouting: () => routing.wake(),
-      log: log.child({ stage: 'admin' }),
-    }),
+    extend: withMediaRoute(
+      media,
+      adminRoutes({
+        token: () => config.admin.token,
+        store,
+        dispatcher,
+        config: () => config,
+        reload: () => self!.reload(),
+        wakeRouting: () => routing.wake(),
+        log: log.child({ stage: 'admin' }),
+      }),
+    ),
   });
 
   await dispatcher.apply(config, config.server.shutdownGrace);
@@ -124,6 +134,7 @@ export async function startRouter(
   server.headersTimeout = Math.min(config.server.requestTimeout, 20_000);
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
+  media?.listening(`http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`);
   log.info(
     {
       port,
@@ -180,6 +191,7 @@ export async function startRouter(
     close() {
       closing ??= (async () => {
         clearInterval(pruneTimer);
+        media?.close();
         const grace = config.server.shutdownGrace;
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();

@@ -52,6 +52,8 @@ export interface RouterConfig {
   readonly log: RawConfig['log'];
   /** Admin API and console (`admin.token` empty: off). */
   readonly admin: RawConfig['admin'];
+  /** Media downloads and links (docs/media.md); undefined: off. */
+  readonly media?: RawConfig['media'];
   readonly connectors: ReadonlyMap<string, ConnectorInstance>;
   readonly routes: readonly CompiledRoute[];
   /** Values substituted from the environment, plus the webhook secret: never logged. */
@@ -159,7 +161,10 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   }
 
   const config = parsed.data;
-  const allSecrets = [...new Set([...secrets, config.server.secret, config.admin.token])].filter(
+  const mediaSecrets = config.media
+    ? [config.media.token, config.media.linkSecret, config.media.s3?.secretAccessKey ?? '']
+    : [];
+  const allSecrets = [...new Set([...secrets, config.server.secret, config.admin.token, ...mediaSecrets])].filter(
     (secret) => secret.length > 0,
   );
   return {
@@ -172,6 +177,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
       retention: config.retention,
       log: config.log,
       admin: config.admin,
+      ...(config.media ? { media: config.media } : {}),
       connectors,
       routes,
       secrets: allSecrets,

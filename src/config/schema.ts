@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { WhenSchema } from '../rules/when-schema.ts';
+import { MediaSchema } from '../media/config.ts';
 import { duration, size } from './units.ts';
 
 /** Names of connector instances and routes: letters, digits, `_` and `-`. */
@@ -91,6 +92,9 @@ export const ConfigSchema = z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
       .default({ level: 'info' }),
+    media: MediaSchema.optional().describe(
+      'Download the files of media messages, keep them, and put a signed link in the events (docs/media.md).',
+    ),
   })
   .strict();
 

@@ -3,10 +3,10 @@ import type { RoutedEvent } from '../domain/event.ts';
 import { rehydrate } from '../ingest/rehydrate.ts';
 import type { Logger } from '../observability/logger.ts';
 import { scrub } from '../observability/logger.ts';
-import type { Connector, ConnectorContext } from '../sdk/connector.ts';
+import type { Connector, ConnectorContext, MediaFiles } from '../sdk/connector.ts';
 import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.ts';
 import type { LruCache } from '../util/lru.ts';
-import { ConnectorWorker } from './worker.ts';
+import { ConnectorWorker, type WorkerDeps } from './worker.ts';
 
 interface Running {
   readonly instance: ConnectorInstance;
@@ -23,6 +23,10 @@ export interface DispatcherOptions {
   readonly onResult?: (connector: string, result: AttemptResult, claimed: ClaimedDelivery) => void;
   /** Normalized events by id, shared with routing (deliveries handed over at ingest carry theirs). */
   readonly events: LruCache<string, RoutedEvent>;
+  /** Run before each delivery (media); see WorkerDeps.beforeDeliver. */
+  readonly beforeDeliver?: WorkerDeps['beforeDeliver'];
+  /** Stored media files, given to connectors as `ctx.media` (only when `media:` is configured). */
+  readonly media?: MediaFiles | undefined;
 }
 
 /**
@@ -142,6 +146,7 @@ export class Dispatcher {
         set: (key, value) => store.stateSet(instance.name, key, value),
         delete: (key) => store.stateDelete(instance.name, key),
       },
+      ...(this.options.media ? { media: this.options.media } : {}),
     };
     let connector: Connector;
     try {
@@ -159,6 +164,7 @@ export class Dispatcher {
       paramsFor: (route, stored) => this.paramsFor(instance, route, stored),
       scrub: (text) => scrub(text, this.config?.secrets ?? []),
       onResult: (result, claimed) => this.options.onResult?.(instance.name, result, claimed),
+      ...(this.options.beforeDeliver ? { beforeDeliver: this.options.beforeDeliver } : {}),
     });
     if (paused) worker.pause();
     worker.wake();

@@ -2,6 +2,7 @@ import type { ConnectorInstance } from '../config/load.ts';
 import type { RoutedEvent } from '../domain/event.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Connector, Delivery } from '../sdk/connector.ts';
+import { retry, type Outcome } from '../sdk/outcome.ts';
 import type { AttemptResult, ClaimedDelivery, Store } from '../store/store.ts';
 import { decide } from './backoff.ts';
 import { callConnector } from './call-connector.ts';
@@ -33,7 +34,18 @@ export interface WorkerDeps {
   /** Removes secrets from texts stored as errors. */
   readonly scrub: (text: string) => string;
   readonly onResult?: (result: AttemptResult, claimed: ClaimedDelivery) => void;
+  /**
+   * Runs before each delivery is handed to the connector (media: the file is downloaded and
+   * `message.media.url` or `.error` set). It answers the event to send, or a wait: the delivery is
+   * then retried (backoff, at least `retryAfterMs`) without calling the connector.
+   */
+  readonly beforeDeliver?: (event: RoutedEvent) => BeforeDeliverResult | Promise<BeforeDeliverResult>;
 }
+
+/** What `beforeDeliver` answers: the event to deliver, or why to wait and try again. */
+export type BeforeDeliverResult =
+  | { readonly event: RoutedEvent }
+  | { readonly retryAfterMs: number; readonly reason: string };
 
 /**
  * Feeds one connector instance: claims due deliveries within its policy (maxInFlight, maxBatch,
@@ -296,9 +308,7 @@ export class ConnectorWorker {
       }
     }
     if (batch.length > 0) {
-      const outcomes = await callConnector(this.deps.connector, batch, instance.policy.timeoutMs, (error) =>
-        log.error({ err: error }, 'Connector threw; treating the batch as retry.'),
-      );
+      const outcomes = await this.callPrepared(batch);
       const now = Date.now();
       sent.forEach((item, index) => {
         const outcome = outcomes[index]!;
@@ -332,6 +342,34 @@ export class ConnectorWorker {
       this.storeWakes++;
     }
     results.forEach((result, index) => this.deps.onResult?.(result, resultItems[index]!));
+  }
+
+  /** Run `beforeDeliver` on each delivery, then the connector with those it let through, in order. */
+  private async callPrepared(batch: Delivery[]): Promise<readonly Outcome[]> {
+    const { beforeDeliver, connector, instance, log } = this.deps;
+    const call = (ready: Delivery[]) =>
+      callConnector(connector, ready, instance.policy.timeoutMs, (error) =>
+        log.error({ err: error }, 'Connector threw; treating the batch as retry.'),
+      );
+    if (!beforeDeliver) return call(batch);
+    const prepared = await Promise.all(
+      batch.map(async (delivery) => {
+        try {
+          return await beforeDeliver(delivery.event);
+        } catch (error) {
+          return { retryAfterMs: 1_000, reason: `preparing the event failed: ${(error as Error).message}` };
+        }
+      }),
+    );
+    const ready: Delivery[] = [];
+    prepared.forEach((answer, index) => {
+      if ('event' in answer) ready.push({ ...batch[index]!, event: answer.event });
+    });
+    const answered = ready.length > 0 ? await call(ready) : [];
+    let next = 0;
+    return prepared.map((answer) =>
+      'event' in answer ? answered[next++]! : retry(answer.reason, answer.retryAfterMs),
+    );
   }
 
   private logResult(result: AttemptResult, item: ClaimedDelivery): void {

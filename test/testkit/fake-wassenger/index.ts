@@ -216,3 +216,4 @@ export function echoOf(sent: SentMessage, fixture: { device: object; data: Recor
     },
   };
 }
+export { FakeWassengerFiles, type FakeFile, type FileDownload, type FileFault } from './files.ts';
