@@ -162,6 +162,31 @@ routes:
     assert.equal(got.headers.get('x-content-type-options'), 'nosniff');
   });
 
+  test('a redirect to another host is not followed: the token never leaves the API host', async () => {
+    const elsewhere = await HttpSink.start();
+    try {
+      files.fail('FILE-REDIRECT', { redirect: `${elsewhere.url}/steal` });
+      const event = imageMessage('MSG-REDIRECT', 'FILE-REDIRECT') as { data: object };
+      await t.post({ ...event, data: { ...event.data, body: 'redirected file' } });
+      const media = await bodyFor('redirected file');
+      assert.deepEqual([media.url, media.error], [undefined, 'unavailable']);
+      assert.equal(elsewhere.requests.length, 0);
+    } finally {
+      await elsewhere.close();
+    }
+  });
+
+  test('metrics count downloads, bytes and failures by reason', async () => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const value = (line: string) =>
+      Number(new RegExp(`^${line.replace(/[{}"]/g, '\\$&')} (\\d+)`, 'm').exec(text)?.[1]);
+    assert.ok(value('wa_router_media_downloads_total') >= 3, text);
+    assert.ok(value('wa_router_media_downloaded_bytes_total') >= 150_000);
+    assert.ok(value('wa_router_media_download_failures_total{reason="expired"}') >= 1);
+    assert.ok(value('wa_router_media_download_failures_total{reason="too_large"}') >= 1);
+    assert.ok(value('wa_router_media_download_failures_total{reason="transient"}') >= 2);
+  });
+
   test('the media route is rate-limited per client', async () => {
     const statuses = await Promise.all(
       Array.from({ length: 80 }, () => fetch(`${t.url}/media/${keyOf('X')}?e=1&s=x`).then((r) => r.status)),
