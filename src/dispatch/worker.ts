@@ -276,7 +276,7 @@ export class ConnectorWorker {
   }
 
   private async run(claimed: ClaimedDelivery[]): Promise<void> {
-    const { instance, log } = this.deps;
+    const { instance } = this.deps;
     const startedAt = Date.now();
     const batch: Delivery[] = [];
     const sent: ClaimedDelivery[] = [];

@@ -45,6 +45,11 @@ export async function startMedia(
   const metrics = createMediaMetrics(deps.registry, () => service?.storeSize ?? { files: 0, bytes: 0 });
   service = new MediaService({ config, storage, tmpDir: join(dir, 'tmp'), log: deps.log, metrics });
   await service.start();
+  if (!config.publicUrl)
+    deps.log.warn(
+      {},
+      "media.publicUrl is not set: links point at the server's own address, which only this machine may reach; set it to the address people and Slack use.",
+    );
   const media = service;
   const prune = () =>
     media
