@@ -13,6 +13,7 @@ import { RoutingLoop } from './ingest/routing-loop.ts';
 import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { ConnectorRegistry } from './registry/registry.ts';
+import { type MediaModule, startMedia, withMediaRoute } from './media/index.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/store.ts';
 import { LruCache } from './util/lru.ts';
@@ -45,6 +46,7 @@ export interface RunningRouter {
 /** The stages of a router, wired but not started. */
 interface Stages {
   readonly store: Store;
+  readonly media: MediaModule | undefined;
   readonly metrics: Metrics;
   readonly dispatcher: Dispatcher;
   readonly routing: RoutingLoop;
@@ -71,8 +73,15 @@ export async function startRouter(
     const released = await store.recoverAtStart();
     if (released > 0)
       log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');
-    stages = wireStages(store, current, log, () => self.reload());
+    // Media (docs/media.md): files are fetched at delivery time, through one dispatcher hook; the
+    // ingest path is untouched. Its settings take effect at start (a reload keeps them).
+    const metrics = createMetrics(store);
+    const media = config.media
+      ? await startMedia(config.media, { log: log.child({ stage: 'media' }), registry: metrics.registry })
+      : undefined;
+    stages = wireStages({ store, metrics, media }, current, log, () => self.reload());
     port = await listen(stages.server, config);
+    media?.listening(`http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`);
   } catch (error) {
     await store.close().catch(() => undefined);
     throw error;
@@ -114,8 +123,12 @@ export async function startRouter(
 }
 
 /** Build every stage around the store; nothing runs yet. */
-function wireStages(store: Store, config: () => RouterConfig, log: Logger, reload: () => Promise<boolean>): Stages {
-  const metrics = createMetrics(store);
+function wireStages(
+  { store, metrics, media }: Pick<Stages, 'store' | 'metrics' | 'media'>,
+  config: () => RouterConfig,
+  log: Logger,
+  reload: () => Promise<boolean>,
+): Stages {
   // Deliveries offered at ingest carry their event; the ones claimed from the store are parsed
   // again, once for all their connectors. A small cache: what it holds is promoted to V8's old
   // generation, and a large one made the heap (RSS) grow by a third under load.
@@ -125,6 +138,7 @@ function wireStages(store: Store, config: () => RouterConfig, log: Logger, reloa
     store,
     log,
     events,
+    ...(media ? { beforeDeliver: media.prepare, media: media.files } : {}),
     onResult: (connector, result, claimed) => {
       metrics.recordAttempt(connector, result);
       alerts?.onResult(connector, result, claimed);
@@ -160,17 +174,20 @@ function wireStages(store: Store, config: () => RouterConfig, log: Logger, reloa
     log: log.child({ stage: 'receiver' }),
     metrics,
     ready: () => store.ping(),
-    extend: adminRoutes({
-      token: () => config().admin.token,
-      store,
-      dispatcher,
-      config,
-      reload,
-      wakeRouting: () => routing.wake(),
-      log: log.child({ stage: 'admin' }),
-    }),
+    extend: withMediaRoute(
+      media,
+      adminRoutes({
+        token: () => config().admin.token,
+        store,
+        dispatcher,
+        config,
+        reload,
+        wakeRouting: () => routing.wake(),
+        log: log.child({ stage: 'admin' }),
+      }),
+    ),
   });
-  return { store, metrics, dispatcher, routing, server: createHttpServer(app) };
+  return { store, media, metrics, dispatcher, routing, server: createHttpServer(app) };
 }
 
 /** Take the port (rejects with EADDRINUSE and the like); returns the port bound. */
@@ -212,6 +229,7 @@ async function startStages(
   pruneTimer.unref();
   return async (grace) => {
     clearInterval(pruneTimer);
+    stages.media?.close();
     // One deadline for everything, so the whole stop fits in the grace (docker stop's timeout is
     // 10 s): requests in flight first, then deliveries in flight get what is left.
     const deadline = Date.now() + grace;

@@ -72,6 +72,19 @@ export interface SlackApi {
     signal: AbortSignal,
   ): Promise<{ channels: SlackConversation[]; cursor: string }>;
   authTest(signal: AbortSignal): Promise<{ team?: string | undefined; user?: string | undefined }>;
+  /** files.getUploadURLExternal: where to send a file's bytes, and its file id. */
+  getUploadURL(filename: string, length: number, signal: AbortSignal): Promise<{ uploadUrl: string; fileId: string }>;
+  /** files.completeUploadExternal: share an uploaded file into a channel (a thread), with a comment. */
+  completeUpload(upload: CompleteUpload, signal: AbortSignal): Promise<void>;
+}
+
+/** A file whose bytes were sent to its upload URL, to share. */
+export interface CompleteUpload {
+  readonly fileId: string;
+  readonly title: string;
+  readonly channel: string;
+  readonly threadTs?: string | undefined;
+  readonly comment?: string | undefined;
 }
 
 /** The library's module, loaded when a client is created. */
@@ -149,6 +162,22 @@ export async function createSlackApi(options: SlackClientOptions): Promise<Slack
         .filter((c): c is { id: string; name: string } => typeof c.id === 'string' && typeof c.name === 'string')
         .map((c) => ({ id: c.id, name: c.name }));
       return { channels, cursor: result.response_metadata?.next_cursor ?? '' };
+    },
+    async getUploadURL(filename, length, signal) {
+      const result = await call(signal, () => web.files.getUploadURLExternal({ filename, length }));
+      if (typeof result.upload_url !== 'string' || typeof result.file_id !== 'string')
+        throw new SlackCallError({ kind: 'other', message: 'files.getUploadURLExternal answered ok without a URL' });
+      return { uploadUrl: result.upload_url, fileId: result.file_id };
+    },
+    async completeUpload(upload, signal) {
+      await call(signal, () =>
+        web.files.completeUploadExternal({
+          files: [{ id: upload.fileId, title: upload.title }],
+          channel_id: upload.channel,
+          ...(upload.threadTs ? { thread_ts: upload.threadTs } : {}),
+          ...(upload.comment ? { initial_comment: upload.comment } : {}),
+        }),
+      );
     },
     async authTest(signal) {
       const result = await call(signal, () => web.auth.test());

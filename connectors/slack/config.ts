@@ -76,6 +76,12 @@ export const SlackConfig = z
       .describe('Icon of the bot for these messages, e.g. :speech_balloon: (needs chat:write.customize).'),
     unfurlLinks: z.boolean().default(false).describe('Let Slack unfurl links in the text.'),
     unfurlMedia: z.boolean().default(false).describe('Let Slack unfurl media links.'),
+    uploadMedia: z
+      .boolean()
+      .optional()
+      .describe(
+        'With `media:` configured (default true then): upload the file of a media message into the thread, the text as its comment; false posts a link to it.',
+      ),
     channelRatePerSec: z
       .number()
       .min(0)

@@ -5,6 +5,7 @@ import {
   retry,
   skipped,
   type Delivery,
+  type EventMedia,
   type Outcome,
 } from '../../src/sdk/index.ts';
 import { ChannelDirectory } from './channels.ts';
@@ -14,6 +15,7 @@ import { renderMessage, type MessageTemplates, type PostMessageArgs } from './me
 import { hintFor, outcomeOfFailure } from './outcomes.ts';
 import { ChannelRateLimiter } from './rate-limit.ts';
 import { ThreadMap } from './threads.ts';
+import { MediaUploads, withLink } from './upload.ts';
 
 /** How soon to try again a message whose chat's thread is being started by another delivery. */
 const THREAD_START_WAIT_MS = 500;
@@ -63,7 +65,9 @@ export default defineConnector({
   delivery: { maxBatch: 1, maxInFlight: 4, ratePerSec: 1, timeoutMs: 10_000, orderBy: 'chat' },
   async create(config, ctx) {
     const api = await createSlackApi({ token: config.token, apiUrl: config.apiUrl, log: ctx.log });
-    const slack = new SlackConnector(config, api, new ThreadMap(ctx.state));
+    // Files of media messages (a `media:` section): uploaded into the thread, or linked.
+    const uploads = ctx.media && config.uploadMedia !== false ? new MediaUploads(api, ctx.state, ctx.media) : undefined;
+    const slack = new SlackConnector(config, api, new ThreadMap(ctx.state), uploads);
     return {
       preview: (delivery) => slack.preview(delivery as Delivery<SlackParamsOutput | undefined>),
       async deliver(batch, signal) {
@@ -102,6 +106,7 @@ class SlackConnector {
     private readonly config: SlackConfigOutput,
     private readonly api: SlackApi,
     private readonly threads: ThreadMap,
+    private readonly uploads?: MediaUploads | undefined,
   ) {
     this.channels = new ChannelDirectory(api);
     this.limiter = new ChannelRateLimiter(config.channelRatePerSec);
@@ -176,6 +181,21 @@ class SlackConnector {
           ? 'Slack rate-limited it (Retry-After)'
           : `it is at its limit of ${this.config.channelRatePerSec} message(s) per second`;
         return retry(`channel ${channelId} waits ${waitMs} ms: ${why}`, waitMs);
+      }
+      const media = delivery.event.message?.media;
+      if (media?.url !== undefined) {
+        const file = media as EventMedia & { readonly url: string };
+        if (this.uploads) {
+          const key = threadKey;
+          return await this.uploads.deliver({
+            args,
+            media: file,
+            key: `${delivery.idempotencyKey}:${channelId}`,
+            startThread: starting && key ? (ts) => this.threads.set(key, ts).catch(() => undefined) : undefined,
+            signal,
+          });
+        }
+        args.text = withLink(args.text, file);
       }
       let posted: { ts: string };
       try {

@@ -24,6 +24,12 @@ const ReplySchema = z.preprocess(
     .object({
       text: template().describe('Message text (WhatsApp formatting: *bold* _italic_).'),
       quote: z.boolean().default(false).describe('Quote the incoming message.'),
+      media: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Send the event's media file along (its `message.media.url`; needs `media:` with a `publicUrl` Wassenger can reach). Without a stored file, the text goes alone.",
+        ),
     })
     .strict(),
 );
@@ -77,7 +83,7 @@ interface Plan {
   readonly labels?: { readonly add: string[]; readonly remove: string[]; readonly path: string } | undefined;
   readonly metadata?: { readonly path: string; readonly entries: { key: string; value: string }[] } | undefined;
   /** The message to send, or why no reply is sent (loop prevention). */
-  readonly reply?: { readonly body: Record<string, string> } | { readonly blocked: string } | undefined;
+  readonly reply?: { readonly body: Record<string, unknown> } | { readonly blocked: string } | undefined;
 }
 
 /** Act back on WhatsApp through the Wassenger API: reply, label the chat, set contact metadata. */
@@ -203,10 +209,21 @@ function plan(config: Config, reference: string, delivery: Delivery<Params>): Pl
     else {
       const text = actions.reply.text.renderString(scope);
       const quote = actions.reply.quote ? delivery.event.message?.id : undefined;
+      // Forward the stored file by its signed link: Wassenger fetches it from the router.
+      const file = actions.reply.media ? delivery.event.message?.media?.url : undefined;
       steps.reply =
-        text.trim() === ''
+        text.trim() === '' && !file
           ? { blocked: 'the reply text rendered empty' }
-          : { body: { ...target!, message: text, device, reference, ...(quote ? { quote } : {}) } };
+          : {
+              body: {
+                ...target!,
+                ...(text.trim() === '' ? {} : { message: text }),
+                device,
+                reference,
+                ...(quote ? { quote } : {}),
+                ...(file ? { media: { url: file } } : {}),
+              },
+            };
     }
   }
   return steps;
@@ -270,7 +287,7 @@ async function sendReply(
   ctx: ConnectorContext,
   client: ApiClient,
   delivery: Delivery,
-  body: Record<string, string>,
+  body: Record<string, unknown>,
   signal: AbortSignal,
 ): Promise<Result<string>> {
   const replyKey = `reply:${delivery.idempotencyKey}`;

@@ -31,6 +31,8 @@ export interface RouterConfig extends RoutingTable {
   readonly alerts: RawConfig['alerts'];
   /** Admin API and console (`admin.token` empty: off). */
   readonly admin: RawConfig['admin'];
+  /** Media downloads and links (docs/media.md); undefined: off. */
+  readonly media?: RawConfig['media'];
   /** The config as written, with secrets replaced by "[redacted]" (for `validate --print`, the admin API). */
   readonly redacted: unknown;
 }
@@ -134,7 +136,10 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   }
 
   const config = parsed.data;
-  const allSecrets = [...new Set([...secrets, config.server.secret, config.admin.token])].filter(
+  const mediaSecrets = config.media
+    ? [config.media.token, config.media.linkSecret, config.media.s3?.secretAccessKey ?? '']
+    : [];
+  const allSecrets = [...new Set([...secrets, config.server.secret, config.admin.token, ...mediaSecrets])].filter(
     (secret) => secret.length > 0,
   );
   return {
@@ -148,6 +153,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
       log: config.log,
       alerts: config.alerts,
       admin: config.admin,
+      ...(config.media ? { media: config.media } : {}),
       connectors,
       routes,
       secrets: allSecrets,

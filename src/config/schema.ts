@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MediaSchema } from '../media/config.ts';
 import { WhenSchema } from '../rules/index.ts';
 import { duration, size } from './units.ts';
 
@@ -111,6 +112,9 @@ export const ConfigSchema = z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
       .default({ level: 'info' }),
+    media: MediaSchema.optional().describe(
+      'Download the files of media messages, keep them, and put a signed link in the events (docs/media.md).',
+    ),
   })
   .strict();
 

@@ -2,6 +2,7 @@ import type { RoutedEvent } from '../domain/event.ts';
 import type { ConnectorInstance } from '../domain/route.ts';
 import type { Connector, Delivery } from '../sdk/connector.ts';
 import type { Outcome } from '../sdk/outcome.ts';
+import { retry } from '../sdk/outcome.ts';
 import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
 import { decide } from './backoff.ts';
 import { callConnector } from './call-connector.ts';
@@ -15,7 +16,18 @@ export interface BatchDeps {
   /** Removes secrets from texts stored as errors. */
   readonly scrub: (text: string) => string;
   readonly onThrow: (error: unknown) => void;
+  /**
+   * Runs before each delivery is handed to the connector (media: the file is downloaded and
+   * `message.media.url` or `.error` set). It answers the event to send, or a wait: the delivery is
+   * then retried (backoff, at least `retryAfterMs`) without calling the connector.
+   */
+  readonly beforeDeliver?: ((event: RoutedEvent) => BeforeDeliverResult | Promise<BeforeDeliverResult>) | undefined;
 }
+
+/** What `beforeDeliver` answers: the event to deliver, or why to wait and try again. */
+export type BeforeDeliverResult =
+  | { readonly event: RoutedEvent }
+  | { readonly retryAfterMs: number; readonly reason: string };
 
 /** One attempt of each delivery of a batch: what to record. */
 export interface BatchOutcome {
@@ -31,8 +43,8 @@ export interface BatchOutcome {
 export async function sendBatch(
   deps: BatchDeps,
   claimed: readonly ClaimedDelivery[],
-  /** Told the connector's outcomes as soon as they arrive; answers whether the connector is now down. */
-  judge: (outcomes: readonly Outcome[]) => boolean,
+  /** Told the connector's own outcomes as soon as they arrive; says whether the connector is now down. */
+  judge: Judge,
 ): Promise<BatchOutcome> {
   const startedAt = Date.now();
   const batch: Delivery[] = [];
@@ -54,10 +66,13 @@ export async function sendBatch(
       results[index] = { ...attemptOf(item, startedAt, startedAt), outcome: 'failed', status: 'dead', error: reason };
     }
   });
-  if (batch.length === 0) return { results: results as AttemptResult[] };
-  const outcomes = await callConnector(deps.connector, batch, deps.instance.policy.timeoutMs, deps.onThrow);
+  if (batch.length === 0) {
+    judge.record([]); // nothing reached the connector (a probe must still end)
+    return { results: results as AttemptResult[] };
+  }
+  const outcomes = await callPrepared(deps, batch, judge);
   const now = Date.now();
-  const down = judge(outcomes);
+  const down = judge.down();
   sentIndexes.forEach((claimedIndex, n) => {
     const item = claimed[claimedIndex]!;
     const outcome = outcomes[n]!;
@@ -78,6 +93,44 @@ export async function sendBatch(
     };
   });
   return { results: results as AttemptResult[] };
+}
+
+/** The outage tracker as a batch sees it. */
+export interface Judge {
+  /** The connector's outcomes (not those of deliveries held before it was called). */
+  record(outcomes: readonly Outcome[]): void;
+  down(): boolean;
+}
+
+/**
+ * Run `beforeDeliver` on each delivery, then the connector with those it let through, in order. A
+ * held delivery becomes `retry` without a call, and says nothing about the destination.
+ */
+async function callPrepared(deps: BatchDeps, batch: readonly Delivery[], judge: Judge): Promise<readonly Outcome[]> {
+  const call = async (ready: readonly Delivery[]) => {
+    const outcomes = await callConnector(deps.connector, ready, deps.instance.policy.timeoutMs, deps.onThrow);
+    judge.record(outcomes);
+    return outcomes;
+  };
+  const { beforeDeliver } = deps;
+  if (!beforeDeliver) return call(batch);
+  const prepared = await Promise.all(
+    batch.map(async (delivery): Promise<BeforeDeliverResult> => {
+      try {
+        return await beforeDeliver(delivery.event);
+      } catch (error) {
+        return { retryAfterMs: 1_000, reason: `preparing the event failed: ${(error as Error).message}` };
+      }
+    }),
+  );
+  const ready: Delivery[] = [];
+  prepared.forEach((answer, index) => {
+    if ('event' in answer) ready.push({ ...batch[index]!, event: answer.event });
+  });
+  if (ready.length === 0) judge.record([]); // all held: nothing said of the destination
+  const answered = ready.length > 0 ? await call(ready) : [];
+  let next = 0;
+  return prepared.map((answer) => ('event' in answer ? answered[next++]! : retry(answer.reason, answer.retryAfterMs)));
 }
 
 function attemptOf(item: ClaimedDelivery, startedAt: number, now: number) {

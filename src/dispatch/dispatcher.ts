@@ -3,11 +3,11 @@ import type { RoutedEvent } from '../domain/event.ts';
 import { rehydrate } from '../wassenger/rehydrate.ts';
 import type { Logger } from '../observability/logger.ts';
 import { scrub } from '../observability/logger.ts';
-import type { Connector, ConnectorContext } from '../sdk/connector.ts';
 import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
+import type { Connector, ConnectorContext, MediaFiles } from '../sdk/connector.ts';
 import type { ConnectorPauses, ConnectorStateStore, DeliveryQueue } from '../store/store.ts';
 import type { LruCache } from '../util/lru.ts';
-import { ConnectorWorker } from './worker.ts';
+import { ConnectorWorker, type WorkerDeps } from './worker.ts';
 
 interface Running {
   readonly instance: ConnectorInstance;
@@ -26,6 +26,10 @@ export interface DispatcherOptions {
   readonly onOutage?: (connector: string, change: 'began' | 'ended', reason: string | undefined) => void;
   /** Normalized events by id, shared with routing (deliveries handed over at ingest carry theirs). */
   readonly events: LruCache<string, RoutedEvent>;
+  /** Run before each delivery (media); see WorkerDeps.beforeDeliver. */
+  readonly beforeDeliver?: WorkerDeps['beforeDeliver'];
+  /** Stored media files, given to connectors as `ctx.media` (only when `media:` is configured). */
+  readonly media?: MediaFiles | undefined;
 }
 
 /**
@@ -145,6 +149,7 @@ export class Dispatcher {
         set: (key, value) => store.stateSet(instance.name, key, value),
         delete: (key) => store.stateDelete(instance.name, key),
       },
+      ...(this.options.media ? { media: this.options.media } : {}),
     };
     let connector: Connector;
     try {
@@ -163,6 +168,7 @@ export class Dispatcher {
       scrub: (text) => scrub(text, this.config?.secrets ?? []),
       onResult: (result, claimed) => this.options.onResult?.(instance.name, result, claimed),
       onOutage: (change, reason) => this.options.onOutage?.(instance.name, change, reason),
+      ...(this.options.beforeDeliver ? { beforeDeliver: this.options.beforeDeliver } : {}),
     });
     if (paused) worker.pause();
     worker.wake();

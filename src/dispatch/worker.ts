@@ -4,7 +4,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Connector } from '../sdk/connector.ts';
 import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
 import type { DeliveryQueue } from '../store/store.ts';
-import { sendBatch } from './batch.ts';
+import { type BatchDeps, sendBatch } from './batch.ts';
 import { ResultWriter } from './results.ts';
 import { Inbox } from './inbox.ts';
 import { type OutageChange, OutageTracker } from './outage.ts';
@@ -35,6 +35,8 @@ export interface WorkerDeps {
   readonly onResult?: (result: AttemptResult, claimed: ClaimedDelivery) => void;
   /** The connector's destination went down as a whole, or came back. */
   readonly onOutage?: (change: Exclude<OutageChange, undefined>, reason: string | undefined) => void;
+  /** See BatchDeps.beforeDeliver (media). */
+  readonly beforeDeliver?: BatchDeps['beforeDeliver'];
 }
 
 /**
@@ -269,10 +271,12 @@ export class ConnectorWorker {
   private async run(claimed: ClaimedDelivery[], probe: boolean): Promise<void> {
     const deps = this.deps;
     const onThrow = (error: unknown) => deps.log.error({ err: error }, 'Connector threw; treating the batch as retry.');
-    const { results } = await sendBatch({ ...deps, onThrow }, claimed, (outcomes) => {
-      const change = this.outage.record(outcomes, Date.now(), probe);
-      if (change) this.outageChanged(change, outcomes.find((o) => o.status === 'retry')?.reason);
-      return this.outage.isDown;
+    const { results } = await sendBatch({ ...deps, onThrow }, claimed, {
+      record: (outcomes) => {
+        const change = this.outage.record(outcomes, Date.now(), probe);
+        if (change) this.outageChanged(change, outcomes.find((o) => o.status === 'retry')?.reason);
+      },
+      down: () => this.outage.isDown,
     });
     // With one lane (maxInFlight 1) the next batch waits for this write: commit it at once.
     const written = await this.results.write(results, claimed, deps.instance.policy.maxInFlight === 1);

@@ -73,4 +73,11 @@ export interface EventMedia {
   readonly expiresAt?: string | undefined;
   /** Relative Wassenger API path; downloading it needs the API token, which is never put in here. */
   readonly download?: string | undefined;
+  /**
+   * With `media:` configured: a signed link to the file as stored by the router, set at delivery
+   * time once the file is downloaded (it expires after `media.linkTtl`).
+   */
+  readonly url?: string | undefined;
+  /** With `media:` configured: why the file could not be had (`expired`, `too_large`, `unavailable`); no `url` then. */
+  readonly error?: 'expired' | 'too_large' | 'unavailable' | undefined;
 }

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { RoutedEvent } from '../domain/event.ts';
+import type { Readable } from 'node:stream';
+import type { EventMedia, RoutedEvent } from '../domain/event.ts';
 import type { Outcome } from './outcome.ts';
 
 /** Version of this SDK contract; a plugin built for another version is refused at load. */
@@ -81,6 +82,30 @@ export interface ConnectorState {
   delete(key: string): Promise<void>;
 }
 
+/** A media file as the router stored it, opened for reading. */
+export interface MediaFile {
+  /** The router's id of the file (content address; the id in `message.media.url`). */
+  readonly key: string;
+  /** Content type, e.g. "image/jpeg". */
+  readonly mime: string;
+  /** The file name to show (from the payload, cleaned); never a path. */
+  readonly filename: string;
+  /** Size in bytes. */
+  readonly size: number;
+  /** The bytes. Read it to the end or destroy it, or the file stays open. */
+  readonly stream: Readable;
+}
+
+/**
+ * The router's stored media files (`media:` configured). A connector reads the bytes of an
+ * event's file here, without the Wassenger API key: the dispatcher delivers a media event only
+ * once its file is stored (`message.media.url` set) or known lost (`message.media.error`).
+ */
+export interface MediaFiles {
+  /** Open the stored file of `media` (an event's `message.media`); undefined when it is not stored. */
+  open(media: EventMedia): Promise<MediaFile | undefined>;
+}
+
 /** What `create()` receives besides its parsed config. */
 export interface ConnectorContext {
   /** Instance name from the config (`connectors.<name>`). */
@@ -89,6 +114,8 @@ export interface ConnectorContext {
   readonly state: ConnectorState;
   /** Folder of the config file, to resolve relative paths in connector config. */
   readonly configDir: string;
+  /** Stored media files; present only when the config has a `media:` section. */
+  readonly media?: MediaFiles | undefined;
 }
 
 /** A running connector instance. */

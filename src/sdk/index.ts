@@ -13,6 +13,8 @@ export type {
   ConnectorState,
   Delivery,
   DeliveryPolicy,
+  MediaFile,
+  MediaFiles,
 } from './connector.ts';
 export { delivered, failed, retry, skipped, unreachable } from './outcome.ts';
 export type { Outcome } from './outcome.ts';

@@ -92,7 +92,8 @@ connectors:
     retries: 1
     delivery: { backoffBaseMs: 200, maxBackoffMs: 2000, maxAttempts: 3, timeoutMs: 4000 }
 routes:
-  - name: everything
+  - name: inbound
+    when: { event: message:in:new }
     to: [events]
 `);
   t.after(() => router.close());

@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkBlocks, checkText } from './checks.ts';
+import { FakeUploads } from './uploads.ts';
+
+export type { FakeUpload } from './uploads.ts';
 
 /**
  * A local Slack Web API for tests, which the real @slack/web-api WebClient talks to over HTTP
@@ -10,7 +13,9 @@ import { checkBlocks, checkText } from './checks.ts';
  * or JSON body; the token from `Authorization: Bearer` (or a `token` field); errors as HTTP 200
  * `{ok:false, error}`; rate limits as HTTP 429 with `Retry-After` and `{ok:false,error:"ratelimited"}`.
  * Methods: auth.test, chat.postMessage (channel, membership, archive, text and Block Kit checks;
- * increasing `ts` values) and conversations.list (public channels, cursor pagination).
+ * increasing `ts` values), conversations.list (public channels, cursor pagination), and the
+ * external file upload (files.getUploadURLExternal, the upload URL, files.completeUploadExternal;
+ * `uploads` records what was shared into which thread).
  * Channel names are not accepted by chat.postMessage here (real Slack takes some): a test that
  * posts to `#name` thereby proves the connector resolved it to an id.
  *
@@ -81,6 +86,8 @@ export class FakeSlack {
   readonly messages: FakeMessage[] = [];
   readonly calls: FakeCall[] = [];
   readonly channels: FakeChannel[];
+  /** Files uploaded and shared (files.completeUploadExternal), with their bytes. */
+  readonly uploadFlow = new FakeUploads();
   private readonly scripts = new Map<string, FakeFailure[]>();
   private readonly hanging = new Set<ServerResponse>();
   private counter = 0;
@@ -105,7 +112,7 @@ export class FakeSlack {
     server.on('request', (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => void fake.handle(req, res, Buffer.concat(chunks).toString('utf8')));
+      req.on('end', () => void fake.route(req, res, Buffer.concat(chunks)));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;
@@ -144,6 +151,7 @@ export class FakeSlack {
   reset(): void {
     this.messages.length = 0;
     this.calls.length = 0;
+    this.uploadFlow.shared.length = 0;
     this.scripts.clear();
   }
 
@@ -156,6 +164,19 @@ export class FakeSlack {
   private nextTs(): string {
     this.counter += 1;
     return `${1_700_000_000 + Math.floor(this.counter / 1_000_000)}.${String(this.counter % 1_000_000).padStart(6, '0')}`;
+  }
+
+  get uploads() {
+    return this.uploadFlow.shared;
+  }
+
+  /** Upload URLs take raw bytes (no token: the URL is the credential); everything else is the Web API. */
+  private async route(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const upload = /^\/upload\/v1\/([A-Z0-9]+)$/.exec(new URL(req.url ?? '/', 'http://fake').pathname);
+    if (!upload) return this.handle(req, res, body.toString('utf8'));
+    const answer = await this.uploadFlow.receive(upload[1]!, body, String(req.headers['content-type'] ?? ''));
+    res.writeHead(answer.status, { 'content-type': 'text/plain' });
+    res.end(String(answer.body));
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
@@ -221,6 +242,14 @@ export class FakeSlack {
         return this.postMessage(res, call);
       case 'conversations.list':
         return this.conversationsList(res, call);
+      case 'files.getUploadURLExternal': {
+        const answer = this.uploadFlow.getUploadURL(args, this.url);
+        return this.answer(res, call, answer.status, answer.body);
+      }
+      case 'files.completeUploadExternal': {
+        const answer = this.uploadFlow.complete(args, (id) => this.channelError(id));
+        return this.answer(res, call, answer.status, answer.body);
+      }
       default:
         return this.answer(res, call, 200, { ok: false, error: 'unknown_method' });
     }
@@ -270,6 +299,14 @@ export class FakeSlack {
         ...(blocks ? { blocks } : {}),
       },
     });
+  }
+
+  private channelError(id: string): string | undefined {
+    const channel = this.channels.find((c) => c.id === id);
+    if (!channel) return 'channel_not_found';
+    if (channel.isArchived) return 'is_archived';
+    if (channel.isMember === false) return 'not_in_channel';
+    return undefined;
   }
 
   private conversationsList(res: ServerResponse, call: CallInfo): void {

@@ -13,6 +13,8 @@ export interface SentMessage {
   readonly message: string;
   readonly quote?: string;
   readonly reference?: string;
+  /** `media: { url }` of a media message (Wassenger downloads the file from there). */
+  readonly media?: { readonly url: string };
 }
 
 export interface FakeWassengerOptions {
@@ -115,9 +117,14 @@ export class FakeWassenger extends ScriptedFake {
       return invalid(400, 'phone:invalid', 'Invalid phone number: it must be in E.164 format, e.g. +12345678909');
     if (body['group'] !== undefined && !(typeof body['group'] === 'string' && body['group'].endsWith('@g.us')))
       return invalid(400, 'group:invalid', 'Invalid group id');
-    if (typeof body['message'] !== 'string' || body['message'] === '')
+    const media = body['media'] as { url?: unknown } | undefined;
+    if (media !== undefined && !(typeof media?.url === 'string' && /^https?:\/\//.test(media.url)))
+      return invalid(400, 'media:invalid', '"media.url" must be an http(s) URL');
+    if (media === undefined && (typeof body['message'] !== 'string' || body['message'] === ''))
       return invalid(400, 'message:required', '"message" is required for a text message');
-    if (body['message'].length > 10_000)
+    if (body['message'] !== undefined && typeof body['message'] !== 'string')
+      return invalid(400, 'message:invalid', '"message" must be a string');
+    if (typeof body['message'] === 'string' && body['message'].length > 10_000)
       return invalid(400, 'message:invalid', '"message" must not be longer than 10000 characters');
     if (body['reference'] !== undefined && (typeof body['reference'] !== 'string' || body['reference'].length > 100))
       return invalid(400, 'reference:invalid', '"reference" must be a string up to 100 characters');
@@ -125,7 +132,8 @@ export class FakeWassenger extends ScriptedFake {
       id: randomBytes(12).toString('hex'),
       waId: `3EB0${randomBytes(8).toString('hex').toUpperCase()}`,
       device: String(body['device'] ?? ''),
-      message: body['message'],
+      message: typeof body['message'] === 'string' ? body['message'] : '',
+      ...(media ? { media: { url: String(media.url) } } : {}),
       ...(typeof body['phone'] === 'string' ? { phone: body['phone'] } : {}),
       ...(typeof body['group'] === 'string' ? { group: body['group'] } : {}),
       ...(typeof body['quote'] === 'string' ? { quote: body['quote'] } : {}),
@@ -216,3 +224,4 @@ export function echoOf(sent: SentMessage, fixture: { device: object; data: Recor
     },
   };
 }
+export { FakeWassengerFiles, type FakeFile, type FileDownload, type FileFault } from './files.ts';
