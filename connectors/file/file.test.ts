@@ -1,11 +1,36 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../../test/testkit/process.ts';
 import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
 import type { ConnectorDefinition } from '../../src/sdk/index.ts';
 import file from './index.ts';
+
+const CHILD = fileURLToPath(new URL('./testing/append-child.ts', import.meta.url));
+
+/** Deliver `events` events in one batch from a child process whose files may not grow past `limitKiB`. */
+function appendInChild(path: string, events: number, bodyBytes: number, limitKiB?: number): { status: string }[] {
+  const limit = limitKiB === undefined ? '' : `ulimit -f ${limitKiB}; `;
+  const run = spawnSync(
+    'bash',
+    [
+      '-c',
+      `${limit}exec "$0" --import tsx "$1" "$2" "$3" "$4"`,
+      process.execPath,
+      CHILD,
+      path,
+      String(events),
+      String(bodyBytes),
+    ],
+    { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  return JSON.parse(run.stdout) as { status: string }[];
+}
 
 const definition = file as unknown as ConnectorDefinition;
 
@@ -55,6 +80,31 @@ test('file connector: a path that is a directory is a permanent failure', async 
     );
     assert.equal(outcome!.status, 'failed');
     assert.match((outcome as { reason: string }).reason, /EISDIR/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('file connector: a short write (file size limit, as on a full disk) is not delivered and leaves no fragment', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wa-router-file-'));
+  try {
+    const path = join(dir, 'events.jsonl');
+    const before = `${JSON.stringify({ id: 'earlier', body: 'kept' })}\n`;
+    writeFileSync(path, before);
+    // 10 lines of about 1 KB against a 4 KiB limit: the kernel writes part of the batch, then EFBIG.
+    const outcomes = appendInChild(path, 10, 1_000, 4);
+    assert.equal(outcomes.length, 10);
+    for (const outcome of outcomes) assert.equal(outcome.status, 'retry', JSON.stringify(outcome));
+    assert.match((outcomes[0] as unknown as { reason: string }).reason, /EFBIG/);
+    assert.equal(readFileSync(path, 'utf8'), before, 'the file is cut back to its size before the write');
+    // Once there is room again, the next line starts on a line of its own.
+    assert.deepEqual(
+      appendInChild(path, 1, 10).map((outcome) => outcome.status),
+      ['delivered'],
+    );
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    assert.equal(lines.length, 2);
+    for (const line of lines) JSON.parse(line);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
