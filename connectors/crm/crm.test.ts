@@ -92,6 +92,43 @@ describe('crm connector', () => {
     }
   });
 
+  test('a ".." id never sends the token elsewhere; the preview says so; a CR/LF header value fails at once', async () => {
+    const config = {
+      baseUrl: `${sink.url}/v1`,
+      path: '/persons/{{ contact.metadata.CRM_CUSTOMER_ID }}/notes',
+      auth: { bearer: 'tok-123456' },
+      headers: { 'X-Contact': '{{ contact.name }}' },
+    };
+    sink.requests.length = 0;
+    const walked = await deliverOne(config, event({ CRM_CUSTOMER_ID: '..' }));
+    assert.equal(walked.status, 'failed');
+    assert.equal(sink.requests.length, 0);
+    const connector = await definition.create(definition.config.parse(config), {
+      name: 'c',
+      log: console,
+      configDir: '.',
+      state: memoryState(),
+    });
+    const delivery = (e: RoutedEvent): Delivery => ({
+      id: '1',
+      idempotencyKey: 'k',
+      attempt: 1,
+      route: 'r',
+      event: e,
+      params: definition.params!.parse({}),
+    });
+    assert.throws(() => connector.preview!(delivery(event({ CRM_CUSTOMER_ID: '..' }))), /"\." or "\.\." segment/);
+    const shown = connector.preview!(delivery(event({ CRM_CUSTOMER_ID: 'a b' }))) as { url: string };
+    assert.equal(shown.url, `${sink.url}/v1/persons/a%20b/notes`);
+    const injected = await deliverOne(config, {
+      ...event({ CRM_CUSTOMER_ID: '7' }),
+      contact: { name: 'Ann\r\nX: 1', metadata: { CRM_CUSTOMER_ID: '7' } },
+    });
+    assert.equal(injected.status, 'failed');
+    assert.match((injected as { reason: string }).reason, /header "x-contact" has a CR or LF/);
+    assert.equal(sink.requests.length, 0);
+  });
+
   test('refuses templates or absolute URLs where the host is decided', () => {
     assert.equal(definition.config.safeParse({ baseUrl: 'https://{{ data.host }}/x', path: '/a' }).success, false);
     assert.equal(

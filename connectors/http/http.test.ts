@@ -7,6 +7,33 @@ import http from './index.ts';
 
 const definition = http as unknown as ConnectorDefinition;
 
+function deliveryWith(body: string): Delivery {
+  return {
+    id: '1',
+    idempotencyKey: 'evt_1:h',
+    attempt: 1,
+    route: 'r',
+    params: definition.params!.parse({}),
+    event: {
+      id: 'evt_1',
+      event: 'message:in:new',
+      receivedAt: 'now',
+      device: { id: 'd' },
+      message: { id: 'M1', type: 'text', body, fromMe: false },
+      data: {},
+    },
+  };
+}
+
+async function create(config: unknown) {
+  return definition.create(definition.config.parse(config), {
+    name: 'h',
+    log: console,
+    configDir: '.',
+    state: memoryState(),
+  });
+}
+
 async function deliverOne(config: unknown, sink: HttpSink) {
   const parsed = definition.config.parse(config);
   const connector = await definition.create(parsed, { name: 'h', log: console, configDir: '.', state: memoryState() });
@@ -46,6 +73,44 @@ describe('http connector', () => {
     const outcome = await deliverOne({ url: `${sink.url}/chats/{{ chat.id }}` }, sink);
     assert.equal(outcome.status, 'delivered');
     assert.equal(sink.requests[0]!.url, '/chats/..%2F..%2Fadmin%3Fx%3D1%23');
+  });
+
+  test('"." and ".." from event data cannot walk the URL path; the preview shows the URL really requested', async () => {
+    const connector = await create({ url: `${sink.url}/hook/{{ message.body }}` });
+    for (const body of ['..', '.', '%2e%2e']) {
+      sink.requests.length = 0;
+      const [outcome] = await connector.deliver([deliveryWith(body)], AbortSignal.timeout(5_000));
+      if (body === '%2e%2e') {
+        // Encoded by the template: one harmless segment.
+        assert.equal(outcome!.status, 'delivered');
+        assert.equal(sink.requests[0]!.url, '/hook/%252e%252e');
+        continue;
+      }
+      assert.equal(outcome!.status, 'failed', body);
+      assert.match((outcome as { reason: string }).reason, /"\." or "\.\." segment/);
+      assert.equal(sink.requests.length, 0, `nothing is sent for ${body}`);
+      assert.throws(() => connector.preview!(deliveryWith(body)), /"\." or "\.\." segment/);
+    }
+    const raw = await create({ url: `${sink.url}/v1/persons/{{ message.body | raw }}/notes` });
+    const [walked] = await raw.deliver([deliveryWith('a/../..')], AbortSignal.timeout(5_000));
+    assert.equal(walked!.status, 'failed', 'even unencoded (| raw) values cannot walk the path');
+    const preview = connector.preview!(deliveryWith('a b')) as { url: string };
+    assert.equal(preview.url, `${sink.url}/hook/a%20b`);
+    const dotted = await create({ url: `${sink.url}/a/./b/{{ message.body }}` });
+    assert.throws(() => dotted.preview!(deliveryWith('x')), /segment/, 'a literal dot segment is refused too');
+  });
+
+  test('a header value with CR/LF or beyond Latin-1 fails at once, naming the header', async () => {
+    const connector = await create({ url: `${sink.url}/x`, headers: { 'X-Text': '{{ message.body }}' } });
+    for (const body of ['a\r\nInjected: yes', 'emoji 😀', 'nul\u0000']) {
+      sink.requests.length = 0;
+      const [outcome] = await connector.deliver([deliveryWith(body)], AbortSignal.timeout(5_000));
+      assert.equal(outcome!.status, 'failed', JSON.stringify(body));
+      assert.match((outcome as { reason: string }).reason, /header "x-text"/);
+      assert.equal(sink.requests.length, 0);
+    }
+    const [latin1] = await connector.deliver([deliveryWith('café')], AbortSignal.timeout(5_000));
+    assert.equal(latin1!.status, 'delivered', 'Latin-1 is a valid header value');
   });
 
   test('maps statuses: 2xx delivered, 429 retry with Retry-After, 5xx retry, 4xx failed, redirect failed', async () => {

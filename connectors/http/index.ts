@@ -7,6 +7,7 @@ import {
   httpRequest,
   template,
   templateTree,
+  UnsafeRequestError,
   z,
   type Outcome,
 } from '../../src/sdk/index.ts';
@@ -101,7 +102,8 @@ async function send(
   try {
     request = renderRequest(templates, delivery);
   } catch (error) {
-    return failed(`cannot build the request: ${(error as Error).message}`);
+    const reason = (error as Error).message;
+    return failed(error instanceof UnsafeRequestError ? reason : `cannot build the request: ${reason}`);
   }
   let response;
   try {

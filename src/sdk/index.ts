@@ -19,6 +19,8 @@ export type { Outcome } from './outcome.ts';
 export { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from './http.ts';
 export type { HeaderSource } from './http.ts';
 export { httpRequest } from './http-request.ts';
+export { UnsafeRequestError, checkHeaders, checkedUrl, headerProblem } from './safe-request.ts';
+export type { UrlBounds } from './safe-request.ts';
 export { detailOf, failure, ok, request, stop } from './json-api.ts';
 export type { ApiClient, ApiResponse, Result } from './json-api.ts';
 export type { HttpRequestInit, HttpResponse } from './http-request.ts';

@@ -31,7 +31,14 @@ export interface ApiResponse {
 }
 
 /** Network errors after which the request certainly did not reach the server. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+const NOT_SENT = new Set([
+  'ERR_UNSAFE_REQUEST',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
 const MAX_DETAIL = 300;
 
 /**
