@@ -5,6 +5,7 @@ import { adminRoutes } from './admin/index.ts';
 import { loadConfig, type LoadResult, type RouterConfig } from './config/load.ts';
 import { formatIssues } from './config/issues.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
+import { writeHealth } from './http/readiness.ts';
 import { createHttpApp, createHttpServer } from './http/server.ts';
 import { createIngest } from './ingest/ingest.ts';
 import type { Logger } from './observability/logger.ts';
@@ -12,11 +13,13 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { ConnectorRegistry } from './registry/registry.ts';
 import { RoutingLoop } from './routing/router.ts';
 import { openStore } from './store/open.ts';
-import type { Store } from './store/store.ts';
+import { StoreUnavailableError, type Store } from './store/store.ts';
 import type { RoutedEvent } from './domain/event.ts';
 import { LruCache } from './util/lru.ts';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+/** Connector-state namespace of the readiness probe's write; no connector name can contain ':'. */
+const READINESS_STATE = 'wa-router:readiness';
 
 /** The registry of built-in connector types. */
 export function builtinRegistry(): ConnectorRegistry {
@@ -87,13 +90,19 @@ export async function startRouter(
     log: log.child({ stage: 'routing' }),
   });
 
+  // /readyz turns false while webhooks cannot be stored, and true again once a write succeeds.
+  const health = writeHealth({
+    ping: () => store.ping(),
+    probe: () => store.stateSet(READINESS_STATE, 'probe', new Date().toISOString()),
+    isWriteFailure: (error) => error instanceof StoreUnavailableError,
+  });
   const app = createHttpApp({
     path: config.server.path,
     settings: () => config.server,
-    ingest,
+    ingest: (body, at) => health.track(ingest(body, at)),
     log: log.child({ stage: 'receiver' }),
     metrics,
-    ready: () => store.ping(),
+    ready: () => health.check(),
     extend: adminRoutes({
       token: () => config.admin.token,
       store,
