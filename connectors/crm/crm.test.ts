@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ConnectorDefinition, Delivery, Outcome, RoutedEvent } from '../../src/sdk/index.ts';
-import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
+import { checkConnector, checkConnectorFaults, memoryState } from '../../src/sdk/testing.ts';
 import { HttpSink } from '../../test/testkit/http-sink.ts';
 import crm from './index.ts';
 
@@ -57,6 +57,42 @@ describe('crm connector', () => {
     assert.equal(sink.requests[0]!.url, '/v1/persons/%2B15550000001/notes');
     assert.equal(sink.requests[0]!.headers['x-api-token'], 'secret-token');
     assert.ok((definition.examples ?? []).length >= 4);
+  });
+
+  test('meets the fault-conformance suite (the sink honours Idempotency-Key)', async (t) => {
+    sink.requests.length = 0;
+    const report = await checkConnectorFaults(definition, {
+      config: {
+        baseUrl: `${sink.url}/v1`,
+        path: '/persons/{{ contact.metadata.CRM_CUSTOMER_ID }}/notes',
+        auth: { bearer: 'tok-123456' },
+        headers: { 'X-Contact': '{{ contact.name }}' },
+        refField: 'data.id',
+      },
+      faults: {
+        lostAnswer: () => sink.reply({ hang: true }),
+        resetAfterActing: () => sink.reply({ drop: true }),
+        hang: () => sink.reply({ hang: true }),
+        garbage: () => sink.reply({ status: 200, body: '<html>oops' }),
+        errorIn200: 'a generic CRM API has no common error-in-2xx shape; 2xx is success',
+        rateLimited: (retryAfter) => sink.reply({ status: 429, headers: { 'retry-after': retryAfter ?? '' } }),
+        diskFull: 'no disk involved',
+      },
+      heal: () => sink.heal(),
+      acted: () => [
+        ...new Map(
+          sink.requests.map((request) => [
+            request.headers['idempotency-key'],
+            String(request.headers['idempotency-key']).split(':')[0]!,
+          ]),
+        ).values(),
+      ],
+      idempotent: true,
+      paths: () => sink.requests.map((request) => request.url),
+      pathPrefix: '/v1/persons/',
+    });
+    for (const line of [...report.covered, ...report.notCovered]) t.diagnostic(line);
+    assert.deepEqual(report.problems, []);
   });
 
   test('hostile metadata values stay encoded inside the base path, or are refused', async () => {

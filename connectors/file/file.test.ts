@@ -1,12 +1,22 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { REPO_ROOT } from '../../test/testkit/process.ts';
-import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
+import { checkConnector, checkConnectorFaults, memoryState } from '../../src/sdk/testing.ts';
 import type { ConnectorDefinition } from '../../src/sdk/index.ts';
 import file from './index.ts';
 
@@ -105,6 +115,49 @@ test('file connector: a short write (file size limit, as on a full disk) is not 
     const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
     assert.equal(lines.length, 2);
     for (const line of lines) JSON.parse(line);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('file connector meets the fault-conformance suite (a full disk is the file pointed at /dev/full)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'wa-router-file-'));
+  const path = join(dir, 'events.jsonl');
+  const kept = join(dir, 'events.kept');
+  const none = 'a local append has no peer: no answer to lose, no status, no rate limit';
+  try {
+    const report = await checkConnectorFaults(definition, {
+      config: { path, line: { id: '{{ id }}', name: '{{ contact.name }}', text: '{{ message.body }}' } },
+      faults: {
+        // /dev/full answers every write with ENOSPC: a real full disk, for this file only.
+        diskFull: () => {
+          if (existsSync(path)) renameSync(path, kept);
+          symlinkSync('/dev/full', path);
+        },
+        lostAnswer: none,
+        resetAfterActing: none,
+        hang: none,
+        garbage: none,
+        errorIn200: none,
+        rateLimited: none,
+      },
+      heal: () => {
+        if (existsSync(path) && lstatSync(path).isSymbolicLink()) {
+          unlinkSync(path);
+          if (existsSync(kept)) renameSync(kept, path);
+        }
+      },
+      // Every line must parse: a fragment left by a failed write would make this throw.
+      acted: () =>
+        existsSync(path)
+          ? readFileSync(path, 'utf8')
+              .split('\n')
+              .filter((line) => line !== '')
+              .map((line) => (JSON.parse(line) as { id: string }).id)
+          : [],
+    });
+    for (const line of [...report.covered, ...report.notCovered]) t.diagnostic(line);
+    assert.deepEqual(report.problems, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

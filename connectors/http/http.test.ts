@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
+import { checkConnector, checkConnectorFaults, memoryState } from '../../src/sdk/testing.ts';
 import type { ConnectorDefinition, Delivery } from '../../src/sdk/index.ts';
 import { HttpSink } from '../../test/testkit/http-sink.ts';
 import http from './index.ts';
@@ -66,6 +66,39 @@ describe('http connector', () => {
   test('conforms to the connector contract against a local endpoint', async () => {
     assert.deepEqual(await checkConnector(definition, { config: { url: `${sink.url}/in` } }), []);
     assert.equal(sink.requests.length, 3);
+  });
+
+  test('meets the fault-conformance suite (the sink honours Idempotency-Key, as the header asks)', async (t) => {
+    sink.requests.length = 0;
+    const report = await checkConnectorFaults(definition, {
+      config: { url: `${sink.url}/hook/{{ message.body }}`, headers: { 'X-Contact': '{{ contact.name }}' } },
+      faults: {
+        lostAnswer: () => sink.reply({ hang: true }),
+        resetAfterActing: () => sink.reply({ drop: true }),
+        hang: () => sink.reply({ hang: true }),
+        garbage: () => sink.reply({ status: 200, body: '<html>oops' }),
+        errorIn200: 'a 2xx is success for a generic endpoint: the http connector cannot know an error is inside',
+        rateLimited: (retryAfter) => sink.reply({ status: 429, headers: { 'retry-after': retryAfter ?? '' } }),
+        diskFull: 'no disk involved',
+      },
+      heal: () => sink.heal(),
+      acted: () => {
+        const keys = new Set<string>();
+        const ids: string[] = [];
+        for (const request of sink.requests) {
+          const key = String(request.headers['idempotency-key']);
+          if (keys.has(key)) continue;
+          keys.add(key);
+          ids.push(key.split(':')[0]!);
+        }
+        return ids;
+      },
+      idempotent: true,
+      paths: () => sink.requests.map((request) => request.url),
+      pathPrefix: '/hook/',
+    });
+    for (const line of [...report.covered, ...report.notCovered]) t.diagnostic(line);
+    assert.deepEqual(report.problems, []);
   });
 
   test('event values in the URL are percent-encoded and cannot change path or host', async () => {
