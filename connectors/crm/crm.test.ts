@@ -89,7 +89,7 @@ describe('crm connector', () => {
       ],
       idempotent: true,
       paths: () => sink.requests.map((request) => request.url),
-      pathPrefix: '/v1/persons/',
+      pathPattern: /^\/v1\/persons\/[^/]+\/notes$/,
     });
     for (const line of [...report.covered, ...report.notCovered]) t.diagnostic(line);
     assert.deepEqual(report.problems, []);

@@ -95,7 +95,7 @@ describe('http connector', () => {
       },
       idempotent: true,
       paths: () => sink.requests.map((request) => request.url),
-      pathPrefix: '/hook/',
+      pathPattern: /^\/hook\/[^/]+$/,
     });
     for (const line of [...report.covered, ...report.notCovered]) t.diagnostic(line);
     assert.deepEqual(report.problems, []);

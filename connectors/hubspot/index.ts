@@ -4,6 +4,7 @@ import {
   defineConnector,
   delivered,
   failed,
+  retry,
   skipped,
   template,
   templateScope,
@@ -252,6 +253,11 @@ export function markerOf(delivery: Pick<Delivery, 'idempotencyKey'>): string {
   return `WR${createHash('sha256').update(delivery.idempotencyKey).digest('hex').slice(0, 30)}`;
 }
 
+/** An id from the event as shown in a reason: as is when plain, else quoted (no line breaks in reasons). */
+function shown(id: string): string {
+  return /^[\w.-]{1,64}$/.test(id) ? id : JSON.stringify(id.slice(0, 64));
+}
+
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
@@ -340,7 +346,7 @@ async function deliverOne(
   const done: string[] = [`contact ${id}${found === 'template' ? '' : ` (${found})`}`];
   const notFound = (response: ApiResponse, what: string): Outcome =>
     failed(
-      `HubSpot contact ${id} not found while ${what} (HTTP ${response.status}); ${found === 'template' ? 'check the id that `contactId` read from the event (e.g. the CRM_CUSTOMER_ID metadata)' : 'it was deleted in HubSpot'}`,
+      `HubSpot contact ${shown(id)} not found while ${what} (HTTP ${response.status}); ${found === 'template' ? 'check the id that `contactId` read from the event (e.g. the CRM_CUSTOMER_ID metadata)' : 'it was deleted in HubSpot'}`,
     );
 
   if (steps.properties && Object.keys(steps.properties).length > 0) {
@@ -499,7 +505,15 @@ async function createEngagement(
     if (answer.value.status >= 300)
       return stop(failure(hubspot, answer.value, `creating ${what}`), answer.value.status >= 500);
     const id = (answer.value.json as { id?: unknown } | undefined)?.id;
-    return id === undefined ? stop(failed(`HubSpot created ${what} but answered without its id`)) : ok(String(id));
+    // A 2xx without an id (garbage, or an error inside): it may exist. Retry: the next attempt looks
+    // for it by its marker before creating, so it is neither lost nor made twice.
+    return id === undefined
+      ? stop(
+          retry(
+            `HubSpot answered the creation of ${what} without its id (HTTP ${answer.value.status}); checking again`,
+          ),
+        )
+      : ok(String(id));
   };
   return createOnce(ctx.state, `${object}:${delivery.idempotencyKey}`, config.searchSettleMs, find, create, what);
 }

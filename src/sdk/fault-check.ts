@@ -47,8 +47,8 @@ export interface FaultHarness {
   readonly uniqueRefs?: boolean;
   /** Request paths the fake received, to prove no event value walked the path (HTTP fakes). */
   paths?(): readonly string[];
-  /** Every request path must start with this (the fixed part of the URL template), e.g. `/v1/persons/`. */
-  readonly pathPrefix?: string;
+  /** Every request path (and query) must match this, e.g. `/^\/v1\/persons\/[^/]+\/notes$/`. */
+  readonly pathPattern?: RegExp;
   /** Deadline given to `deliver()` when a fault may hang it; default 1 000 ms. */
   readonly deadlineMs?: number;
 }

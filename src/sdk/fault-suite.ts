@@ -139,8 +139,8 @@ async function hostileValues(run: FaultRun): Promise<void> {
   }
   for (const path of run.harness.paths?.() ?? []) {
     const segments = path.split(/[?#]/, 1)[0]!.split('/');
-    const prefix = run.harness.pathPrefix;
-    if (segments.some((segment) => DOT_SEGMENT.test(segment)) || (prefix && !path.startsWith(prefix)))
+    const pattern = run.harness.pathPattern;
+    if (segments.some((segment) => DOT_SEGMENT.test(segment)) || (pattern && !pattern.test(path)))
       problem(run, `a request went to ${path.slice(0, 200)}: an event value walked the URL path`);
   }
   run.report.covered.push(`hostile values: ${seen.join(', ')}`);

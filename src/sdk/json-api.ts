@@ -6,6 +6,7 @@
 import { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from './http.ts';
 import { httpRequest } from './http-request.ts';
 import { failed, retry, type Outcome } from './outcome.ts';
+import { checkedUrl } from './safe-request.ts';
 
 /** A call's result: the parsed answer, or the outcome the delivery ends with. */
 export type Result<T> =
@@ -44,6 +45,8 @@ const MAX_DETAIL = 300;
 /**
  * One JSON request to a path under the client's base URL. Resolves with any HTTP answer; a request
  * that got no answer ends the delivery (`retry`), with `maybeApplied: false` when it surely never left.
+ * A path with a `.` or `..` segment (an id from the event, even percent-encoded, can be `..`) is
+ * refused (`failed`, never sent): the request would go elsewhere under the service, with its token.
  */
 export async function request(
   client: ApiClient,
@@ -52,9 +55,15 @@ export async function request(
   body: unknown,
   signal: AbortSignal,
 ): Promise<Result<ApiResponse>> {
+  let url: string;
+  try {
+    url = checkedUrl(client.baseUrl + path, { origin: new URL(client.baseUrl).origin });
+  } catch (error) {
+    return stop(failed(`${client.service}: ${(error as Error).message}`), false);
+  }
   let response;
   try {
-    response = await httpRequest(client.baseUrl + path, {
+    response = await httpRequest(url, {
       method,
       headers: {
         ...client.headers,
