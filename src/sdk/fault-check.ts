@@ -49,7 +49,7 @@ export interface FaultHarness {
   paths?(): readonly string[];
   /** Every request path (and query) must match this, e.g. `/^\/v1\/persons\/[^/]+\/notes$/`. */
   readonly pathPattern?: RegExp;
-  /** Deadline given to `deliver()` when a fault may hang it; default 1 000 ms. */
+  /** Deadline given to `deliver()` when a fault may hang it (lost answer, hang); default 1 000 ms. */
   readonly deadlineMs?: number;
 }
 
@@ -84,6 +84,8 @@ export const ODD_RETRY_AFTER: readonly string[] = [
   '1e3',
 ];
 
+/** Deadline of a delivery under no fault that may hang it. */
+const NORMAL_DEADLINE_MS = 15_000;
 /** How long past its deadline `deliver()` may take to return. Generous: the suite asserts no timing. */
 const RETURN_GRACE_MS = 30_000;
 
@@ -139,15 +141,20 @@ function deliveryOf(run: FaultRun, event: RoutedEvent, attempt = 1): Delivery {
   };
 }
 
-/** Deliver one event; returns its outcome, or undefined (with a problem) when deliver threw, hung or answered wrong. */
+/**
+ * Deliver one event; returns its outcome, or undefined (with a problem) when deliver threw, hung or
+ * answered wrong. `short`: under a fault that may hang, with the harness's deadline; otherwise a
+ * generous one (a first delivery may connect, and the machine may be busy).
+ */
 export async function deliver(
   run: FaultRun,
   what: string,
   event: RoutedEvent,
-  attempt = 1,
+  options: { attempt?: number; short?: boolean } = {},
 ): Promise<Outcome | undefined> {
   run.serial++;
-  const deadline = run.harness.deadlineMs ?? 1_000;
+  const attempt = options.attempt ?? 1;
+  const deadline = options.short ? (run.harness.deadlineMs ?? 1_000) : NORMAL_DEADLINE_MS;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>(
     (resolve) => (timer = setTimeout(() => resolve('late'), deadline + RETURN_GRACE_MS)),
