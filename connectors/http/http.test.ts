@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { checkConnector, checkConnectorFaults, memoryState } from '../../src/sdk/testing.ts';
 import type { ConnectorDefinition, Delivery } from '../../src/sdk/index.ts';
@@ -144,6 +145,43 @@ describe('http connector', () => {
     }
     const [latin1] = await connector.deliver([deliveryWith('café')], AbortSignal.timeout(5_000));
     assert.equal(latin1!.status, 'delivered', 'Latin-1 is a valid header value');
+  });
+
+  test('signs requests the Standard Webhooks way; a receiver verifies them with the README snippet', async () => {
+    sink.requests.length = 0;
+    const secret = `whsec_${Buffer.from('a test signing key, 32 bytes!!!!').toString('base64')}`;
+    const connector = await create({ url: `${sink.url}/signed`, signing: { secret } });
+    const delivery = deliveryWith('héllo "quoted"');
+    assert.equal((await connector.deliver([delivery], AbortSignal.timeout(5_000)))[0]!.status, 'delivered');
+    await connector.deliver([{ ...delivery, attempt: 2 }], AbortSignal.timeout(5_000));
+    const [first, retried] = sink.requests;
+    // The receiver's side, as in connectors/http/README.md:
+    const verify = (headers: Record<string, string | string[] | undefined>, body: string): boolean => {
+      const id = String(headers['webhook-id']);
+      const timestamp = String(headers['webhook-timestamp']);
+      if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 5 * 60) return false;
+      const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+      const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest();
+      return String(headers['webhook-signature'])
+        .split(' ')
+        .some((entry) => {
+          const [version, signature = ''] = entry.split(',');
+          const given = Buffer.from(signature, 'base64');
+          return version === 'v1' && given.length === expected.length && timingSafeEqual(given, expected);
+        });
+    };
+    assert.ok(verify(first!.headers, first!.body));
+    assert.ok(!verify(first!.headers, `${first!.body} `), 'a changed body fails');
+    assert.equal(first!.headers['webhook-id'], 'evt_1:h', 'the id is the idempotency key…');
+    assert.equal(retried!.headers['webhook-id'], 'evt_1:h', '…the same on a retry');
+    assert.equal(first!.headers['idempotency-key'], 'evt_1:h', 'the idempotency key header stays');
+    const preview = JSON.stringify(connector.preview!(delivery));
+    assert.ok(!preview.includes(secret.slice(6)), 'the preview never shows the secret');
+    assert.match(preview, /webhook-signature/);
+    const bad = definition.config.safeParse({ url: `${sink.url}/x`, signing: { secret: 'whsec_hunter2' } });
+    assert.equal(bad.success, false);
+    assert.ok(!JSON.stringify(bad.error?.issues.map((issue) => issue.message)).includes('hunter2'));
+    assert.equal(definition.config.safeParse({ url: `${sink.url}/x`, signing: { secret: 'hunter2' } }).success, false);
   });
 
   test('maps statuses: 2xx delivered, 429 retry with Retry-After, 5xx retry, 4xx failed, redirect failed', async () => {
