@@ -6,6 +6,7 @@ import { formatIssues } from './config/issues.ts';
 import { type LoadResult, loadConfig, type RouterConfig } from './config/load.ts';
 import type { RoutedEvent } from './domain/event.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
+import { writeHealth } from './http/readiness.ts';
 import { createHttpApp, createHttpServer } from './http/server.ts';
 import { type Alerts, createAlerts } from './ingest/alerts.ts';
 import { createIngest } from './ingest/ingest.ts';
@@ -15,10 +16,13 @@ import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { ConnectorRegistry } from './registry/registry.ts';
 import { type MediaModule, startMedia, withMediaRoute } from './media/index.ts';
 import { openStore } from './store/open.ts';
+import { StoreUnavailableError } from './domain/errors.ts';
 import type { Store } from './store/store.ts';
 import { LruCache } from './util/lru.ts';
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+/** Connector-state namespace of the readiness probe's write; no connector name can contain ':'. */
+const READINESS_STATE = 'wa-router:readiness';
 
 /** The registry of built-in connector types. */
 export function builtinRegistry(): ConnectorRegistry {
@@ -167,13 +171,19 @@ function wireStages(
   const ingest = createIngest(ingestOptions);
   const routerEvents = createIngest({ ...ingestOptions, acceptRouterEvents: true });
   alerts = createAlerts(routerEvents, () => config().alerts, log.child({ stage: 'alerts' }));
+  // /readyz turns false while webhooks cannot be stored, and true again once a write succeeds.
+  const health = writeHealth({
+    ping: () => store.ping(),
+    probe: () => store.stateSet(READINESS_STATE, 'probe', new Date().toISOString()),
+    isWriteFailure: (error) => error instanceof StoreUnavailableError,
+  });
   const app = createHttpApp({
     path: config().server.path,
     settings: () => config().server,
-    ingest,
+    ingest: (body, at) => health.track(ingest(body, at)),
     log: log.child({ stage: 'receiver' }),
     metrics,
-    ready: () => store.ping(),
+    ready: () => health.check(),
     extend: withMediaRoute(
       media,
       adminRoutes({

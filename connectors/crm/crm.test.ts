@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ConnectorDefinition, Delivery, Outcome, RoutedEvent } from '../../src/sdk/index.ts';
-import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
+import { checkConnector, checkConnectorFaults, memoryState } from '../../src/sdk/testing.ts';
 import { HttpSink } from '../../test/testkit/http-sink.ts';
 import crm from './index.ts';
 
@@ -59,6 +59,42 @@ describe('crm connector', () => {
     assert.ok((definition.examples ?? []).length >= 4);
   });
 
+  test('meets the fault-conformance suite (the sink honours Idempotency-Key)', async (t) => {
+    sink.requests.length = 0;
+    const report = await checkConnectorFaults(definition, {
+      config: {
+        baseUrl: `${sink.url}/v1`,
+        path: '/persons/{{ contact.metadata.CRM_CUSTOMER_ID }}/notes',
+        auth: { bearer: 'tok-123456' },
+        headers: { 'X-Contact': '{{ contact.name }}' },
+        refField: 'data.id',
+      },
+      faults: {
+        lostAnswer: () => sink.reply({ hang: true }),
+        resetAfterActing: () => sink.reply({ drop: true }),
+        hang: () => sink.reply({ hang: true }),
+        garbage: () => sink.reply({ status: 200, body: '<html>oops' }),
+        errorIn200: 'a generic CRM API has no common error-in-2xx shape; 2xx is success',
+        rateLimited: (retryAfter) => sink.reply({ status: 429, headers: { 'retry-after': retryAfter ?? '' } }),
+        diskFull: 'no disk involved',
+      },
+      heal: () => sink.heal(),
+      acted: () => [
+        ...new Map(
+          sink.requests.map((request) => [
+            request.headers['idempotency-key'],
+            String(request.headers['idempotency-key']).split(':')[0]!,
+          ]),
+        ).values(),
+      ],
+      idempotent: true,
+      paths: () => sink.requests.map((request) => request.url),
+      pathPattern: /^\/v1\/persons\/[^/]+\/notes$/,
+    });
+    for (const line of [...report.covered, ...report.notCovered]) t.diagnostic(line);
+    assert.deepEqual(report.problems, []);
+  });
+
   test('hostile metadata values stay encoded inside the base path, or are refused', async () => {
     const config = {
       baseUrl: `${sink.url}/api/v1`,
@@ -90,6 +126,43 @@ describe('crm connector', () => {
         assert.equal(sink.requests[0]!.headers.host, `127.0.0.1:${sink.port}`);
       }
     }
+  });
+
+  test('a ".." id never sends the token elsewhere; the preview says so; a CR/LF header value fails at once', async () => {
+    const config = {
+      baseUrl: `${sink.url}/v1`,
+      path: '/persons/{{ contact.metadata.CRM_CUSTOMER_ID }}/notes',
+      auth: { bearer: 'tok-123456' },
+      headers: { 'X-Contact': '{{ contact.name }}' },
+    };
+    sink.requests.length = 0;
+    const walked = await deliverOne(config, event({ CRM_CUSTOMER_ID: '..' }));
+    assert.equal(walked.status, 'failed');
+    assert.equal(sink.requests.length, 0);
+    const connector = await definition.create(definition.config.parse(config), {
+      name: 'c',
+      log: console,
+      configDir: '.',
+      state: memoryState(),
+    });
+    const delivery = (e: RoutedEvent): Delivery => ({
+      id: '1',
+      idempotencyKey: 'k',
+      attempt: 1,
+      route: 'r',
+      event: e,
+      params: definition.params!.parse({}),
+    });
+    assert.throws(() => connector.preview!(delivery(event({ CRM_CUSTOMER_ID: '..' }))), /"\." or "\.\." segment/);
+    const shown = connector.preview!(delivery(event({ CRM_CUSTOMER_ID: 'a b' }))) as { url: string };
+    assert.equal(shown.url, `${sink.url}/v1/persons/a%20b/notes`);
+    const injected = await deliverOne(config, {
+      ...event({ CRM_CUSTOMER_ID: '7' }),
+      contact: { name: 'Ann\r\nX: 1', metadata: { CRM_CUSTOMER_ID: '7' } },
+    });
+    assert.equal(injected.status, 'failed');
+    assert.match((injected as { reason: string }).reason, /header "x-contact" has a CR or LF/);
+    assert.equal(sink.requests.length, 0);
   });
 
   test('refuses templates or absolute URLs where the host is decided', () => {

@@ -9,11 +9,12 @@ import {
   skipped,
   template,
   templateTree,
+  UnsafeRequestError,
   z,
   type Delivery,
   type Outcome,
 } from '../../src/sdk/index.ts';
-import { PathEscapeError, redactPlan, renderRequest, type CrmParams, type CrmTemplates } from './request.ts';
+import { redactPlan, renderRequest, type CrmParams, type CrmTemplates } from './request.ts';
 
 const MAX_ERROR_DETAIL = 300;
 const METHODS = ['POST', 'PUT', 'PATCH', 'GET', 'DELETE'] as const;
@@ -224,7 +225,7 @@ async function send(
     request = renderRequest(templates, delivery);
   } catch (error) {
     const reason =
-      error instanceof PathEscapeError ? error.message : `cannot build the request: ${(error as Error).message}`;
+      error instanceof UnsafeRequestError ? error.message : `cannot build the request: ${(error as Error).message}`;
     return failed(reason);
   }
   let response;

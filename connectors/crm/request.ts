@@ -1,5 +1,5 @@
 import type { Delivery, Template, TemplateTree } from '../../src/sdk/index.ts';
-import { templateScope } from '../../src/sdk/index.ts';
+import { checkHeaders, checkedUrl, templateScope } from '../../src/sdk/index.ts';
 
 /** What the crm connector sends for one delivery (also what `wa-router route` shows). */
 export interface CrmRequestPlan {
@@ -31,35 +31,21 @@ export interface CrmParams {
   readonly headers?: Readonly<Record<string, Template>> | undefined;
 }
 
-/** A rendered path that would leave the configured base path, or traverse out of a segment. */
-export class PathEscapeError extends Error {
-  override readonly name = 'PathEscapeError';
-}
-
-const DOT_SEGMENT = /^(\.|%2e){1,2}$/i;
-
 /**
- * Join the configured base URL and a rendered path, and prove the result stays under it.
- * `{{ }}` values are percent-encoded by the URL template, which keeps `/ ? # @ :` out of the path;
- * dots are not encoded by encodeURIComponent, so a value `..` filling a whole segment is refused
- * here (`../admin` is already `..%2Fadmin`, one harmless segment).
+ * Join the configured base URL and a rendered path, and prove the result stays under it (the SDK's
+ * `checkedUrl`: no `.`/`..` or empty segment, same origin, under the base path). `{{ }}` values are
+ * percent-encoded by the URL template, which keeps `/ ? # @ :` out of the path.
  */
 export function joinUrl(templates: Pick<CrmTemplates, 'baseUrl' | 'origin' | 'prefix'>, renderedPath: string): string {
   const path = renderedPath.startsWith('/') ? renderedPath : `/${renderedPath}`;
-  const pathOnly = path.split(/[?#]/, 1)[0]!;
-  if (pathOnly.split('/').some((segment) => DOT_SEGMENT.test(segment))) {
-    throw new PathEscapeError(`the rendered path has a "." or ".." segment (a value from the event?); refused`);
-  }
-  if (pathOnly.includes('//'))
-    throw new PathEscapeError('the rendered path has an empty segment (a value from the event rendered empty?)');
-  const url = new URL(templates.baseUrl + path);
-  if (url.origin !== templates.origin || !`${url.pathname}/`.startsWith(templates.prefix)) {
-    throw new PathEscapeError(`the rendered URL leaves ${templates.baseUrl}`);
-  }
-  return url.href;
+  return checkedUrl(templates.baseUrl + path, {
+    origin: templates.origin,
+    pathPrefix: templates.prefix,
+    refuseEmptySegments: true,
+  });
 }
 
-/** Render the request of a delivery. Pure; throws PathEscapeError when the URL would leave the base URL. */
+/** Render the request of a delivery. Pure; throws UnsafeRequestError when the URL would leave the base URL or a header cannot be sent. */
 export function renderRequest(templates: CrmTemplates, delivery: Delivery<CrmParams | undefined>): CrmRequestPlan {
   const scope = templateScope(delivery);
   const url = joinUrl(templates, (delivery.params?.path ?? templates.path).renderString(scope));
@@ -69,6 +55,7 @@ export function renderRequest(templates: CrmTemplates, delivery: Delivery<CrmPar
     headers[name.toLowerCase()] = value.renderString(scope);
   for (const [name, value] of Object.entries(templates.auth)) headers[name.toLowerCase()] = value;
   if (templates.idempotencyHeader) headers[templates.idempotencyHeader.toLowerCase()] = delivery.idempotencyKey;
+  checkHeaders(headers);
   if (method === 'GET' || method === 'DELETE') return { method, url, headers };
   const bodyTemplate = delivery.params?.body ?? templates.body;
   const value = bodyTemplate ? bodyTemplate.render(scope) : delivery.event;

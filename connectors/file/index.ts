@@ -1,4 +1,4 @@
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
   defineConnector,
@@ -28,6 +28,44 @@ const FileConfig = z
   })
   .strict();
 
+/** Where an earlier failed append must be cut back to, when cutting it failed at the time. */
+interface Cut {
+  readonly size: number;
+  readonly ino: number;
+}
+
+/**
+ * Append every byte of `data` or throw. A write may be short (a nearly full disk writes what fits,
+ * and only the next write says ENOSPC), so it loops; on any failure, fsync included, the file is
+ * cut back to its size before the write, so no fragment stays behind for the next line to be
+ * glued onto. When even that cut fails, `pending` remembers it and it is done before any new write.
+ */
+async function appendAll(handle: FileHandle, data: Buffer, fsync: boolean, pending: { cut?: Cut }): Promise<void> {
+  let stat = await handle.stat();
+  if (pending.cut) {
+    // Only the same file, and only shorter: a rotated or truncated file is left as it is.
+    if (pending.cut.ino === stat.ino && stat.size > pending.cut.size) await handle.truncate(pending.cut.size);
+    pending.cut = undefined;
+    stat = await handle.stat();
+  }
+  try {
+    let offset = 0;
+    while (offset < data.length) {
+      const { bytesWritten } = await handle.write(data, offset, data.length - offset);
+      if (bytesWritten <= 0) throw Object.assign(new Error('the write made no progress'), { code: 'EIO' });
+      offset += bytesWritten;
+    }
+    if (fsync) await handle.sync();
+  } catch (error) {
+    try {
+      await handle.truncate(stat.size);
+    } catch {
+      pending.cut = { size: stat.size, ino: stat.ino };
+    }
+    throw error;
+  }
+}
+
 function renderLine(line: TemplateTree | undefined, delivery: Delivery): string {
   const value = line ? line.render(templateScope(delivery)) : delivery.event;
   return JSON.stringify(value ?? null);
@@ -54,12 +92,13 @@ export default defineConnector({
   create(config) {
     const path = resolve(config.path);
     let ready: Promise<unknown> | undefined;
+    const pending: { cut?: Cut } = {};
     return {
       preview: (delivery) => ({ path, line: renderLine(config.line, delivery) }),
       async deliver(batch) {
-        let lines: string;
+        let lines: Buffer;
         try {
-          lines = `${batch.map((delivery) => renderLine(config.line, delivery)).join('\n')}\n`;
+          lines = Buffer.from(`${batch.map((delivery) => renderLine(config.line, delivery)).join('\n')}\n`);
         } catch (error) {
           return batch.map(() => failed(`cannot render the line: ${(error as Error).message}`));
         }
@@ -68,8 +107,7 @@ export default defineConnector({
           await ready;
           const handle = await open(path, 'a');
           try {
-            await handle.write(lines);
-            if (config.fsync) await handle.sync();
+            await appendAll(handle, lines, config.fsync, pending);
           } finally {
             await handle.close();
           }

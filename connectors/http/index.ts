@@ -7,10 +7,12 @@ import {
   httpRequest,
   template,
   templateTree,
+  UnsafeRequestError,
   z,
   type Outcome,
 } from '../../src/sdk/index.ts';
 import { renderRequest, type HttpParams, type HttpRequestTemplates } from './request.ts';
+import { SigningSchema, signatureHeaders, type Signing } from './signing.ts';
 
 /** The origin of a URL template must be written literally, so no event value can pick the host. */
 const LITERAL_ORIGIN = /^(https?:\/\/[^/{}?#]+)(\/|$)/;
@@ -43,6 +45,7 @@ const HttpConfig = z
       .union([z.string().min(1), z.literal(false)])
       .default('Idempotency-Key')
       .describe('Header carrying the stable idempotency key, or false.'),
+    signing: SigningSchema.optional(),
   })
   .strict();
 
@@ -70,6 +73,10 @@ export default defineConnector({
         body: { from: '{{ contact.phone }}', text: '{{ message.body }}', at: '{{ receivedAt }}' },
       },
     },
+    {
+      title: 'Signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature)',
+      config: { url: 'https://hooks.example.com/wassenger', signing: { secret: '${WEBHOOK_SIGNING_SECRET}' } },
+    },
   ],
   delivery: { maxBatch: 1, maxInFlight: 8, timeoutMs: 10_000 },
   create(config) {
@@ -81,11 +88,17 @@ export default defineConnector({
       body: config.body,
       idempotencyHeader: config.idempotencyHeader,
     };
+    const signing = config.signing;
     return {
-      preview: (delivery) => renderRequest(templates, delivery as Parameters<typeof renderRequest>[1]),
+      preview(delivery) {
+        const plan = renderRequest(templates, delivery as Parameters<typeof renderRequest>[1]);
+        if (!signing) return plan;
+        const shown = { 'webhook-id': delivery.idempotencyKey, 'webhook-timestamp': '<time of sending>' };
+        return { ...plan, headers: { ...plan.headers, ...shown, 'webhook-signature': 'v1,<computed when sent>' } };
+      },
       async deliver(batch, signal) {
         return Promise.all(
-          batch.map((delivery) => send(templates, delivery as Parameters<typeof renderRequest>[1], signal)),
+          batch.map((delivery) => send(templates, signing, delivery as Parameters<typeof renderRequest>[1], signal)),
         );
       },
     };
@@ -94,6 +107,7 @@ export default defineConnector({
 
 async function send(
   templates: HttpRequestTemplates,
+  signing: Signing | undefined,
   delivery: Parameters<typeof renderRequest>[1],
   signal: AbortSignal,
 ): Promise<Outcome> {
@@ -101,13 +115,16 @@ async function send(
   try {
     request = renderRequest(templates, delivery);
   } catch (error) {
-    return failed(`cannot build the request: ${(error as Error).message}`);
+    const reason = (error as Error).message;
+    return failed(error instanceof UnsafeRequestError ? reason : `cannot build the request: ${reason}`);
   }
   let response;
   try {
     response = await httpRequest(request.url, {
       method: request.method,
-      headers: request.headers,
+      headers: signing
+        ? { ...request.headers, ...signatureHeaders(signing, delivery.idempotencyKey, request.body ?? '') }
+        : request.headers,
       body: request.body,
       signal,
       maxResponseBytes: 4096,

@@ -1,5 +1,5 @@
 import type { Delivery, Template, TemplateTree } from '../../src/sdk/index.ts';
-import { templateScope } from '../../src/sdk/index.ts';
+import { checkHeaders, checkedUrl, templateScope } from '../../src/sdk/index.ts';
 
 /** What the http connector sends for one delivery (also what `wa-router route` shows). */
 export interface HttpRequestPlan {
@@ -23,21 +23,23 @@ export interface HttpParams {
   readonly headers?: Readonly<Record<string, Template>> | undefined;
 }
 
-/** Render the request of a delivery. Pure; throws when the rendered URL leaves the configured origin. */
+/**
+ * Render the request of a delivery: the URL as it will really be requested (normalized), checked
+ * headers. Pure; throws an UnsafeRequestError when the URL would leave the configured origin or
+ * walk its path (`.`/`..` segments), or a header value cannot be sent.
+ */
 export function renderRequest(
   templates: HttpRequestTemplates,
   delivery: Delivery<HttpParams | undefined>,
 ): HttpRequestPlan {
   const scope = templateScope(delivery);
-  const url = templates.url.renderString(scope);
-  if (new URL(url).origin !== templates.origin) {
-    throw new Error(`rendered URL leaves the configured origin ${templates.origin}`);
-  }
+  const url = checkedUrl(templates.url.renderString(scope), { origin: templates.origin });
   const headers: Record<string, string> = { 'user-agent': 'wa-router' };
   for (const [name, value] of Object.entries({ ...templates.headers, ...delivery.params?.headers })) {
     headers[name.toLowerCase()] = value.renderString(scope);
   }
   if (templates.idempotencyHeader) headers[templates.idempotencyHeader.toLowerCase()] = delivery.idempotencyKey;
+  checkHeaders(headers);
   if (templates.method === 'GET' || templates.method === 'DELETE') return { method: templates.method, url, headers };
   const bodyTemplate = delivery.params?.body ?? templates.body;
   const value = bodyTemplate ? bodyTemplate.render(scope) : delivery.event;

@@ -1,4 +1,4 @@
-import { ok, retry, stop, type ConnectorState, type Result } from '../../src/sdk/index.ts';
+import { continueWith, endWith, retry, type ApiResult, type ConnectorState } from '../../src/sdk/index.ts';
 
 /**
  * Create something at most once per delivery, when the service has no idempotency key.
@@ -16,22 +16,22 @@ export async function createOnce(
   state: ConnectorState,
   key: string,
   settleMs: number,
-  find: () => Promise<Result<string | undefined>>,
-  create: () => Promise<Result<string>>,
+  find: () => Promise<ApiResult<string | undefined>>,
+  create: () => Promise<ApiResult<string>>,
   what: string,
-): Promise<Result<{ id: string; existed: boolean }>> {
+): Promise<ApiResult<{ id: string; existed: boolean }>> {
   const recorded = await state.get(key);
-  if (recorded?.startsWith('id:')) return ok({ id: recorded.slice(3), existed: true });
+  if (recorded?.startsWith('id:')) return continueWith({ id: recorded.slice(3), existed: true });
   if (recorded?.startsWith('pending:')) {
     const found = await find();
     if (!found.ok) return found;
     if (found.value !== undefined) {
       await state.set(key, `id:${found.value}`);
-      return ok({ id: found.value, existed: true });
+      return continueWith({ id: found.value, existed: true });
     }
     const waited = Date.now() - Number(recorded.slice(8));
     if (waited < settleMs) {
-      return stop(
+      return endWith(
         retry(
           `an earlier attempt may have created ${what} (no answer was received); waiting for the search index before creating it`,
           settleMs - waited,
@@ -47,5 +47,5 @@ export async function createOnce(
     return created;
   }
   await state.set(key, `id:${created.value}`);
-  return ok({ id: created.value, existed: false });
+  return continueWith({ id: created.value, existed: false });
 }

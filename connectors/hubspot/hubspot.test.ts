@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ConnectorDefinition, Delivery, Outcome, RoutedEvent } from '../../src/sdk/index.ts';
-import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
+import { checkConnector, checkConnectorFaults, memoryState } from '../../src/sdk/testing.ts';
 import { FakeHubSpot } from '../../test/testkit/fake-hubspot/index.ts';
 import hubspot, { markerOf } from './index.ts';
 
@@ -79,6 +79,50 @@ describe('hubspot connector', () => {
       [],
     );
     assert.equal(fake.notesOf(contact.id).length, 2, 'two notes; the third event has no CRM id and is skipped');
+  });
+
+  test('meets the fault-conformance suite (notes are found again by their marker)', async (t) => {
+    const contact = fake.addContact({ phone: '+15550000001' }, '7');
+    const notes = /^\/crm\/v3\/objects\/notes$/;
+    const report = await checkConnectorFaults(definition, {
+      config: { token: TOKEN, apiUrl: fake.url },
+      params: {
+        note: 'evt={{ id }} {{ contact.name }}: {{ message.body }}',
+        properties: { whatsapp_last_message: '{{ message.body }}' },
+      },
+      faults: {
+        lostAnswer: () => fake.fail({ method: 'POST', path: notes, applyThenHang: true }),
+        resetAfterActing: () => fake.fail({ method: 'POST', path: notes, applyThenDrop: true }),
+        hang: () => fake.fail({ method: 'POST', path: notes, hang: true }),
+        garbage: () => fake.fail({ method: 'POST', path: notes, reply: { status: 201, raw: '<html>oops' } }),
+        errorIn200: () =>
+          fake.fail({
+            method: 'POST',
+            path: notes,
+            reply: { status: 200, body: { status: 'error', message: 'Something went wrong', category: 'ERROR' } },
+          }),
+        rateLimited: (retryAfter) =>
+          fake.fail({
+            method: 'POST',
+            path: notes,
+            reply: {
+              status: 429,
+              headers: { 'retry-after': retryAfter ?? '' },
+              body: { status: 'error', message: 'x' },
+            },
+          }),
+        diskFull: 'no disk involved',
+      },
+      heal: () => fake.heal(),
+      acted: () =>
+        fake.notesOf(contact.id).map((note) => /evt=(\w+)/.exec(note.properties['hs_note_body'] ?? '')?.[1] ?? '?'),
+      idempotent: true,
+      uniqueRefs: true,
+      paths: () => fake.requests.map((request) => request.url),
+      pathPattern: /^\/crm\/v3\/objects\/(contacts\/[^/]+|notes|notes\/search)$/,
+    });
+    for (const line of [...report.covered, ...report.notCovered]) t.diagnostic(line);
+    assert.deepEqual(report.problems, []);
   });
 
   test('a note carries the escaped text, the message time, the association and a marker', async () => {

@@ -4,6 +4,7 @@ import {
   defineConnector,
   delivered,
   failed,
+  retry,
   skipped,
   template,
   templateScope,
@@ -13,7 +14,15 @@ import {
   type Outcome,
   type Template,
 } from '../../src/sdk/index.ts';
-import { failure, ok, request, stop, type ApiClient, type ApiResponse, type Result } from '../../src/sdk/index.ts';
+import {
+  apiRequest,
+  continueWith,
+  endWith,
+  errorOutcome,
+  type ApiClient,
+  type ApiResponse,
+  type ApiResult,
+} from '../../src/sdk/index.ts';
 import { createOnce } from './api.ts';
 
 /** HubSpot-defined association types. */
@@ -252,6 +261,11 @@ export function markerOf(delivery: Pick<Delivery, 'idempotencyKey'>): string {
   return `WR${createHash('sha256').update(delivery.idempotencyKey).digest('hex').slice(0, 30)}`;
 }
 
+/** An id from the event as shown in a reason: as is when plain, else quoted (no line breaks in reasons). */
+function shown(id: string): string {
+  return /^[\w.-]{1,64}$/.test(id) ? id : JSON.stringify(id.slice(0, 64));
+}
+
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
@@ -340,11 +354,11 @@ async function deliverOne(
   const done: string[] = [`contact ${id}${found === 'template' ? '' : ` (${found})`}`];
   const notFound = (response: ApiResponse, what: string): Outcome =>
     failed(
-      `HubSpot contact ${id} not found while ${what} (HTTP ${response.status}); ${found === 'template' ? 'check the id that `contactId` read from the event (e.g. the CRM_CUSTOMER_ID metadata)' : 'it was deleted in HubSpot'}`,
+      `HubSpot contact ${shown(id)} not found while ${what} (HTTP ${response.status}); ${found === 'template' ? 'check the id that `contactId` read from the event (e.g. the CRM_CUSTOMER_ID metadata)' : 'it was deleted in HubSpot'}`,
     );
 
   if (steps.properties && Object.keys(steps.properties).length > 0) {
-    const answer = await request(
+    const answer = await apiRequest(
       hubspot,
       'PATCH',
       `/crm/v3/objects/contacts/${encodeURIComponent(id)}`,
@@ -353,7 +367,7 @@ async function deliverOne(
     );
     if (!answer.ok) return answer.outcome;
     if (answer.value.status === 404) return notFound(answer.value, 'updating its properties');
-    if (answer.value.status >= 300) return failure(hubspot, answer.value, 'updating contact properties');
+    if (answer.value.status >= 300) return errorOutcome(hubspot, answer.value, 'updating contact properties');
     done.push('properties');
   }
   if (steps.note !== undefined) {
@@ -391,12 +405,12 @@ async function resolveContact(
   hubspot: ApiClient,
   delivery: Delivery<Params>,
   signal: AbortSignal,
-): Promise<Result<{ id: string; found: Found }>> {
+): Promise<ApiResult<{ id: string; found: Found }>> {
   const scope = templateScope(delivery);
   const id = config.contactId.renderString(scope).trim();
-  if (id) return ok({ id, found: 'template' });
+  if (id) return continueWith({ id, found: 'template' });
   if (!config.lookupBy) {
-    return stop(
+    return endWith(
       skipped(
         'no HubSpot contact id: `contactId` rendered empty (no CRM id in the contact metadata) and `lookupBy` is not set',
       ),
@@ -405,9 +419,9 @@ async function resolveContact(
   }
   const phone = contactPhone(delivery);
   if (!phone)
-    return stop(skipped('no HubSpot contact id and no phone number in the event to look the contact up by'), false);
-  const search = async (): Promise<Result<string | undefined>> => {
-    const answer = await request(
+    return endWith(skipped('no HubSpot contact id and no phone number in the event to look the contact up by'), false);
+  const search = async (): Promise<ApiResult<string | undefined>> => {
+    const answer = await apiRequest(
       hubspot,
       'POST',
       '/crm/v3/objects/contacts/search',
@@ -415,18 +429,19 @@ async function resolveContact(
       signal,
     );
     if (!answer.ok) return answer;
-    if (answer.value.status >= 300) return stop(failure(hubspot, answer.value, 'searching contacts by phone'), false);
+    if (answer.value.status >= 300)
+      return endWith(errorOutcome(hubspot, answer.value, 'searching contacts by phone'), false);
     const first = (answer.value.json as { results?: { id?: unknown }[] } | undefined)?.results?.[0];
-    return ok(first?.id === undefined ? undefined : String(first.id));
+    return continueWith(first?.id === undefined ? undefined : String(first.id));
   };
   const recorded = await ctx.state.get(`contact:${delivery.idempotencyKey}`);
-  if (recorded?.startsWith('id:')) return ok({ id: recorded.slice(3), found: 'created' });
+  if (recorded?.startsWith('id:')) return continueWith({ id: recorded.slice(3), found: 'created' });
   if (!recorded?.startsWith('pending:')) {
     const existing = await search();
     if (!existing.ok) return existing;
-    if (existing.value !== undefined) return ok({ id: existing.value, found: 'search' });
+    if (existing.value !== undefined) return continueWith({ id: existing.value, found: 'search' });
     if (!config.createIfMissing)
-      return stop(
+      return endWith(
         skipped('no HubSpot contact has the phone number of this WhatsApp contact, and `createIfMissing` is off'),
         false,
       );
@@ -437,7 +452,7 @@ async function resolveContact(
     config.searchSettleMs,
     search,
     async () => {
-      const answer = await request(
+      const answer = await apiRequest(
         hubspot,
         'POST',
         '/crm/v3/objects/contacts',
@@ -448,18 +463,18 @@ async function resolveContact(
       const conflict = /Existing ID: *(\d+)/.exec(
         String((answer.value.json as { message?: unknown } | undefined)?.message ?? ''),
       );
-      if (answer.value.status === 409 && conflict) return ok(conflict[1]!);
+      if (answer.value.status === 409 && conflict) return continueWith(conflict[1]!);
       if (answer.value.status >= 300)
-        return stop(failure(hubspot, answer.value, 'creating the contact'), answer.value.status >= 500);
+        return endWith(errorOutcome(hubspot, answer.value, 'creating the contact'), answer.value.status >= 500);
       const created = (answer.value.json as { id?: unknown } | undefined)?.id;
       return created === undefined
-        ? stop(failed('HubSpot created a contact but answered without its id'))
-        : ok(String(created));
+        ? endWith(failed('HubSpot created a contact but answered without its id'))
+        : continueWith(String(created));
     },
     'the HubSpot contact',
   );
   if (!created.ok) return created;
-  return ok({ id: created.value.id, found: 'created' });
+  return continueWith({ id: created.value.id, found: 'created' });
 }
 
 async function createEngagement(
@@ -472,34 +487,42 @@ async function createEngagement(
   bodyProperty: string,
   body: object,
   onNotFound: (response: ApiResponse) => Outcome,
-): Promise<Result<{ id: string; existed: boolean }>> {
+): Promise<ApiResult<{ id: string; existed: boolean }>> {
   const marker = markerOf(delivery);
   const what = object === 'notes' ? 'the note' : 'the task';
-  const find = async (): Promise<Result<string | undefined>> => {
+  const find = async (): Promise<ApiResult<string | undefined>> => {
     const search = {
       filterGroups: [{ filters: [{ propertyName: bodyProperty, operator: 'CONTAINS_TOKEN', value: marker }] }],
       properties: [bodyProperty],
       limit: 5,
     };
-    const answer = await request(hubspot, 'POST', `/crm/v3/objects/${object}/search`, search, signal);
+    const answer = await apiRequest(hubspot, 'POST', `/crm/v3/objects/${object}/search`, search, signal);
     if (!answer.ok) return answer;
     if (answer.value.status >= 300)
-      return stop(failure(hubspot, answer.value, `searching for ${what} of an earlier attempt`), false);
+      return endWith(errorOutcome(hubspot, answer.value, `searching for ${what} of an earlier attempt`), false);
     const results =
       (answer.value.json as { results?: { id?: unknown; properties?: Record<string, unknown> }[] } | undefined)
         ?.results ?? [];
     // Search tokens are fuzzy; only a record that really carries the marker counts.
     const match = results.find((result) => String(result.properties?.[bodyProperty] ?? '').includes(marker));
-    return ok(match?.id === undefined ? undefined : String(match.id));
+    return continueWith(match?.id === undefined ? undefined : String(match.id));
   };
-  const create = async (): Promise<Result<string>> => {
-    const answer = await request(hubspot, 'POST', `/crm/v3/objects/${object}`, body, signal);
+  const create = async (): Promise<ApiResult<string>> => {
+    const answer = await apiRequest(hubspot, 'POST', `/crm/v3/objects/${object}`, body, signal);
     if (!answer.ok) return answer;
-    if (answer.value.status === 404) return stop(onNotFound(answer.value), false);
+    if (answer.value.status === 404) return endWith(onNotFound(answer.value), false);
     if (answer.value.status >= 300)
-      return stop(failure(hubspot, answer.value, `creating ${what}`), answer.value.status >= 500);
+      return endWith(errorOutcome(hubspot, answer.value, `creating ${what}`), answer.value.status >= 500);
     const id = (answer.value.json as { id?: unknown } | undefined)?.id;
-    return id === undefined ? stop(failed(`HubSpot created ${what} but answered without its id`)) : ok(String(id));
+    // A 2xx without an id (garbage, or an error inside): it may exist. Retry: the next attempt looks
+    // for it by its marker before creating, so it is neither lost nor made twice.
+    return id === undefined
+      ? endWith(
+          retry(
+            `HubSpot answered the creation of ${what} without its id (HTTP ${answer.value.status}); checking again`,
+          ),
+        )
+      : continueWith(String(id));
   };
   return createOnce(ctx.state, `${object}:${delivery.idempotencyKey}`, config.searchSettleMs, find, create, what);
 }
@@ -511,15 +534,15 @@ async function writeBack(
   id: string,
   delivery: Delivery,
   signal: AbortSignal,
-): Promise<Result<boolean>> {
+): Promise<ApiResult<boolean>> {
   const device = delivery.event.device.id;
   const phone = contactPhone(delivery);
   const wid = delivery.event.contact?.wid ?? (phone ? `${phone.slice(1)}@c.us` : undefined);
-  if (!device || !wid) return ok(false);
+  if (!device || !wid) return continueWith(false);
   const path = `/v1/chat/${encodeURIComponent(device)}/contacts/${encodeURIComponent(wid)}/metadata`;
-  const answer = await request(wassenger, 'PATCH', path, [{ key, value: id }], signal);
+  const answer = await apiRequest(wassenger, 'PATCH', path, [{ key, value: id }], signal);
   if (!answer.ok) return answer;
   if (answer.value.status >= 300)
-    return stop(failure(wassenger, answer.value, `writing ${key} back to the contact metadata`));
-  return ok(true);
+    return endWith(errorOutcome(wassenger, answer.value, `writing ${key} back to the contact metadata`));
+  return continueWith(true);
 }

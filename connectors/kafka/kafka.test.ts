@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
-import { checkConnector, memoryState } from '../../src/sdk/testing.ts';
+import { checkConnector, checkConnectorFaults, memoryState } from '../../src/sdk/testing.ts';
 import type { Connector, ConnectorDefinition, Delivery, Outcome, RoutedEvent } from '../../src/sdk/index.ts';
 import {
   ApiKey,
@@ -83,6 +83,38 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
     const broker = await brokerFor(t, { topics: { 'wa.events': 3 }, autoCreateTopics: false });
     assert.deepEqual(await checkConnector(definition, { config: { brokers: broker.brokers, topic: 'wa.events' } }), []);
     assert.equal(broker.records('wa.events').length, 3);
+  });
+
+  test('meets the fault-conformance suite (a late acknowledgement is the lost answer)', async (t) => {
+    const broker = await brokerFor(t, { topics: { t: 1 }, autoCreateTopics: false });
+    const report = await checkConnectorFaults(definition, {
+      config: {
+        brokers: broker.brokers,
+        topic: 't',
+        key: '{{ chat.id }}',
+        headers: { 'wa-name': '{{ contact.name }}' },
+        connectionTimeoutMs: 1_000,
+        requestTimeoutMs: 10_000,
+      },
+      deadlineMs: 2_000,
+      faults: {
+        // The test broker writes on arrival and answers 3 s later: past the 2 s delivery deadline.
+        lostAnswer: () => broker.delayNext('Produce', 3_000),
+        resetAfterActing: () => broker.dropAfterNext('Produce', 1),
+        hang: 'the test broker writes on arrival: a late answer is lostAnswer',
+        garbage: 'the test broker answers only well-formed protocol',
+        // A well-formed answer carrying an error code is Kafka's "200 with an error inside".
+        errorIn200: () => broker.failNext('Produce', 'NOT_LEADER_FOR_PARTITION', 10),
+        rateLimited: 'Kafka throttles with throttle_time_ms, not 429',
+        diskFull: () => broker.failNext('Produce', 'KAFKA_STORAGE_ERROR', 10),
+      },
+      heal: () => broker.clearFaults(),
+      acted: () => broker.records('t').map((record) => (JSON.parse(String(record.value)) as { id: string }).id),
+      idempotent: true,
+      uniqueRefs: true,
+    });
+    for (const line of [...report.covered, ...report.notCovered]) t.diagnostic(line);
+    assert.deepEqual(report.problems, []);
   });
 
   test('records carry the rendered topic, key, value and headers; refs are the exact offsets; one chat → one partition, in order', async (t) => {

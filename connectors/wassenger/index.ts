@@ -11,7 +11,14 @@ import {
   type Outcome,
   type Template,
 } from '../../src/sdk/index.ts';
-import { failure, ok, request, stop, type ApiClient, type Result } from '../../src/sdk/index.ts';
+import {
+  apiRequest,
+  continueWith,
+  endWith,
+  errorOutcome,
+  type ApiClient,
+  type ApiResult,
+} from '../../src/sdk/index.ts';
 
 /** Every reference this router puts on the messages it sends starts with this. */
 export const REFERENCE_PREFIX = 'wa-router:';
@@ -246,23 +253,23 @@ async function deliverOne(
       ['remove', steps.labels.remove],
     ] as const) {
       if (labels.length === 0) continue;
-      const answer = await request(client, 'PATCH', `${steps.labels.path}?${mode}=true`, labels, signal);
+      const answer = await apiRequest(client, 'PATCH', `${steps.labels.path}?${mode}=true`, labels, signal);
       if (!answer.ok) return answer.outcome;
       if (answer.value.status >= 300)
-        return failure(client, answer.value, `${mode === 'upsert' ? 'adding' : 'removing'} chat labels`);
+        return errorOutcome(client, answer.value, `${mode === 'upsert' ? 'adding' : 'removing'} chat labels`);
       done.push(`labels ${mode === 'upsert' ? '+' : '-'}${labels.join(',')}`);
     }
   }
   if (steps.metadata && steps.metadata.entries.length > 0) {
-    const answer = await request(client, 'PATCH', steps.metadata.path, steps.metadata.entries, signal);
+    const answer = await apiRequest(client, 'PATCH', steps.metadata.path, steps.metadata.entries, signal);
     if (!answer.ok) return answer.outcome;
-    if (answer.value.status >= 300) return failure(client, answer.value, 'setting contact metadata');
+    if (answer.value.status >= 300) return errorOutcome(client, answer.value, 'setting contact metadata');
     done.push(`metadata ${steps.metadata.entries.map((e) => e.key).join(',')}`);
   }
   if (steps.reply) {
     const replied =
       'blocked' in steps.reply
-        ? stop(skipped(steps.reply.blocked), false)
+        ? endWith(skipped(steps.reply.blocked), false)
         : await sendReply(config, ctx, client, delivery, steps.reply.body, signal);
     if (!replied.ok) {
       if (replied.outcome.status !== 'skipped') return replied.outcome;
@@ -289,12 +296,12 @@ async function sendReply(
   delivery: Delivery,
   body: Record<string, unknown>,
   signal: AbortSignal,
-): Promise<Result<string>> {
+): Promise<ApiResult<string>> {
   const replyKey = `reply:${delivery.idempotencyKey}`;
   const recorded = await ctx.state.get(replyKey);
-  if (recorded?.startsWith('sent:')) return ok(`${recorded.slice(5)} (already sent)`);
+  if (recorded?.startsWith('sent:')) return continueWith(`${recorded.slice(5)} (already sent)`);
   if (recorded?.startsWith('pending:')) {
-    return stop(
+    return endWith(
       failed(
         'an earlier attempt sent this reply and got no answer, so it may have reached the chat; it is not sent again (at most once, to avoid a duplicate WhatsApp message)',
       ),
@@ -306,7 +313,7 @@ async function sendReply(
     const last = Number(await ctx.state.get(chatKey));
     const ago = Date.now() - last;
     if (Number.isFinite(last) && last > 0 && ago < config.cooldownMs) {
-      return stop(
+      return endWith(
         skipped(
           `cooldown: this chat got a reply ${Math.round(ago / 1000)} s ago (cooldownMs ${config.cooldownMs}); not replying again so two bots cannot talk forever`,
         ),
@@ -315,7 +322,7 @@ async function sendReply(
     }
   }
   await ctx.state.set(replyKey, `pending:${Date.now()}`);
-  const answer = await request(client, 'POST', '/v1/messages', body, signal);
+  const answer = await apiRequest(client, 'POST', '/v1/messages', body, signal);
   if (!answer.ok) {
     if (!answer.maybeApplied) await ctx.state.set(replyKey, 'none');
     return answer;
@@ -323,10 +330,10 @@ async function sendReply(
   if (answer.value.status >= 300) {
     // An answer other than 5xx means the message was not queued: a retry may send it.
     if (answer.value.status < 500) await ctx.state.set(replyKey, 'none');
-    return stop(failure(client, answer.value, 'sending the reply'));
+    return endWith(errorOutcome(client, answer.value, 'sending the reply'));
   }
   const id = String((answer.value.json as { id?: unknown } | undefined)?.id ?? answer.value.status);
   await ctx.state.set(replyKey, `sent:${id}`);
   if (config.cooldownMs > 0) await ctx.state.set(chatKey, String(Date.now()));
-  return ok(id);
+  return continueWith(id);
 }

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as sdk from '../sdk/index.ts';
@@ -6,7 +7,11 @@ import type { ConnectorDefinition } from '../sdk/connector.ts';
 import { definitionProblems, type ConnectorRegistry } from './registry.ts';
 
 /**
- * Load one custom connector module and register it. The module default-exports either a
+ * Load one custom connector module and register it. `file` is relative to `baseDir` (the config's
+ * folder) or absolute; a path outside that folder is allowed on purpose: the config's author is
+ * trusted (the config already chooses what code runs), and mounted plugin folders often live
+ * elsewhere. A file whose content changed since it was last loaded is imported again (see
+ * `imported`), so a config reload picks up an edited plugin. The module default-exports either a
  * definition (`defineConnector({...})`) or a function that receives the SDK and returns one, which
  * lets a plain `.js` file in a mounted folder use the router's own zod without resolving packages.
  * Throws an Error whose message names the file and what is wrong with it.
@@ -18,12 +23,21 @@ export async function loadPlugin(
 ): Promise<ConnectorDefinition> {
   const path = isAbsolute(file) ? file : resolve(baseDir, file);
   if (!existsSync(path)) throw new Error(`cannot load plugin ${file}: file not found (${path})`);
+  const version = contentVersion(path);
   let module: { default?: unknown };
   try {
-    module = (await import(pathToFileURL(path).href)) as { default?: unknown };
+    module = (await import(`${pathToFileURL(path).href}?v=${version}`)) as { default?: unknown };
   } catch (error) {
     throw new Error(`cannot load plugin ${file}: ${importFailure(error)}`);
   }
+  const before = imported.get(path);
+  if (before && before.version !== version && before.module === module) {
+    // A loader that keys its cache by path only (tsx, in development) gave the old module back.
+    throw new Error(
+      `plugin ${file} changed since this process loaded it, and this runtime cannot load it again: restart the router to use the new version`,
+    );
+  }
+  imported.set(path, { version, module });
   let exported = module.default;
   if (exported === undefined)
     throw new Error(`plugin ${file} has no default export (export default defineConnector({...}))`);
@@ -43,6 +57,19 @@ export async function loadPlugin(
     throw new Error(`plugin ${file}: ${(error as Error).message}`);
   }
   return definition;
+}
+
+/**
+ * The plugin modules imported by this process, by path. Node caches an ES module by URL for the
+ * life of the process, so a reload importing the same URL would silently get the old code. The URL
+ * carries the file's content version instead: a changed file is imported afresh, an unchanged one
+ * keeps its module. Only the file named in `plugins:` is versioned; modules it imports itself stay
+ * cached (a restart picks them up).
+ */
+const imported = new Map<string, { readonly version: string; readonly module: unknown }>();
+
+function contentVersion(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
 }
 
 /**

@@ -48,16 +48,31 @@ export function classifyHttpStatus(status: number, headers: HeaderSource = {}, d
 }
 
 /**
+ * Errors of a request that could not be built, so no retry can help: an UnsafeRequestError, and
+ * Node's own refusals of a header or path (which name the header, not the value).
+ */
+const UNSENDABLE = new Set([
+  'ERR_UNSAFE_REQUEST',
+  'ERR_INVALID_CHAR',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_HTTP_INVALID_HEADER_VALUE',
+  'ERR_UNESCAPED_CHARACTERS',
+  'ERR_INVALID_URL',
+]);
+
+/**
  * The outcome of a request that got no response. Connection refused or reset, DNS: `unreachable`, so
  * a destination that is down is probed as a whole rather than retried per delivery. A deadline that
- * passed: `retry` (one slow request says little about the destination).
- * The reason names the cause without echoing the URL (which may carry credentials).
+ * passed: `retry` (one slow request says little about the destination). A request that could not
+ * even be built (a header value with CR/LF, see `UNSENDABLE`) is `failed` at once, since every retry
+ * would fail alike. The reason names the cause without echoing the URL (which may carry credentials).
  */
 export function classifyNetworkError(error: unknown): Outcome {
   if (error instanceof Error) {
     if (error.name === 'TimeoutError' || error.name === 'AbortError') return retry('request timed out');
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const code = cause?.code ?? (error as { code?: string }).code;
+    if (code !== undefined && UNSENDABLE.has(code)) return failed(`the request cannot be sent: ${error.message}`);
     return unreachable(`network error${code ? ` ${code}` : ''}: ${cause?.message ?? error.message}`);
   }
   return unreachable(`network error: ${String(error)}`);

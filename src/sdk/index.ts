@@ -21,8 +21,12 @@ export type { Outcome } from './outcome.ts';
 export { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from './http.ts';
 export type { HeaderSource } from './http.ts';
 export { httpRequest } from './http-request.ts';
-export { detailOf, failure, ok, request, stop } from './json-api.ts';
-export type { ApiClient, ApiResponse, Result } from './json-api.ts';
+export { UnsafeRequestError, checkHeaders, checkedUrl, headerProblem } from './safe-request.ts';
+export type { UrlBounds } from './safe-request.ts';
+export { apiRequest, continueWith, detailOf, endWith, errorOutcome } from './json-api.ts';
+/** Deprecated names of the JSON-API helpers, kept for one release (see each one's note). */
+export { failure, ok, request, stop } from './json-api.ts';
+export type { ApiClient, ApiResponse, ApiResult, Result } from './json-api.ts';
 export type { HttpRequestInit, HttpResponse } from './http-request.ts';
 export {
   TemplateError,

@@ -6,15 +6,36 @@
 import { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from './http.ts';
 import { httpRequest } from './http-request.ts';
 import { failed, retry, type Outcome } from './outcome.ts';
+import { checkedUrl } from './safe-request.ts';
 
-/** A call's result: the parsed answer, or the outcome the delivery ends with. */
-export type Result<T> =
+/**
+ * A step of a delivery that calls an API: it either continues with a value (`continueWith`) or
+ * ends the delivery with an outcome (`endWith`).
+ */
+export type ApiResult<T> =
   | { readonly ok: true; readonly value: T }
   /** `maybeApplied`: the service may have done it anyway (no answer, or a 5xx); false when it surely did not. */
   | { readonly ok: false; readonly outcome: Outcome; readonly maybeApplied: boolean };
 
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const stop = (outcome: Outcome, maybeApplied = true): Result<never> => ({ ok: false, outcome, maybeApplied });
+/** The step succeeded: go on with `value`. */
+export const continueWith = <T>(value: T): ApiResult<T> => ({ ok: true, value });
+
+/**
+ * The delivery ends here with `outcome` (usually `retry` or `failed`). `maybeApplied`: whether the
+ * service may have acted anyway (default true), so a later attempt looks before doing it again.
+ */
+export const endWith = (outcome: Outcome, maybeApplied = true): ApiResult<never> => ({
+  ok: false,
+  outcome,
+  maybeApplied,
+});
+
+/** @deprecated Renamed `ApiResult`; this name goes in the next release. */
+export type Result<T> = ApiResult<T>;
+/** @deprecated Renamed `continueWith`; this name goes in the next release. */
+export const ok = continueWith;
+/** @deprecated Renamed `endWith` (it ends the delivery; it stops nothing); this name goes in the next release. */
+export const stop = endWith;
 
 export interface ApiClient {
   readonly baseUrl: string;
@@ -31,23 +52,38 @@ export interface ApiResponse {
 }
 
 /** Network errors after which the request certainly did not reach the server. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+const NOT_SENT = new Set([
+  'ERR_UNSAFE_REQUEST',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+]);
 const MAX_DETAIL = 300;
 
 /**
  * One JSON request to a path under the client's base URL. Resolves with any HTTP answer; a request
  * that got no answer ends the delivery (`retry`), with `maybeApplied: false` when it surely never left.
+ * A path with a `.` or `..` segment (an id from the event, even percent-encoded, can be `..`) is
+ * refused (`failed`, never sent): the request would go elsewhere under the service, with its token.
  */
-export async function request(
+export async function apiRequest(
   client: ApiClient,
   method: string,
   path: string,
   body: unknown,
   signal: AbortSignal,
-): Promise<Result<ApiResponse>> {
+): Promise<ApiResult<ApiResponse>> {
+  let url: string;
+  try {
+    url = checkedUrl(client.baseUrl + path, { origin: new URL(client.baseUrl).origin });
+  } catch (error) {
+    return endWith(failed(`${client.service}: ${(error as Error).message}`), false);
+  }
   let response;
   try {
-    response = await httpRequest(client.baseUrl + path, {
+    response = await httpRequest(url, {
       method,
       headers: {
         ...client.headers,
@@ -60,7 +96,7 @@ export async function request(
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    return stop(classifyNetworkError(error), !(code !== undefined && NOT_SENT.has(code)));
+    return endWith(classifyNetworkError(error), !(code !== undefined && NOT_SENT.has(code)));
   }
   let json: unknown;
   try {
@@ -68,7 +104,7 @@ export async function request(
   } catch {
     json = undefined;
   }
-  return ok({ status: response.status, json, text: response.body, headers: response.headers });
+  return continueWith({ status: response.status, json, text: response.body, headers: response.headers });
 }
 
 /** The service's error message (`message`, plus `category` / `errorCode` / `policyName`), short, for reasons. */
@@ -86,7 +122,7 @@ export function detailOf(response: ApiResponse): string {
  * The outcome of a non-2xx answer: 401/403 name the credential problem; 429 retries after Retry-After; 408/425/5xx retry; other 4xx fail.
  * `what` says which call it was ("creating the note").
  */
-export function failure(client: ApiClient, response: ApiResponse, what: string): Outcome {
+export function errorOutcome(client: ApiClient, response: ApiResponse, what: string): Outcome {
   const detail = detailOf(response);
   if (response.status === 401)
     return failed(`${client.service} rejected the API token while ${what} (HTTP 401 ${detail})`);
@@ -103,6 +139,11 @@ export function failure(client: ApiClient, response: ApiResponse, what: string):
     ? { ...outcome, reason: `${client.service}: ${what}: ${outcome.reason}` }
     : failed(`${client.service}: ${what}: unexpected HTTP ${response.status}`);
 }
+
+/** @deprecated Renamed `apiRequest`; this name goes in the next release. */
+export const request = apiRequest;
+/** @deprecated Renamed `errorOutcome` (it sits beside the `failed()` outcome and was easy to confuse); this name goes in the next release. */
+export const failure = errorOutcome;
 
 function headerOf(response: ApiResponse, name: string): string | undefined {
   const value = response.headers[name];

@@ -2,6 +2,9 @@ import type { RoutedEvent } from '../domain/event.ts';
 import type { Connector, ConnectorContext, ConnectorDefinition, ConnectorState, Delivery } from './connector.ts';
 import { SDK_VERSION } from './connector.ts';
 
+export { checkConnectorFaults, HOSTILE_VALUES, ODD_RETRY_AFTER } from './fault-suite.ts';
+export type { FaultHarness, FaultKind, FaultMaker, FaultReport } from './fault-suite.ts';
+
 /**
  * Connector state kept in a Map, for a connector's own tests (the router keeps it in its store).
  * Pass a Map to look at or seed what the connector stored.

@@ -79,8 +79,8 @@ describe('wa-router validate', () => {
     assert.deepEqual(lines, [
       `${file}:1:1 server.secret: missing required field (expected string)`,
       `${file}:2:9 server.port: expected number, received string`,
-      `${file}:7:5 connectors.crm.chanel: unknown field "chanel"; expected one of: url, method, headers, body, idempotencyHeader`,
-      `${file}:8:5 connectors.crm.metod: unknown field "metod" (did you mean "method"?); expected one of: url, method, headers, body, idempotencyHeader`,
+      `${file}:7:5 connectors.crm.chanel: unknown field "chanel"; expected one of: url, method, headers, body, idempotencyHeader, signing`,
+      `${file}:8:5 connectors.crm.metod: unknown field "metod" (did you mean "method"?); expected one of: url, method, headers, body, idempotencyHeader, signing`,
       `${file}:10:11 connectors.archive.type: unknown connector type "files" (did you mean "file"?); known types: ${BUILTIN_TYPES}`,
       `${file}:15:30 routes[0].when.message.body.$regx: unknown operator "$regx" (did you mean "$regex"?)`,
       `${file}:16:10 routes[0].to[0]: no connector named "crn" (did you mean "crm"?)`,

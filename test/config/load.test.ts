@@ -47,7 +47,7 @@ function show(issue: ConfigIssue): string {
   return `${issue.line}:${issue.col} ${issue.path ? `${issue.path}: ` : ''}${issue.message}`;
 }
 
-const HTTP_FIELDS = 'url, method, headers, body, idempotencyHeader';
+const HTTP_FIELDS = 'url, method, headers, body, idempotencyHeader, signing';
 
 describe('config: every problem at once, each with line:col and path', () => {
   test('a config with many mistakes reports all of them, in file order, and nothing else', async () => {

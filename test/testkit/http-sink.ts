@@ -18,6 +18,8 @@ export interface SinkReply {
   readonly delayMs?: number;
   /** Never answer (the client's deadline must fire). */
   readonly hang?: boolean;
+  /** Reset the connection without answering (the request was received: the destination acted). */
+  readonly drop?: boolean;
 }
 
 /**
@@ -53,6 +55,10 @@ export class HttpSink {
           sink.hanging.add(res);
           return;
         }
+        if (reply.drop) {
+          req.socket.destroy();
+          return;
+        }
         setTimeout(() => {
           res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', ...reply.headers });
           res.end(reply.body ?? '{"ok":true}');
@@ -74,6 +80,13 @@ export class HttpSink {
   /** Queue replies for the next requests. */
   reply(...replies: SinkReply[]): void {
     this.script.push(...replies);
+  }
+
+  /** Forget scripted replies and end hanging requests: normal answers again. */
+  heal(): void {
+    this.script.length = 0;
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
   }
 
   /** Parsed JSON bodies received so far. */

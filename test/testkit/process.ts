@@ -20,7 +20,12 @@ export async function spawnRouter(configFile: string, env: NodeJS.ProcessEnv): P
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`router did not start:\n${output}`)), 15_000);
+    // A router that starts too late must not outlive the test: its open pipes would keep the test
+    // file's process running forever (seen under load, when the 15 s passed before it listened).
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`router did not start:\n${output}`));
+    }, 15_000);
     const check = (): void => {
       const match = /"port":(\d+).*"msg":"Router listening\."/.exec(output);
       if (match) {

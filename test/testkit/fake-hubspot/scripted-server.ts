@@ -20,6 +20,8 @@ export interface JsonReply {
   readonly status: number;
   readonly headers?: Record<string, string>;
   readonly body?: unknown;
+  /** Sent as is instead of `body` (a garbage answer: HTML, truncated JSON). */
+  readonly raw?: string;
 }
 
 /**
@@ -72,6 +74,13 @@ export class ScriptedServer {
   /** Script faults for the next matching requests, in order. */
   fail(...faults: Fault[]): void {
     this.faults.push(...faults.map((fault) => ({ ...fault, times: fault.times ?? 1 })));
+  }
+
+  /** Forget scripted faults not used yet and end hanging requests: normal answers again. */
+  heal(): void {
+    this.faults.length = 0;
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
   }
 
   /** Requests with this method whose path matches. */
@@ -134,7 +143,7 @@ export class ScriptedServer {
 }
 
 function send(res: ServerResponse, reply: JsonReply): void {
-  const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
+  const text = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
   res.writeHead(reply.status, {
     ...(text ? { 'content-type': 'application/json;charset=utf-8' } : {}),
     ...reply.headers,
@@ -165,6 +174,10 @@ export abstract class ScriptedFake {
 
   fail(...faults: Fault[]): void {
     this.server.fail(...faults);
+  }
+
+  heal(): void {
+    this.server.heal();
   }
 
   close(): Promise<void> {
