@@ -31,6 +31,8 @@ export function loadRouterConfig(file: string, env: NodeJS.ProcessEnv = process.
 export interface RunningRouter {
   readonly url: string;
   readonly port: number;
+  /** Where /metrics, the admin API and the console are served (`url` unless admin.port is set). */
+  readonly adminUrl: string;
   readonly store: Store;
   readonly metrics: Metrics;
   readonly dispatcher: Dispatcher;
@@ -56,7 +58,7 @@ export async function startRouter(
   if (released > 0)
     log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');
 
-  const metrics = createMetrics(store);
+  const metrics = createMetrics(store, () => config.connectors.keys());
   // Deliveries handed over at ingest carry their event; the ones claimed from the store are parsed
   // again, once for all their connectors. A small cache: what it holds is promoted to V8's old
   // generation, and a large one made the heap (RSS) grow by a third under load.
@@ -65,8 +67,8 @@ export async function startRouter(
     store,
     log,
     events,
-    onResult(connector, result) {
-      metrics.recordAttempt(connector, result);
+    onResult(connector, result, claimed) {
+      metrics.recordAttempt(connector, result, claimed);
     },
   });
   const routing = new RoutingLoop(
@@ -75,7 +77,7 @@ export async function startRouter(
     log.child({ stage: 'routing' }),
     (connectors) => dispatcher.wake(connectors),
     events,
-    () => metrics.unmatched.inc(),
+    (matched) => metrics.recordRouted(matched),
   );
   const ingest = createIngest({
     store,
@@ -83,16 +85,19 @@ export async function startRouter(
     leaseFor: (connector, now) => dispatcher.leaseFor(connector, now),
     onLeased: (deliveries) => dispatcher.handOff(deliveries),
     onPlanned: (connectors) => dispatcher.wake(connectors),
-    onUnmatched: () => metrics.unmatched.inc(),
+    onRouted: (_event, matched) => metrics.recordRouted(matched),
     log: log.child({ stage: 'routing' }),
   });
 
-  const app = createHttpApp({
+  // admin.port set: /metrics, the admin API and the console move to a listener of their own.
+  const split = config.admin.port !== undefined;
+  const httpDeps = {
     path: config.server.path,
     settings: () => config.server,
     ingest,
     log: log.child({ stage: 'receiver' }),
     metrics,
+    metricsToken: () => config.metrics.token,
     ready: () => store.ping(),
     extend: adminRoutes({
       token: () => config.admin.token,
@@ -103,7 +108,8 @@ export async function startRouter(
       wakeRouting: () => routing.wake(),
       log: log.child({ stage: 'admin' }),
     }),
-  });
+  };
+  const app = createHttpApp({ ...httpDeps, serve: { webhook: true, operator: !split } });
 
   await dispatcher.apply(config, config.server.shutdownGrace);
   routing.start();
@@ -115,18 +121,25 @@ export async function startRouter(
       })
     : undefined;
 
-  const server: Server = createHttpServer(app).listen({ port: config.server.port, host: config.server.host });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  const server = await listen(app, { port: config.server.port, host: config.server.host });
   server.requestTimeout = config.server.requestTimeout;
   server.headersTimeout = Math.min(config.server.requestTimeout, 20_000);
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
+  const adminServer = split
+    ? await listen(createHttpApp({ ...httpDeps, serve: { webhook: false, operator: true } }), {
+        port: config.admin.port!,
+        host: config.admin.host,
+      }).catch((error: unknown) => {
+        server.close();
+        throw error;
+      })
+    : undefined;
+  const adminPort = adminServer ? (adminServer.address() as AddressInfo).port : undefined;
   log.info(
     {
       port,
+      ...(adminPort === undefined ? {} : { adminPort }),
       path: config.server.path,
       store: describeStore(config.store),
       connectors: [...config.connectors.keys()],
@@ -149,6 +162,7 @@ export async function startRouter(
   return (self = {
     url: `http://127.0.0.1:${port}`,
     port,
+    adminUrl: `http://127.0.0.1:${adminPort ?? port}`,
     store,
     metrics,
     dispatcher,
@@ -184,7 +198,11 @@ export async function startRouter(
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const forced = setTimeout(() => server.closeAllConnections(), grace);
-        await serverClosed;
+        const adminClosed = adminServer
+          ? new Promise<void>((resolve) => adminServer.close(() => resolve()))
+          : Promise.resolve();
+        adminServer?.closeAllConnections();
+        await Promise.all([serverClosed, adminClosed]);
         clearTimeout(forced);
         await routing.stop();
         await dispatcher.stop(grace);
@@ -195,6 +213,19 @@ export async function startRouter(
       return closing;
     },
   });
+}
+
+/** An HTTP server of this app, listening; rejects when the address cannot be bound. */
+async function listen(
+  app: Parameters<typeof createHttpServer>[0],
+  at: { port: number; host: string },
+): Promise<Server> {
+  const server = createHttpServer(app).listen(at);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  return server;
 }
 
 /** The store URL for logs: no query string, no password. */

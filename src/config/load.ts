@@ -52,6 +52,8 @@ export interface RouterConfig {
   readonly log: RawConfig['log'];
   /** Admin API and console (`admin.token` empty: off). */
   readonly admin: RawConfig['admin'];
+  /** `/metrics` access (`metrics.token` empty: open). */
+  readonly metrics: RawConfig['metrics'];
   readonly connectors: ReadonlyMap<string, ConnectorInstance>;
   readonly routes: readonly CompiledRoute[];
   /** Values substituted from the environment, plus the webhook secret: never logged. */
@@ -159,7 +161,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   }
 
   const config = parsed.data;
-  const allSecrets = [...new Set([...secrets, config.server.secret, config.admin.token])].filter(
+  const allSecrets = [...new Set([...secrets, config.server.secret, config.admin.token, config.metrics.token])].filter(
     (secret) => secret.length > 0,
   );
   return {
@@ -172,6 +174,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
       retention: config.retention,
       log: config.log,
       admin: config.admin,
+      metrics: config.metrics,
       connectors,
       routes,
       secrets: allSecrets,

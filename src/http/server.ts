@@ -4,6 +4,7 @@ import Koa from 'koa';
 import type { Ingest } from '../ingest/ingest.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { secretMatches } from './auth.ts';
 import { HttpProblem } from './problem.ts';
 import { webhookHandler, type WebhookSettings } from './webhook.ts';
 
@@ -17,6 +18,13 @@ export interface HttpDeps {
   readonly ready: () => Promise<void>;
   /** Extra routes (admin API, console) mounted by the composition root. */
   readonly extend?: (router: Router) => void;
+  /** Bearer token /metrics requires; empty: open. */
+  readonly metricsToken?: () => string;
+  /**
+   * What this listener serves besides /healthz and /readyz: the webhook path, and the operator
+   * routes (/metrics and `extend`). Both by default; admin.port splits them over two listeners.
+   */
+  readonly serve?: { readonly webhook: boolean; readonly operator: boolean };
 }
 
 /** How often Node looks for connections past their header or request timeout. */
@@ -28,7 +36,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.proxy = true;
   const router = new Router();
 
-  router.post(deps.path, webhookHandler(deps));
+  const serve = deps.serve ?? { webhook: true, operator: true };
+  if (serve.webhook) router.post(deps.path, webhookHandler(deps));
   router.get('/healthz', (ctx) => {
     ctx.body = { ok: true };
   });
@@ -41,11 +50,18 @@ export function createHttpApp(deps: HttpDeps): Koa {
       ctx.body = { ok: false, error: 'not_ready', message: error instanceof Error ? error.message : String(error) };
     }
   });
-  router.get('/metrics', async (ctx) => {
-    ctx.type = deps.metrics.registry.contentType;
-    ctx.body = await deps.metrics.registry.metrics();
-  });
-  deps.extend?.(router);
+  if (serve.operator) {
+    router.get('/metrics', async (ctx) => {
+      const token = deps.metricsToken?.() ?? '';
+      if (token !== '' && !secretMatches(/^Bearer (.+)$/i.exec(ctx.get('authorization'))?.[1], token)) {
+        ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+        throw new HttpProblem(401, 'unauthorized', 'metrics.token is set: send Authorization: Bearer <token>');
+      }
+      ctx.type = deps.metrics.registry.contentType;
+      ctx.body = await deps.metrics.registry.metrics();
+    });
+    deps.extend?.(router);
+  }
 
   app.use(async function problems(ctx, next) {
     try {
@@ -58,7 +74,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
       const problem = error instanceof HttpProblem ? error : undefined;
       if (!problem) deps.log.error({ err: error, path: ctx.path }, 'Request failed.');
       const answer = problem ?? new HttpProblem(500, 'internal_error', 'internal error');
-      if (ctx.path === deps.path) {
+      if (ctx.path === deps.path && serve.webhook) {
         deps.metrics.webhooks.inc({ result: answer.code });
         if (answer.status < 500) deps.log.info({ status: answer.status, error: answer.code }, 'Webhook rejected.');
       }

@@ -55,8 +55,7 @@ export function webhookHandler(deps: {
     }
     if (!result.ok) throw new HttpProblem(400, result.problem.error, result.problem.message, result.problem.issues);
     deps.metrics.webhooks.inc({ result: result.accepted > 0 ? 'accepted' : 'duplicate' });
-    deps.metrics.events.inc({ outcome: 'accepted' }, result.accepted);
-    deps.metrics.events.inc({ outcome: 'duplicate' }, result.duplicates);
+    countEvents(deps.metrics, result);
     deps.metrics.ingestSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
     deps.log.debug(
       { eventIds: result.eventIds, accepted: result.accepted, duplicates: result.duplicates },
@@ -65,6 +64,23 @@ export function webhookHandler(deps: {
     ctx.status = 200;
     ctx.body = { ok: true, accepted: result.accepted, duplicates: result.duplicates };
   };
+}
+
+/**
+ * Count events by outcome and type. The store says how many of a webhook's events were duplicates,
+ * not which: a batch with both kinds (rare) is counted with an empty event type.
+ */
+function countEvents(
+  metrics: Metrics,
+  result: { accepted: number; duplicates: number; eventTypes: readonly string[] },
+): void {
+  if (result.accepted > 0 && result.duplicates > 0) {
+    metrics.events.inc({ outcome: 'accepted', event: '' }, result.accepted);
+    metrics.events.inc({ outcome: 'duplicate', event: '' }, result.duplicates);
+    return;
+  }
+  const outcome = result.accepted > 0 ? 'accepted' : 'duplicate';
+  for (const event of result.eventTypes) metrics.events.inc({ outcome, event });
 }
 
 function firstOf(value: string | string[] | undefined): string | undefined {
