@@ -98,6 +98,7 @@ export async function startRouter(
     log: log.child({ stage: 'receiver' }),
     metrics,
     metricsToken: () => config.metrics.token,
+    accessLog: () => config.log.access,
     ready: () => store.ping(),
     extend: adminRoutes({
       token: () => config.admin.token,

@@ -113,9 +113,17 @@ export const ConfigSchema = z
       .strict()
       .default({ token: '' }),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        access: z
+          .union([z.boolean(), z.number().min(0).max(1)])
+          .default(true)
+          .describe(
+            'The info line per accepted webhook (status, items, duration, client, request id): true (the default) for each, false for none, or a fraction such as 0.1 to log that share. Rejected webhooks are always logged.',
+          ),
+      })
       .strict()
-      .default({ level: 'info' }),
+      .default({ level: 'info', access: true }),
   })
   .strict();
 

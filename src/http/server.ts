@@ -6,7 +6,8 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { secretMatches } from './auth.ts';
 import { HttpProblem } from './problem.ts';
-import { webhookHandler, type WebhookSettings } from './webhook.ts';
+import { requestFields, requestId } from './request-id.ts';
+import { type AccessLog, logRejected, webhookHandler, type WebhookSettings } from './webhook.ts';
 
 export interface HttpDeps {
   readonly path: string;
@@ -18,6 +19,8 @@ export interface HttpDeps {
   readonly ready: () => Promise<void>;
   /** Extra routes (admin API, console) mounted by the composition root. */
   readonly extend?: (router: Router) => void;
+  /** `log.access`: the info line per accepted webhook (see AccessLog). */
+  readonly accessLog?: () => AccessLog;
   /** Bearer token /metrics requires; empty: open. */
   readonly metricsToken?: () => string;
   /**
@@ -63,6 +66,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
     deps.extend?.(router);
   }
 
+  app.use(requestId);
   app.use(async function problems(ctx, next) {
     try {
       await next();
@@ -72,11 +76,11 @@ export function createHttpApp(deps: HttpDeps): Koa {
         throw new HttpProblem(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
     } catch (error) {
       const problem = error instanceof HttpProblem ? error : undefined;
-      if (!problem) deps.log.error({ err: error, path: ctx.path }, 'Request failed.');
+      if (!problem) deps.log.error({ err: error, path: ctx.path, ...requestFields(ctx) }, 'Request failed.');
       const answer = problem ?? new HttpProblem(500, 'internal_error', 'internal error');
       if (ctx.path === deps.path && serve.webhook) {
         deps.metrics.webhooks.inc({ result: answer.code });
-        if (answer.status < 500) deps.log.info({ status: answer.status, error: answer.code }, 'Webhook rejected.');
+        if (answer.status < 500) logRejected(deps.log, ctx, answer);
       }
       ctx.status = answer.status;
       ctx.body = answer.toJSON();
