@@ -14,6 +14,7 @@ import { didYouMean } from '../util/suggest.ts';
 import { EnvScalars } from './env-scalars.ts';
 import { interpolateEnv, protectReferences } from './env.ts';
 import { formatPath, type ConfigIssue } from './issues.ts';
+import { portFromEnv } from './port-env.ts';
 import { positionAt, positionOf } from './positions.ts';
 import { ConfigSchema, ConnectorEntrySchema, type RawConfig } from './schema.ts';
 import { schemaIssues } from './zod-issues.ts';
@@ -145,6 +146,8 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     }
   }
   const routes = validateRoutes(raw.routes, connectors, declared, env, report);
+  const portOverride = portFromEnv(options.env ?? process.env, file, text);
+  if (portOverride?.issue) issues.push(portOverride.issue);
   if (issues.length > 0 || !parsed.success) {
     // An unset variable leaves an empty value behind; what the schema says about that value
     // ("at least 8 characters", "Invalid URL") follows from it and would only mislead.
@@ -169,7 +172,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     config: {
       file: path,
       dir,
-      server: config.server,
+      server: portOverride?.port === undefined ? config.server : { ...config.server, port: portOverride.port },
       store: config.store,
       retention: config.retention,
       log: config.log,
