@@ -52,6 +52,15 @@ function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run>
   });
 }
 
+/** Run CLI commands one after the other: each start gets the machine's cores to itself. */
+async function sequentially<const T extends readonly (() => Promise<Run>)[]>(
+  runs: T,
+): Promise<{ [K in keyof T]: Run }> {
+  const results: Run[] = [];
+  for (const run of runs) results.push(await run());
+  return results as { [K in keyof T]: Run };
+}
+
 const dirs: string[] = [];
 after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -256,9 +265,9 @@ routes:
       assert.ok(dead);
       assert.equal(sink.requests.length, 1);
 
-      const [list, json] = await Promise.all([
-        cli(['dead-letters', 'list', '--config', config], env),
-        cli(['dead-letters', 'list', '--json', '--config', config], env),
+      const [list, json] = await sequentially([
+        () => cli(['dead-letters', 'list', '--config', config], env),
+        () => cli(['dead-letters', 'list', '--json', '--config', config], env),
       ]);
       // The reason is the endpoint's answer, with the token it echoed scrubbed.
       const reason = 'HTTP 400: {"error":"token [redacted] is not allowed"}';
@@ -295,13 +304,13 @@ routes:
       assert.match(String(rows[0]!.receivedAt), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
 
       // Usage errors, each saying what is wrong, with a did-you-mean where one helps (exit 2).
-      const [badId, unknownId, badConnector, badEvent, badSince, noneMatched] = await Promise.all([
-        cli(['dead-letters', 'replay', '--id', 'abc', '--config', config], env),
-        cli(['dead-letters', 'replay', '--id', '999', '--config', config], env),
-        cli(['dead-letters', 'replay', '--connector', 'crn', '--config', config], env),
-        cli(['replay', '--since', '2h', '--event', 'message:in:nwe', '--config', config], env),
-        cli(['replay', '--since', 'yesterday', '--config', config], env),
-        cli(['replay', '--since', '2020-01-01', '--until', '2020-01-02T00:00:00Z', '--config', config], env),
+      const [badId, unknownId, badConnector, badEvent, badSince, noneMatched] = await sequentially([
+        () => cli(['dead-letters', 'replay', '--id', 'abc', '--config', config], env),
+        () => cli(['dead-letters', 'replay', '--id', '999', '--config', config], env),
+        () => cli(['dead-letters', 'replay', '--connector', 'crn', '--config', config], env),
+        () => cli(['replay', '--since', '2h', '--event', 'message:in:nwe', '--config', config], env),
+        () => cli(['replay', '--since', 'yesterday', '--config', config], env),
+        () => cli(['replay', '--since', '2020-01-01', '--until', '2020-01-02T00:00:00Z', '--config', config], env),
       ]);
       assert.deepEqual(
         [badId, unknownId, badConnector, badEvent, badSince].map((run) => [run.code, run.stdout, run.stderr]),
@@ -361,13 +370,13 @@ routes:
 
 describe('wa-router usage', () => {
   test('--help prints the usage, exit 0; an unknown command or a bad flag, exit 2', async () => {
-    const [help, unknown, none, badFlag, noSelection, badLimit] = await Promise.all([
-      cli(['--help']),
-      cli(['frobnicate']),
-      cli([]),
-      cli(['validate', '--frobnicate']),
-      cli(['dead-letters', 'replay', '--config', 'test/fixtures/configs/valid.yaml']),
-      cli(['dead-letters', 'list', '--limit', 'ten', '--config', 'test/fixtures/configs/valid.yaml']),
+    const [help, unknown, none, badFlag, noSelection, badLimit] = await sequentially([
+      () => cli(['--help']),
+      () => cli(['frobnicate']),
+      () => cli([]),
+      () => cli(['validate', '--frobnicate']),
+      () => cli(['dead-letters', 'replay', '--config', 'test/fixtures/configs/valid.yaml']),
+      () => cli(['dead-letters', 'list', '--limit', 'ten', '--config', 'test/fixtures/configs/valid.yaml']),
     ]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^wa-router: routes Wassenger WhatsApp webhooks to your tools\.\n/);
@@ -396,11 +405,11 @@ describe('wa-router usage', () => {
 describe('wa-router --version, <command> --help, and a closed pipe', () => {
   test('--version prints the package version; <command> --help prints that command help, exit 0', async () => {
     const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
-    const [ver, replayHelp, deadHelp, serveHelp] = await Promise.all([
-      cli(['--version']),
-      cli(['replay', '--help']),
-      cli(['dead-letters', '--help']),
-      cli(['serve', '--help']),
+    const [ver, replayHelp, deadHelp, serveHelp] = await sequentially([
+      () => cli(['--version']),
+      () => cli(['replay', '--help']),
+      () => cli(['dead-letters', '--help']),
+      () => cli(['serve', '--help']),
     ]);
     assert.deepEqual([ver.code, ver.stdout, ver.stderr], [0, `wa-router ${version}\n`, '']);
     assert.equal(replayHelp.code, 0);
