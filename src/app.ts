@@ -37,6 +37,8 @@ export function loadRouterConfig(file: string, env: NodeJS.ProcessEnv = process.
 export interface RunningRouter {
   readonly url: string;
   readonly port: number;
+  /** Where /metrics, the admin API and the console are served (`url` unless admin.port is set). */
+  readonly adminUrl: string;
   readonly store: Store;
   readonly metrics: Metrics;
   readonly dispatcher: Dispatcher;
@@ -55,6 +57,8 @@ interface Stages {
   readonly dispatcher: Dispatcher;
   readonly routing: RoutingLoop;
   readonly server: Server;
+  /** The listener of /metrics, the admin API and the console when admin.port is set. */
+  readonly adminServer: Server | undefined;
 }
 
 /**
@@ -71,22 +75,26 @@ export async function startRouter(
   let config = initial;
   const current = () => config;
   const store = await openStore(config.store, { onProblem: (message) => log.warn(message), exclusive: true });
-  let stages: Stages;
+  let stages: Stages | undefined;
   let port: number;
+  let adminPort: number | undefined;
   try {
     const released = await store.recoverAtStart();
     if (released > 0)
       log.warn({ deliveries: released }, 'Deliveries left in flight by the previous run will be retried.');
     // Media (docs/media.md): files are fetched at delivery time, through one dispatcher hook; the
     // ingest path is untouched. Its settings take effect at start (a reload keeps them).
-    const metrics = createMetrics(store);
+    const metrics = createMetrics(store, () => config.connectors.keys());
     const media = config.media
       ? await startMedia(config.media, { log: log.child({ stage: 'media' }), registry: metrics.registry })
       : undefined;
     stages = wireStages({ store, metrics, media }, current, log, () => self.reload());
-    port = await listen(stages.server, config);
+    port = await listen(stages.server, config.server);
+    adminPort = stages.adminServer ? await listen(stages.adminServer, adminAddress(config)) : undefined;
     media?.listening(`http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`);
   } catch (error) {
+    stages?.server.close();
+    stages?.adminServer?.close();
     await store.close().catch(() => undefined);
     throw error;
   }
@@ -94,6 +102,7 @@ export async function startRouter(
   log.info(
     {
       port,
+      ...(adminPort === undefined ? {} : { adminPort }),
       path: config.server.path,
       store: describeStore(config.store),
       connectors: [...config.connectors.keys()],
@@ -105,6 +114,7 @@ export async function startRouter(
   const self: RunningRouter = {
     url: `http://127.0.0.1:${port}`,
     port,
+    adminUrl: `http://127.0.0.1:${adminPort ?? port}`,
     store,
     metrics: stages.metrics,
     dispatcher: stages.dispatcher,
@@ -144,7 +154,7 @@ function wireStages(
     events,
     ...(media ? { beforeDeliver: media.prepare, media: media.files } : {}),
     onResult: (connector, result, claimed) => {
-      metrics.recordAttempt(connector, result);
+      metrics.recordAttempt(connector, result, claimed);
       alerts?.onResult(connector, result, claimed);
     },
     onOutage: (connector, change, reason) => {
@@ -159,13 +169,13 @@ function wireStages(
     routingLog,
     (connectors) => dispatcher.wake(connectors),
     events,
-    () => metrics.unmatched.inc(),
+    (matched) => metrics.recordRouted(matched),
   );
   const ingestOptions = {
     store,
     routes: () => config().routes,
     dispatch: dispatcher,
-    onUnmatched: () => metrics.unmatched.inc(),
+    onRouted: (_event: RoutedEvent, matched: readonly string[]) => metrics.recordRouted(matched),
     log: routingLog,
   };
   const ingest = createIngest(ingestOptions);
@@ -177,12 +187,14 @@ function wireStages(
     probe: () => store.stateSet(READINESS_STATE, 'probe', new Date().toISOString()),
     isWriteFailure: (error) => error instanceof StoreUnavailableError,
   });
-  const app = createHttpApp({
+  const httpDeps = {
     path: config().server.path,
     settings: () => config().server,
-    ingest: (body, at) => health.track(ingest(body, at)),
+    ingest: (body: string, at: Date) => health.track(ingest(body, at)),
     log: log.child({ stage: 'receiver' }),
     metrics,
+    metricsToken: () => config().metrics.token,
+    accessLog: () => config().log.access,
     ready: () => health.check(),
     extend: withMediaRoute(
       media,
@@ -196,19 +208,28 @@ function wireStages(
         log: log.child({ stage: 'admin' }),
       }),
     ),
-  });
-  return { store, media, metrics, dispatcher, routing, server: createHttpServer(app) };
+  };
+  // admin.port set: /metrics, the admin API and the console move to a listener of their own.
+  const split = config().admin.port !== undefined;
+  const server = createHttpServer(createHttpApp({ ...httpDeps, serve: { webhook: true, operator: !split } }));
+  const adminServer = split
+    ? createHttpServer(createHttpApp({ ...httpDeps, serve: { webhook: false, operator: true } }))
+    : undefined;
+  return { store, media, metrics, dispatcher, routing, server, adminServer };
 }
 
 /** Take the port (rejects with EADDRINUSE and the like); returns the port bound. */
-async function listen(server: Server, config: RouterConfig): Promise<number> {
-  server.listen({ port: config.server.port, host: config.server.host });
+async function listen(
+  server: Server,
+  at: { readonly port: number; readonly host: string; readonly requestTimeout: number },
+): Promise<number> {
+  server.listen({ port: at.port, host: at.host });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  server.requestTimeout = config.server.requestTimeout;
-  server.headersTimeout = Math.min(config.server.requestTimeout, 20_000);
+  server.requestTimeout = at.requestTimeout;
+  server.headersTimeout = Math.min(at.requestTimeout, 20_000);
   server.keepAliveTimeout = 65_000;
   return (server.address() as AddressInfo).port;
 }
@@ -219,7 +240,7 @@ async function startStages(
   config: RouterConfig,
   log: Logger,
 ): Promise<(graceMs: number) => Promise<void>> {
-  const { store, dispatcher, routing, server } = stages;
+  const { store, dispatcher, routing, server, adminServer } = stages;
   await dispatcher.apply(config, config.server.shutdownGrace);
   routing.start();
   // Shared stores wake this instance when another one stored events or planned deliveries.
@@ -246,7 +267,11 @@ async function startStages(
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const forced = setTimeout(() => server.closeAllConnections(), grace);
-    await serverClosed;
+    const adminClosed = adminServer
+      ? new Promise<void>((resolve) => adminServer.close(() => resolve()))
+      : Promise.resolve();
+    adminServer?.closeAllConnections();
+    await Promise.all([serverClosed, adminClosed]);
     clearTimeout(forced);
     await routing.stop();
     await dispatcher.stop(Math.max(0, deadline - Date.now()));
@@ -280,6 +305,13 @@ async function reloadConfig(
     log.warn({}, 'server.port, server.host, server.path and store take effect only after a restart.');
   }
   return next;
+}
+
+/** An HTTP server of this app, listening; rejects when the address cannot be bound. */
+
+/** Where admin.port puts /metrics, the admin API and the console (only called when it is set). */
+function adminAddress(config: RouterConfig): { port: number; host: string; requestTimeout: number } {
+  return { port: config.admin.port!, host: config.admin.host, requestTimeout: config.server.requestTimeout };
 }
 
 /** The store URL for logs: no query string, no password. */

@@ -2,33 +2,13 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadRouterConfig, startRouter } from './app.ts';
-import { dryRun } from './routing/preview.ts';
+import { dryRun, printable } from './routing/preview.ts';
 import { formatIssues } from './config/issues.ts';
 import type { RouterConfig } from './config/load.ts';
 import { watchConfigFile } from './config/watch.ts';
 import { createLogger, scrub } from './observability/logger.ts';
-import { openStore } from './store/open.ts';
-import { duration } from './config/units.ts';
-
-const USAGE = `wa-router: routes Wassenger WhatsApp webhooks to your tools.
-
-Usage:
-  wa-router serve                     run the router
-  wa-router validate                  check the config, report every problem with file:line:col
-  wa-router route <payload.json>      dry run: matching routes and what each connector would be sent
-  wa-router dead-letters list         list failed deliveries [--connector NAME] [--limit N] [--json]
-  wa-router dead-letters replay       retry dead letters: --id ID[,ID…] | --connector NAME | --all
-  wa-router replay --since TIME       route stored events again (TIME: ISO date or a duration like 2h)
-                                      [--until TIME] [--event NAME]
-  wa-router init [FILE|DIR]           write a commented starter config (default config/wa-router.yaml)
-                                      and its JSON Schema beside it; never overwrites
-  wa-router schema                    print the config's JSON Schema (built-in connectors, plus the
-                                      plugins of the config file when it exists)
-
-Options:
-  --config FILE   config file (default: $WA_ROUTER_CONFIG or config/wa-router.yaml)
-  --help          this text
-`;
+import { deadLetters, replay } from './cli/dead-letters.ts';
+import { COMMAND_HELP, USAGE } from './cli/help.ts';
 
 const options = {
   config: { type: 'string' },
@@ -41,6 +21,7 @@ const options = {
   until: { type: 'string' },
   event: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
 } as const;
 
 type Flags = { [K in keyof typeof options]?: (typeof options)[K]['type'] extends 'string' ? string : boolean };
@@ -55,8 +36,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const flags = parsed.values as Flags;
   const [command, ...rest] = parsed.positionals;
+  if (flags.version) {
+    process.stdout.write(`wa-router ${await version()}\n`);
+    return 0;
+  }
   if (flags.help || !command) {
-    process.stdout.write(USAGE);
+    process.stdout.write((command && COMMAND_HELP[command]) || USAGE);
     return flags.help ? 0 : 2;
   }
   const file = flags.config ?? process.env.WA_ROUTER_CONFIG ?? 'config/wa-router.yaml';
@@ -68,9 +53,14 @@ async function main(argv: string[]): Promise<number> {
     case 'route':
       return route(file, rest[0]);
     case 'dead-letters':
-      return deadLetters(file, rest[0], flags);
-    case 'replay':
-      return replay(file, flags);
+    case 'replay': {
+      const config = await load(file);
+      if (!config) return 1;
+      const outcome = command === 'replay' ? await replay(config, flags) : await deadLetters(config, rest[0], flags);
+      if (outcome.stdout) process.stdout.write(outcome.stdout);
+      if (outcome.stderr) process.stderr.write(outcome.stderr);
+      return outcome.code;
+    }
     case 'init': {
       const { initConfig } = await import('./cli/init.ts');
       const result = await initConfig(rest[0]);
@@ -123,99 +113,9 @@ async function route(file: string, payloadFile: string | undefined): Promise<num
     return 1;
   }
   const result = await dryRun(config, body);
-  const text = JSON.stringify(
-    result.ok
-      ? { events: result.events.map(({ event, ...rest }) => ({ id: event.id, event: event.event, ...rest })) }
-      : result,
-    null,
-    2,
-  );
+  const text = JSON.stringify(result.ok ? printable(result.events) : result, null, 2);
   process.stdout.write(`${scrub(text, config.secrets)}\n`);
   return result.ok ? 0 : 1;
-}
-
-async function deadLetters(file: string, action: string | undefined, flags: Flags): Promise<number> {
-  const limit = Number(flags.limit ?? 100);
-  if (!Number.isInteger(limit) || limit < 1) {
-    process.stderr.write(`--limit must be a whole number of at least 1 (got "${flags.limit}")\n`);
-    return 2;
-  }
-  const config = await load(file);
-  if (!config) return 1;
-  const store = await openStore(config.store);
-  try {
-    if (action === 'list') {
-      const rows = await store.listDeliveries({
-        status: 'dead',
-        limit,
-        ...(flags.connector ? { connector: flags.connector } : {}),
-      });
-      if (flags.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-      else if (rows.length === 0) process.stdout.write('No dead letters.\n');
-      else {
-        for (const row of rows) {
-          process.stdout.write(
-            `${row.id}\t${new Date(row.updatedAt).toISOString()}\t${row.connector}\t${row.event}\t${row.eventId}\tattempts=${row.attempts}\t${row.lastError ?? ''}\n`,
-          );
-        }
-      }
-      return 0;
-    }
-    if (action === 'replay') {
-      const ids = flags.id
-        ?.split(',')
-        .map((id) => id.trim())
-        .filter(Boolean);
-      if (!ids && !flags.connector && !flags.all) {
-        process.stderr.write('say which: --id ID[,ID…], --connector NAME or --all\n');
-        return 2;
-      }
-      const count = await store.replayDeadLetters(
-        ids ? { ids } : flags.connector ? { connector: flags.connector } : {},
-        Date.now(),
-      );
-      process.stdout.write(`${count} dead letter${count === 1 ? '' : 's'} set to be delivered again.\n`);
-      return 0;
-    }
-    process.stderr.write('usage: wa-router dead-letters list|replay\n');
-    return 2;
-  } finally {
-    await store.close();
-  }
-}
-
-function parseTime(value: string, now = Date.now()): number | undefined {
-  const relative = duration.safeParse(value);
-  if (relative.success && !/^\d+$/.test(value)) return now - relative.data;
-  const absolute = Date.parse(value);
-  return Number.isNaN(absolute) ? undefined : absolute;
-}
-
-async function replay(file: string, flags: Flags): Promise<number> {
-  const since = flags.since === undefined ? undefined : parseTime(flags.since);
-  const until = flags.until === undefined ? undefined : parseTime(flags.until);
-  if (since === undefined || (flags.until !== undefined && until === undefined)) {
-    process.stderr.write(
-      'usage: wa-router replay --since TIME [--until TIME] [--event NAME]  (TIME: 2026-11-25T10:00:00Z or 2h)\n',
-    );
-    return 2;
-  }
-  const config = await load(file);
-  if (!config) return 1;
-  const store = await openStore(config.store);
-  try {
-    const count = await store.replayEvents({
-      since,
-      ...(until === undefined ? {} : { until }),
-      ...(flags.event ? { event: flags.event } : {}),
-    });
-    process.stdout.write(
-      `${count} event${count === 1 ? '' : 's'} will be routed and delivered again (same idempotency keys).\n`,
-    );
-    return 0;
-  } finally {
-    await store.close();
-  }
 }
 
 async function serve(file: string): Promise<number> {
@@ -255,6 +155,28 @@ async function serve(file: string): Promise<number> {
   await new Promise<void>((resolve) => log.flush(() => resolve()));
   process.exit(0);
 }
+
+/** The version in package.json, found from here whether this runs from src/ or dist/src/. */
+async function version(): Promise<string> {
+  for (const up of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(await readFile(new URL(up, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'wa-router' && pkg.version) return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
+}
+
+// A reader that stops early (`wa-router schema | head`) closes the pipe: end quietly, as Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

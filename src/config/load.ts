@@ -14,6 +14,7 @@ import { didYouMean } from '../util/suggest.ts';
 import { EnvScalars } from './env-scalars.ts';
 import { interpolateEnv, protectReferences } from './env.ts';
 import { formatPath, type ConfigIssue } from './issues.ts';
+import { portFromEnv } from './port-env.ts';
 import { positionAt, positionOf } from './positions.ts';
 import { ConfigSchema, ConnectorEntrySchema, type RawConfig } from './schema.ts';
 import { schemaIssues } from './zod-issues.ts';
@@ -33,6 +34,8 @@ export interface RouterConfig extends RoutingTable {
   readonly admin: RawConfig['admin'];
   /** Media downloads and links (docs/media.md); undefined: off. */
   readonly media?: RawConfig['media'];
+  /** `/metrics` access (`metrics.token` empty: open). */
+  readonly metrics: RawConfig['metrics'];
   /** The config as written, with secrets replaced by "[redacted]" (for `validate --print`, the admin API). */
   readonly redacted: unknown;
 }
@@ -120,6 +123,8 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     }
   }
   const routes = validateRoutes(raw.routes, connectors, declared, env, report);
+  const portOverride = portFromEnv(options.env ?? process.env, file, text);
+  if (portOverride?.issue) issues.push(portOverride.issue);
   if (issues.length > 0 || !parsed.success) {
     // An unset variable leaves an empty value behind; what the schema says about that value
     // ("at least 8 characters", "Invalid URL") follows from it and would only mislead.
@@ -139,21 +144,22 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   const mediaSecrets = config.media
     ? [config.media.token, config.media.linkSecret, config.media.s3?.secretAccessKey ?? '']
     : [];
-  const allSecrets = [...new Set([...secrets, config.server.secret, config.admin.token, ...mediaSecrets])].filter(
-    (secret) => secret.length > 0,
-  );
+  const allSecrets = [
+    ...new Set([...secrets, config.server.secret, config.admin.token, config.metrics.token, ...mediaSecrets]),
+  ].filter((secret) => secret.length > 0);
   return {
     ok: true,
     config: {
       file: path,
       dir,
-      server: config.server,
+      server: portOverride?.port === undefined ? config.server : { ...config.server, port: portOverride.port },
       store: config.store,
       retention: config.retention,
       log: config.log,
       alerts: config.alerts,
       admin: config.admin,
       ...(config.media ? { media: config.media } : {}),
+      metrics: config.metrics,
       connectors,
       routes,
       secrets: allSecrets,

@@ -85,6 +85,31 @@ export const ConfigSchema = z
           )
           .default('')
           .describe('Bearer token of the admin API and the console at /console; empty turns both off (404).'),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .optional()
+          .describe(
+            'Serve /metrics, the admin API and the console on this port instead of the webhook port (which then answers 404 for them). Unset (the default): everything on server.port.',
+          ),
+        host: z.string().default('127.0.0.1').describe('Address of admin.port (default: this machine only).'),
+      })
+      .strict()
+      .default({ token: '', host: '127.0.0.1' }),
+    metrics: z
+      .object({
+        token: z
+          .string()
+          .refine(
+            (token) => token === '' || token.length >= 16,
+            'the metrics token must be at least 16 characters (or empty: /metrics open)',
+          )
+          .default('')
+          .describe(
+            'Bearer token Prometheus must send to read /metrics (authorization.credentials in its scrape config); empty (the default): open.',
+          ),
       })
       .strict()
       .default({ token: '' }),
@@ -109,9 +134,17 @@ export const ConfigSchema = z
         "The router's own events (router:delivery:dead, router:connector:failing|recovered), routed like any event.",
       ),
     log: z
-      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+        access: z
+          .union([z.boolean(), z.number().min(0).max(1)])
+          .default(true)
+          .describe(
+            'The info line per accepted webhook (status, items, duration, client, request id): true (the default) for each, false for none, or a fraction such as 0.1 to log that share. Rejected webhooks are always logged.',
+          ),
+      })
       .strict()
-      .default({ level: 'info' }),
+      .default({ level: 'info', access: true }),
     media: MediaSchema.optional().describe(
       'Download the files of media messages, keep them, and put a signed link in the events (docs/media.md).',
     ),

@@ -29,11 +29,41 @@ export function schemaIssues(schema: z.ZodType, error: z.ZodError): SchemaIssue[
         path: issue.path,
         message: issue.message === 'Invalid input' ? 'value does not match any accepted form' : issue.message,
       });
+    } else if ((issue.code === 'too_small' || issue.code === 'too_big') && isDefaultMessage(issue.message)) {
+      out.push({ path: issue.path, message: boundMessage(issue) });
     } else {
       out.push({ path: issue.path, message: tidy(issue.message) });
     }
   }
   return out;
+}
+
+/** zod's own wording ("Too small: expected number to be >=1"); a schema's custom message is kept. */
+function isDefaultMessage(message: string): boolean {
+  return /^Too (small|big): /.test(message);
+}
+
+/** A bound in words: "must be at least 1", "must be at most 65535", "must have at least 1 item". */
+function boundMessage(issue: z.core.$ZodIssue): string {
+  const { code, origin, minimum, maximum, inclusive } = issue as unknown as {
+    code: 'too_small' | 'too_big';
+    origin?: string;
+    minimum?: number | bigint;
+    maximum?: number | bigint;
+    inclusive?: boolean;
+  };
+  const small = code === 'too_small';
+  const bound = Number(small ? minimum : maximum);
+  const word = inclusive === false ? (small ? 'more than' : 'less than') : small ? 'at least' : 'at most';
+  const unit =
+    origin === 'string'
+      ? ` character${bound === 1 ? '' : 's'}`
+      : origin === 'array' || origin === 'set'
+        ? ` item${bound === 1 ? '' : 's'}`
+        : '';
+  return origin === 'string' || origin === 'array' || origin === 'set'
+    ? `must have ${word} ${bound}${unit}`
+    : `must be ${word} ${bound}`;
 }
 
 function tidy(message: string): string {

@@ -5,8 +5,10 @@ import type { Ingest } from '../ingest/ingest.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { discardBody } from './body.ts';
+import { secretMatches } from './auth.ts';
 import { HttpProblem } from './problem.ts';
-import { webhookHandler, type WebhookSettings } from './webhook.ts';
+import { requestFields, requestId } from './request-id.ts';
+import { type AccessLog, logRejected, webhookHandler, type WebhookSettings } from './webhook.ts';
 
 export interface HttpDeps {
   readonly path: string;
@@ -18,6 +20,15 @@ export interface HttpDeps {
   readonly ready: () => Promise<void>;
   /** Extra routes (admin API, console) mounted by the composition root. */
   readonly extend?: (router: Router) => void;
+  /** `log.access`: the info line per accepted webhook (see AccessLog). */
+  readonly accessLog?: () => AccessLog;
+  /** Bearer token /metrics requires; empty: open. */
+  readonly metricsToken?: () => string;
+  /**
+   * What this listener serves besides /healthz and /readyz: the webhook path, and the operator
+   * routes (/metrics and `extend`). Both by default; admin.port splits them over two listeners.
+   */
+  readonly serve?: { readonly webhook: boolean; readonly operator: boolean };
 }
 
 /** How often Node looks for connections past their header or request timeout. */
@@ -32,7 +43,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
   app.proxy = true;
   const router = new Router();
 
-  router.post(deps.path, webhookHandler(deps));
+  const serve = deps.serve ?? { webhook: true, operator: true };
+  if (serve.webhook) router.post(deps.path, webhookHandler(deps));
   router.get('/healthz', (ctx) => {
     ctx.body = { ok: true };
   });
@@ -45,12 +57,20 @@ export function createHttpApp(deps: HttpDeps): Koa {
       ctx.body = { ok: false, error: 'not_ready', message: error instanceof Error ? error.message : String(error) };
     }
   });
-  router.get('/metrics', async (ctx) => {
-    ctx.type = deps.metrics.registry.contentType;
-    ctx.body = await deps.metrics.registry.metrics();
-  });
-  deps.extend?.(router);
+  if (serve.operator) {
+    router.get('/metrics', async (ctx) => {
+      const token = deps.metricsToken?.() ?? '';
+      if (token !== '' && !secretMatches(/^Bearer (.+)$/i.exec(ctx.get('authorization'))?.[1], token)) {
+        ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+        throw new HttpProblem(401, 'unauthorized', 'metrics.token is set: send Authorization: Bearer <token>');
+      }
+      ctx.type = deps.metrics.registry.contentType;
+      ctx.body = await deps.metrics.registry.metrics();
+    });
+    deps.extend?.(router);
+  }
 
+  app.use(requestId);
   app.use(async function problems(ctx, next) {
     try {
       await next();
@@ -60,11 +80,11 @@ export function createHttpApp(deps: HttpDeps): Koa {
         throw new HttpProblem(405, 'method_not_allowed', `${ctx.method} is not allowed on ${ctx.path}`);
     } catch (error) {
       const problem = error instanceof HttpProblem ? error : undefined;
-      if (!problem) deps.log.error({ err: error, path: ctx.path }, 'Request failed.');
+      if (!problem) deps.log.error({ err: error, path: ctx.path, ...requestFields(ctx) }, 'Request failed.');
       const answer = problem ?? new HttpProblem(500, 'internal_error', 'internal error');
-      if (ctx.path === deps.path) {
+      if (ctx.path === deps.path && serve.webhook) {
         deps.metrics.webhooks.inc({ result: answer.code });
-        if (answer.status < 500) deps.log.info({ status: answer.status, error: answer.code }, 'Webhook rejected.');
+        if (answer.status < 500) logRejected(deps.log, ctx, answer);
       }
       // Answering and closing while the client still sends its body would reset the connection
       // and lose the answer: read the rest first (bounded). A 408 goes out at once: that client

@@ -15,7 +15,14 @@ export interface PayloadProblem {
 }
 
 export type IngestResult =
-  | { readonly ok: true; readonly accepted: number; readonly duplicates: number; readonly eventIds: readonly string[] }
+  | {
+      readonly ok: true;
+      readonly accepted: number;
+      readonly duplicates: number;
+      readonly eventIds: readonly string[];
+      /** The Wassenger event type of each event, in the order of eventIds. */
+      readonly eventTypes: readonly string[];
+    }
   | { readonly ok: false; readonly problem: PayloadProblem };
 
 /** The dispatcher as ingest sees it: the one port through which stored deliveries reach it. */
@@ -38,6 +45,8 @@ export interface IngestOptions {
   readonly dispatch: DeliveryPort;
   /** An event matched no route. */
   readonly onUnmatched?: (event: RoutedEvent) => void;
+  /** A new (not duplicate) event was routed: the routes it matched, maybe none. */
+  readonly onRouted?: (event: RoutedEvent, matched: readonly string[]) => void;
   /** Routing decisions at debug level, and routes that failed on an event. */
   readonly log?: Logger;
   /** Take `router:*` events (the router's own, see alerts.ts); a webhook claiming one is refused. */
@@ -78,6 +87,7 @@ export function createIngest(options: IngestOptions) {
     const normalized = parsed.items.map((item) => normalizeItem(item, receivedAt));
     const pendingFor = new Set<string>();
     const unmatched: RoutedEvent[] = [];
+    const routed: [RoutedEvent, readonly string[]][] = [];
     const debug = options.log?.isLevelEnabled('debug') ?? false;
     const events = normalized.map((event, itemIndex): NewEvent => {
       const stored = {
@@ -99,6 +109,7 @@ export function createIngest(options: IngestOptions) {
         return stored;
       }
       if (plan.matched.length === 0) unmatched.push(event);
+      routed.push([event, plan.matched]);
       if (debug) logPlan(options.log!, event, plan);
       const deliveries = plan.deliveries.map((delivery): NewDelivery => {
         const leaseUntil = options.dispatch.leaseFor(delivery.connector, now);
@@ -108,7 +119,10 @@ export function createIngest(options: IngestOptions) {
       return { ...stored, plan: deliveries };
     });
     const [result] = await store.appendWebhooks([{ body: rawBody, receivedAt: now, events }]);
-    if (result!.duplicates === 0) for (const event of unmatched) options.onUnmatched?.(event);
+    if (result!.duplicates === 0) {
+      for (const event of unmatched) options.onUnmatched?.(event);
+      for (const [event, matched] of routed) options.onRouted?.(event, matched);
+    }
     // The leased deliveries belong to events stored just now: they travel with their normalized
     // event, so the dispatcher does not parse the body again.
     if (result!.leased.length > 0) {
@@ -122,6 +136,7 @@ export function createIngest(options: IngestOptions) {
       accepted: result!.accepted,
       duplicates: result!.duplicates,
       eventIds: events.map((event) => event.id),
+      eventTypes: events.map((event) => event.event),
     };
   };
 }

@@ -35,7 +35,8 @@ export class RoutingLoop {
     private readonly onPlanned: (connectors: ReadonlySet<string>) => void,
     /** Normalized events by id, shared with ingest and the dispatcher: each body is parsed once. */
     private readonly events?: LruCache<string, RoutedEvent>,
-    private readonly onUnmatched: () => void = () => {},
+    /** Called with the routes each event matched (an empty list: it matched none). */
+    private readonly onRouted: (matched: readonly string[]) => void = () => {},
   ) {}
 
   start(): void {
@@ -101,7 +102,7 @@ export class RoutingLoop {
         }
         const plan = planEvent(event, config.routes);
         deliveries = plan.deliveries;
-        if (plan.matched.length === 0) this.onUnmatched();
+        this.onRouted(plan.matched);
         logPlan(this.log, event, plan);
       } catch (error) {
         this.log.error({ eventId: stored.id, err: error }, 'Stored event could not be read; it is not routed.');

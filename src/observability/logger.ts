@@ -25,6 +25,8 @@ export function createLogger(options: {
       level: options.level,
       base: { service: 'wa-router' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // "level":"info" rather than 30: readable as it is, and what log tools match on.
+      formatters: { level: (label) => ({ level: label }) },
       redact: {
         paths: [
           'secret',

@@ -1,14 +1,19 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AttemptResult } from '../domain/delivery.ts';
+import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
 import type { StoreInspector, StoreStats } from '../store/store.ts';
 
 /** One scrape reads the store's stats once for all the gauges that come from it. */
 const STATS_FRESH_MS = 500;
 
-/** The router's Prometheus metrics, in a registry of its own (so tests can run several routers). */
-export function createMetrics(store: Pick<StoreInspector, 'stats'>) {
+/**
+ * The router's Prometheus metrics, in a registry of its own (so tests can run several routers).
+ * Node's default metrics keep their standard names (`process_*`, `nodejs_*`) so the usual Node.js
+ * dashboards work unchanged. `connectors` names the configured connectors: their gauges are
+ * exported as 0 rather than missing, so an alert on them sees a series from the start.
+ */
+export function createMetrics(store: Pick<StoreInspector, 'stats'>, connectors: () => Iterable<string> = () => []) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'wa_router_' });
+  collectDefaultMetrics({ register: registry });
   const webhooks = new Counter({
     name: 'wa_router_webhooks_total',
     help: 'Webhook requests by result (accepted, duplicate, or the reason of a rejection).',
@@ -17,8 +22,21 @@ export function createMetrics(store: Pick<StoreInspector, 'stats'>) {
   });
   const events = new Counter({
     name: 'wa_router_events_total',
-    help: 'Events received, by outcome (accepted, duplicate).',
-    labelNames: ['outcome'] as const,
+    help: 'Events received, by outcome (accepted, duplicate) and Wassenger event type.',
+    labelNames: ['outcome', 'event'] as const,
+    registers: [registry],
+  });
+  const routeMatches = new Counter({
+    name: 'wa_router_route_matches_total',
+    help: 'Events matched, by route.',
+    labelNames: ['route'] as const,
+    registers: [registry],
+  });
+  const deliveryLatency = new Histogram({
+    name: 'wa_router_delivery_latency_seconds',
+    help: 'Time from the receipt of an event to its delivery, per connector (retries included).',
+    labelNames: ['connector'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
     registers: [registry],
   });
   const ingestSeconds = new Histogram({
@@ -29,7 +47,7 @@ export function createMetrics(store: Pick<StoreInspector, 'stats'>) {
   });
   const deliveries = new Counter({
     name: 'wa_router_deliveries_total',
-    help: 'Delivery attempts by connector and outcome.',
+    help: 'Delivery attempts by connector and outcome (delivered, skipped, retry, failed, dead).',
     labelNames: ['connector', 'outcome'] as const,
     registers: [registry],
   });
@@ -94,34 +112,42 @@ export function createMetrics(store: Pick<StoreInspector, 'stats'>) {
       this.set((await stats()).unrouted);
     },
   });
-  new Gauge({
-    name: 'wa_router_queue_depth',
-    help: 'Pending deliveries per connector.',
-    labelNames: ['connector'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const [connector, counts] of Object.entries((await stats()).byConnector))
-        this.set({ connector }, counts.pending);
-    },
-  });
-  new Gauge({
-    name: 'wa_router_dead_letters',
-    help: 'Dead letters waiting per connector.',
-    labelNames: ['connector'] as const,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const [connector, counts] of Object.entries((await stats()).byConnector))
-        this.set({ connector }, counts.dead);
-    },
-  });
-  /** Count one recorded attempt: its outcome, duration, a scheduled retry or a new dead letter. */
-  const recordAttempt = (connector: string, result: AttemptResult): void => {
-    deliveries.inc({ connector, outcome: result.outcome });
+  /** A per-connector count from the store, 0 for every configured connector that has none. */
+  const perConnector = (name: string, help: string, count: (counts: StoreStats['byConnector'][string]) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['connector'] as const,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const connector of connectors()) this.set({ connector }, 0);
+        for (const [connector, counts] of Object.entries((await stats()).byConnector))
+          this.set({ connector }, count(counts));
+      },
+    });
+  perConnector('wa_router_queue_depth', 'Pending deliveries per connector.', (counts) => counts.pending);
+  perConnector('wa_router_dead_letters', 'Dead letters waiting per connector.', (counts) => counts.dead);
+  /**
+   * Count one recorded attempt: its outcome, duration, a scheduled retry or a new dead letter.
+   * A retryable failure that ran out of attempts (or time) is counted `dead`, not `retry`: nothing
+   * follows it, and `delivered / all` is then the success rate.
+   */
+  const recordAttempt = (connector: string, result: AttemptResult, claimed?: ClaimedDelivery): void => {
+    const outcome = result.outcome === 'retry' && result.status === 'dead' ? 'dead' : result.outcome;
+    deliveries.inc({ connector, outcome });
     deliverySeconds.observe({ connector }, result.durationMs / 1000);
     if (result.status === 'pending') retries.inc({ connector });
     if (result.status === 'dead') deadLetters.inc({ connector });
+    if (result.outcome === 'delivered' && claimed) {
+      const deliveredAt = result.startedAt + result.durationMs;
+      deliveryLatency.observe({ connector }, Math.max(0, deliveredAt - claimed.receivedAt) / 1000);
+    }
+  };
+  /** Count the routes an event matched (none: an unmatched event). */
+  const recordRouted = (matched: readonly string[]): void => {
+    if (matched.length === 0) unmatched.inc();
+    for (const route of matched) routeMatches.inc({ route });
   };
   return {
     registry,
@@ -134,7 +160,10 @@ export function createMetrics(store: Pick<StoreInspector, 'stats'>) {
     unmatched,
     retries,
     connectorDown,
+    routeMatches,
+    deliveryLatency,
     recordAttempt,
+    recordRouted,
   };
 }
 

@@ -96,3 +96,35 @@ export async function dryRun(
   }
   return { ok: true, events };
 }
+
+/**
+ * The dry run as `wa-router route` prints it: a rendered `body` (or file `line`) that is JSON is
+ * shown as JSON, indented with the rest, rather than as one escaped string.
+ */
+export function printable(events: readonly DryRunEvent[]): unknown {
+  return {
+    events: events.map(({ event, deliveries, ...rest }) => ({
+      id: event.id,
+      event: event.event,
+      ...rest,
+      deliveries: deliveries.map((delivery) =>
+        delivery.wouldSend === undefined ? delivery : { ...delivery, wouldSend: expandJson(delivery.wouldSend) },
+      ),
+    })),
+  };
+}
+
+function expandJson(wouldSend: unknown): unknown {
+  if (wouldSend === null || typeof wouldSend !== 'object' || Array.isArray(wouldSend)) return wouldSend;
+  const out: Record<string, unknown> = { ...(wouldSend as Record<string, unknown>) };
+  for (const key of ['body', 'line']) {
+    const value = out[key];
+    if (typeof value !== 'string' || !/^\s*[[{]/.test(value)) continue;
+    try {
+      out[key] = JSON.parse(value);
+    } catch {
+      // not JSON after all: shown as the text it is
+    }
+  }
+  return out;
+}

@@ -172,6 +172,9 @@ const KIND_BY_EVENT: ReadonlyMap<string, DataKind> = new Map<string, DataKind>([
   ['contact:update', 'contact'],
 ]);
 
+/** The event names Wassenger documents (the router stores others too). */
+export const KNOWN_EVENT_TYPES: readonly string[] = [...KIND_BY_EVENT.keys(), 'number:session'];
+
 /** The shape of `data` for an event; unknown events (and `number:session`, whose shape is unknown) are `other`. */
 export function dataKindOf(event: string): DataKind {
   return KIND_BY_EVENT.get(event) ?? 'other';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,13 +42,23 @@ function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run>
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    // Generous: the machine may be shared, and a CLI start (tsx) then takes several seconds.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
     child.once('error', reject);
     child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Run CLI commands one after the other: each start gets the machine's cores to itself. */
+async function sequentially<const T extends readonly (() => Promise<Run>)[]>(
+  runs: T,
+): Promise<{ [K in keyof T]: Run }> {
+  const results: Run[] = [];
+  for (const run of runs) results.push(await run());
+  return results as { [K in keyof T]: Run };
 }
 
 const dirs: string[] = [];
@@ -174,12 +184,13 @@ routes:
                     'idempotency-key': `${id}:crm`,
                     'content-type': 'application/json',
                   },
-                  body: JSON.stringify({
+                  // The rendered body is shown as JSON (formatted with the rest), not as an escaped string.
+                  body: {
                     text: 'Hello',
                     from: '+12345678909',
                     labels: ['7', 'NEW', 'label'],
                     fromMe: false,
-                  }),
+                  },
                 },
               },
               {
@@ -187,7 +198,7 @@ routes:
                 type: 'file',
                 route: 'everything-to-archive',
                 idempotencyKey: `${id}:archive`,
-                wouldSend: { path: archive, line: JSON.stringify({ id, text: 'Hello' }) },
+                wouldSend: { path: archive, line: { id, text: 'Hello' } },
               },
             ],
           },
@@ -195,6 +206,7 @@ routes:
       });
       assert.ok(!run.stdout.includes(token), 'the token from ${CRM_TOKEN} must not be printed');
       assert.ok(!run.stdout.includes(SECRET), 'the webhook secret must not be printed');
+      assert.match(run.stdout, /\n +"body": \{\n +"text": "Hello",\n/, 'the body is indented JSON');
       // Nothing was delivered: no request reached the endpoint, no line was written, no store created.
       assert.equal(sink.requests.length, 0);
       assert.equal(existsSync(archive), false);
@@ -253,9 +265,9 @@ routes:
       assert.ok(dead);
       assert.equal(sink.requests.length, 1);
 
-      const [list, json] = await Promise.all([
-        cli(['dead-letters', 'list', '--config', config], env),
-        cli(['dead-letters', 'list', '--json', '--config', config], env),
+      const [list, json] = await sequentially([
+        () => cli(['dead-letters', 'list', '--config', config], env),
+        () => cli(['dead-letters', 'list', '--json', '--config', config], env),
       ]);
       // The reason is the endpoint's answer, with the token it echoed scrubbed.
       const reason = 'HTTP 400: {"error":"token [redacted] is not allowed"}';
@@ -263,7 +275,8 @@ routes:
       assert.equal(list.code, 0);
       assert.equal(
         list.stdout,
-        `${dead.id}\t${new Date(dead.updatedAt).toISOString()}\tcrm\tmessage:in:new\t${dead.eventId}\tattempts=1\t${reason}\n`,
+        'ID\tFAILED AT\tCONNECTOR\tEVENT\tEVENT ID\tATTEMPTS\tLAST ERROR\n' +
+          `${dead.id}\t${new Date(dead.updatedAt).toISOString()}\tcrm\tmessage:in:new\t${dead.eventId}\t1\t${reason}\n`,
       );
       assert.equal(json.code, 0);
       const rows = JSON.parse(json.stdout) as Record<string, unknown>[];
@@ -276,9 +289,49 @@ routes:
           route: rows[0]!.route,
           status: rows[0]!.status,
           lastError: rows[0]!.lastError,
+          updatedAt: rows[0]!.updatedAt,
         },
-        { id: dead.id, eventId: dead.eventId, connector: 'crm', route: 'inbound', status: 'dead', lastError: reason },
+        {
+          id: dead.id,
+          eventId: dead.eventId,
+          connector: 'crm',
+          route: 'inbound',
+          status: 'dead',
+          lastError: reason,
+          updatedAt: new Date(dead.updatedAt).toISOString(),
+        },
       );
+      assert.match(String(rows[0]!.receivedAt), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+
+      // Usage errors, each saying what is wrong, with a did-you-mean where one helps (exit 2).
+      const [badId, unknownId, badConnector, badEvent, badSince, noneMatched] = await sequentially([
+        () => cli(['dead-letters', 'replay', '--id', 'abc', '--config', config], env),
+        () => cli(['dead-letters', 'replay', '--id', '999', '--config', config], env),
+        () => cli(['dead-letters', 'replay', '--connector', 'crn', '--config', config], env),
+        () => cli(['replay', '--since', '2h', '--event', 'message:in:nwe', '--config', config], env),
+        () => cli(['replay', '--since', 'yesterday', '--config', config], env),
+        () => cli(['replay', '--since', '2020-01-01', '--until', '2020-01-02T00:00:00Z', '--config', config], env),
+      ]);
+      assert.deepEqual(
+        [badId, unknownId, badConnector, badEvent, badSince].map((run) => [run.code, run.stdout, run.stderr]),
+        [
+          [2, '', '--id: "abc" is not a dead letter id (ids are numbers, as `dead-letters list` shows them)\n'],
+          [2, '', '--id: no dead letter with id 999 (see `wa-router dead-letters list`)\n'],
+          [2, '', '--connector: no connector named "crn" (did you mean "crm"?); known: crm\n'],
+          [
+            2,
+            '',
+            '--event: unknown event type "message:in:nwe" (did you mean "message:in:new"?), and no stored event has it\n',
+          ],
+          [
+            2,
+            '',
+            '--since "yesterday": expected an ISO date or time (2026-11-25, 2026-11-25T10:00:00Z) or a duration back from now (90m, 2h, 3d)\n',
+          ],
+        ],
+      );
+      assert.equal(noneMatched.code, 0);
+      assert.equal(noneMatched.stdout, 'Nothing matched: no stored event received in that time.\n');
 
       const replayDead = await cli(['dead-letters', 'replay', '--all', '--config', config], env);
       assert.equal(replayDead.stderr, '');
@@ -317,13 +370,13 @@ routes:
 
 describe('wa-router usage', () => {
   test('--help prints the usage, exit 0; an unknown command or a bad flag, exit 2', async () => {
-    const [help, unknown, none, badFlag, noSelection, badLimit] = await Promise.all([
-      cli(['--help']),
-      cli(['frobnicate']),
-      cli([]),
-      cli(['validate', '--frobnicate']),
-      cli(['dead-letters', 'replay', '--config', 'test/fixtures/configs/valid.yaml']),
-      cli(['dead-letters', 'list', '--limit', 'ten', '--config', 'test/fixtures/configs/valid.yaml']),
+    const [help, unknown, none, badFlag, noSelection, badLimit] = await sequentially([
+      () => cli(['--help']),
+      () => cli(['frobnicate']),
+      () => cli([]),
+      () => cli(['validate', '--frobnicate']),
+      () => cli(['dead-letters', 'replay', '--config', 'test/fixtures/configs/valid.yaml']),
+      () => cli(['dead-letters', 'list', '--limit', 'ten', '--config', 'test/fixtures/configs/valid.yaml']),
     ]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /^wa-router: routes Wassenger WhatsApp webhooks to your tools\.\n/);
@@ -346,5 +399,41 @@ describe('wa-router usage', () => {
     assert.equal(noSelection.stderr, 'say which: --id ID[,ID…], --connector NAME or --all\n');
     assert.equal(badLimit.code, 2);
     assert.equal(badLimit.stderr, '--limit must be a whole number of at least 1 (got "ten")\n');
+  });
+});
+
+describe('wa-router --version, <command> --help, and a closed pipe', () => {
+  test('--version prints the package version; <command> --help prints that command help, exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const [ver, replayHelp, deadHelp, serveHelp] = await sequentially([
+      () => cli(['--version']),
+      () => cli(['replay', '--help']),
+      () => cli(['dead-letters', '--help']),
+      () => cli(['serve', '--help']),
+    ]);
+    assert.deepEqual([ver.code, ver.stdout, ver.stderr], [0, `wa-router ${version}\n`, '']);
+    assert.equal(replayHelp.code, 0);
+    assert.match(replayHelp.stdout, /^Usage: wa-router replay --since TIME/);
+    assert.match(replayHelp.stdout, /duration back from now\s+\(90m, 2h, 3d\)/);
+    assert.match(deadHelp.stdout, /^Usage: wa-router dead-letters list/);
+    assert.match(serveHelp.stdout, /PORT, WA_ROUTER_PORT/);
+  });
+
+  test('`wa-router schema | head -n 3` ends quietly: no EPIPE stack trace', async () => {
+    const run = await new Promise<Run>((resolve, reject) => {
+      const child = spawn('sh', ['-c', `"${process.execPath}" --import tsx src/cli.ts schema | head -n 3`], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.once('error', reject);
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(run.stderr, '');
+    assert.equal(run.stdout.split('\n').length, 4);
+    assert.match(run.stdout, /^\{\n {2}"\$schema"/);
   });
 });

@@ -253,9 +253,7 @@ server: { port: ${port}, secret: abcdefgh12 }
     assert.deepEqual(await problems(base('${PORT}'), { PORT: '90x' }), [
       '1:17 server.port: expected number, received string',
     ]);
-    assert.deepEqual(await problems(base('${PORT}'), { PORT: '99999' }), [
-      '1:17 server.port: Too big: expected number to be <=65535',
-    ]);
+    assert.deepEqual(await problems(base('${PORT}'), { PORT: '99999' }), ['1:17 server.port: must be at most 65535']);
   });
 });
 
@@ -398,5 +396,24 @@ describe('config: the shipped config/wa-router.yaml', () => {
     assert.deepEqual(result.issues.map(show), [
       '8:11 environment variable WA_ROUTER_SECRET is not set (use ${WA_ROUTER_SECRET:-default} for a default)',
     ]);
+  });
+});
+
+describe('config: messages written for people', () => {
+  test('bounds say "must be at least/at most", not zod\'s "Too small: expected number to be >=1"', async () => {
+    const issues = await problems(`
+server: { port: 70000, secret: abcdefgh12 }
+connectors:
+  out: { type: file, path: ./out.jsonl, delivery: { maxAttempts: 0, maxInFlight: 1000 } }
+routes:
+  - { name: all, to: [] }
+`);
+    assert.deepEqual(issues, [
+      '1:17 server.port: must be at most 65535',
+      '3:66 connectors.out.delivery.maxAttempts: must be at least 1',
+      '3:82 connectors.out.delivery.maxInFlight: must be at most 256',
+      '5:22 routes[0].to: a route needs at least one connector in `to`',
+    ]);
+    for (const issue of issues) assert.doesNotMatch(issue, /Too (small|big)|expected number to be/);
   });
 });

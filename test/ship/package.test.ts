@@ -26,7 +26,7 @@ before(async () => {
   // What `npm pack` in the repository packs after its `prepack` build, without touching the repository's dist/.
   const stage = join(root, 'stage');
   mkdirSync(stage);
-  for (const entry of ['package.json', 'README.md', 'config', 'docs']) {
+  for (const entry of ['package.json', 'README.md', 'bin', 'config', 'docs']) {
     cpSync(join(REPO_ROOT, entry), join(stage, entry), { recursive: true });
   }
   await buildInto(join(stage, 'dist'));
