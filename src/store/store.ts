@@ -60,6 +60,17 @@ export interface Store {
   replayEvent(id: string): Promise<boolean>;
   /** Attempts started at or after `since`, counted per connector and outcome (throughput). */
   attemptCounts(since: number): Promise<Record<string, Partial<Record<AttemptResult['outcome'], number>>>>;
+  /**
+   * Attempts started at or after `since`, counted per connector, time bucket (`bucketMs` wide,
+   * 0 = the one starting at `since`), outcome and latency class (see LATENCY_CLASSES_MS): the
+   * console's success-rate and latency charts.
+   */
+  attemptStats(since: number, bucketMs: number): Promise<AttemptStatsRow[]>;
+  /**
+   * Set these deliveries back to pending, due `now`, attempts reset, whatever their status (an
+   * explicit replay, delivered ones included). One in flight (leased) is left as it is. Returns how many.
+   */
+  redeliver(ids: readonly string[], now: number): Promise<number>;
   stats(): Promise<StoreStats>;
   stateGet(connector: string, key: string): Promise<string | undefined>;
   stateSet(connector: string, key: string, value: string): Promise<void>;
@@ -220,6 +231,8 @@ export interface EventSearch {
   readonly contactPhone?: string;
   /** Matches the event id, the chat id or the contact phone exactly. */
   readonly text?: string;
+  /** The raw payload contains this, in any case (a first cut: callers check the message itself). */
+  readonly payloadText?: string;
   readonly since?: number;
   readonly until?: number;
   /** A delivery status (the event has a delivery in it), `unrouted` or `unmatched` (routed, no delivery). */
@@ -261,6 +274,15 @@ export interface AttemptView {
   readonly outcome: AttemptResult['outcome'];
   readonly error?: string | undefined;
   readonly ref?: string | undefined;
+}
+
+export interface AttemptStatsRow {
+  readonly connector: string;
+  readonly bucket: number;
+  readonly outcome: AttemptResult['outcome'];
+  /** Index into LATENCY_CLASSES_MS: the attempt took at most that many milliseconds. */
+  readonly latencyClass: number;
+  readonly count: number;
 }
 
 export interface StoreStats {

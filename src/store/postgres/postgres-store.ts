@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type {
+  AttemptStatsRow,
   AppendResult,
   AttemptResult,
   AttemptView,
@@ -20,6 +21,7 @@ import type {
 } from '../store.ts';
 import { StoreUnavailableError, phoneKey } from '../store.ts';
 import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
+import { attemptStatsSql, statsRow } from '../attempt-stats-sql.ts';
 import { MIGRATIONS } from './schema.ts';
 
 /** Advisory lock key of the migrations ("waro" in ASCII). */
@@ -583,6 +585,24 @@ export class PostgresStore implements Store {
     const counts: Record<string, Partial<Record<AttemptResult['outcome'], number>>> = {};
     for (const row of rows) (counts[row.connector] ??= {})[row.outcome] = Number(row.n);
     return counts;
+  }
+
+  async attemptStats(since: number, bucketMs: number): Promise<AttemptStatsRow[]> {
+    const { rows } = await this.query<Parameters<typeof statsRow>[0]>(attemptStatsSql('$1::bigint', '$2::bigint'), [
+      since,
+      bucketMs,
+    ]);
+    return rows.map(statsRow);
+  }
+
+  async redeliver(ids: readonly string[], now: number): Promise<number> {
+    const { rowCount } = await this.query(
+      `UPDATE deliveries SET status = 'pending', attempts = 0, next_at = $1, lease_until = NULL, updated_at = $1
+       WHERE id = ANY($2::bigint[]) AND (lease_until IS NULL OR lease_until <= $1)`,
+      [now, ids.map(Number)],
+    );
+    if (rowCount) await this.query('SELECT pg_notify($1, $2)', [this.deliveriesChannel, '']);
+    return rowCount ?? 0;
   }
 
   async stats(): Promise<StoreStats> {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
+  AttemptStatsRow,
   AppendResult,
   AttemptResult,
   AttemptView,
@@ -20,6 +21,7 @@ import type {
 } from '../store.ts';
 import { StoreUnavailableError, phoneKey } from '../store.ts';
 import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
+import { attemptStatsSql, statsRow } from '../attempt-stats-sql.ts';
 import { GroupCommit } from './group-commit.ts';
 import { Checkpointer } from './checkpointer.ts';
 import { WalSync } from './wal-sync.ts';
@@ -418,6 +420,28 @@ export class SqliteStore implements Store {
       }
       return counts;
     });
+  }
+
+  attemptStats(since: number, bucketMs: number): Promise<AttemptStatsRow[]> {
+    return this.read(() =>
+      (
+        this.db.prepare(attemptStatsSql('@since', '@bucketMs')).all({ since, bucketMs }) as Parameters<
+          typeof statsRow
+        >[0][]
+      ).map(statsRow),
+    );
+  }
+
+  redeliver(ids: readonly string[], now: number): Promise<number> {
+    return this.write(() => {
+      const statement = this.db.prepare(
+        `UPDATE deliveries SET status = 'pending', attempts = 0, next_at = @now, lease_until = NULL, updated_at = @now
+         WHERE id = @id AND (lease_until IS NULL OR lease_until <= @now)`,
+      );
+      let changed = 0;
+      for (const id of ids) changed += statement.run({ id: Number(id), now }).changes;
+      return changed;
+    }, true);
   }
 
   stats(): Promise<StoreStats> {
