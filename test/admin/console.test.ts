@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { HttpSink } from '../testkit/http-sink.ts';
 import { startTestRouter, type TestRouter } from '../testkit/router.ts';
 import { waitFor } from '../testkit/wait.ts';
+import { launchChromium } from './browser.ts';
 import { ADMIN_ENV, ADMIN_TOKEN, admin, adminConfig, inbound } from './helpers.ts';
 
-/** Debian's chromium (CI installs it: `apt-get install -y chromium`); CHROMIUM_PATH overrides. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SCREENSHOT = fileURLToPath(new URL('../../docs/console.png', import.meta.url));
 
 let sink: HttpSink;
@@ -17,26 +15,9 @@ let t: TestRouter;
 let browser: Browser;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The console test needs Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium; or set CHROMIUM_PATH). It is not skipped: install it.`,
-    );
-  }
   sink = await HttpSink.start();
   t = await startTestRouter(adminConfig(sink.url), ADMIN_ENV);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
