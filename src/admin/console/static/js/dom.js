@@ -41,7 +41,7 @@ export function clear(node) {
 
 export const badge = (text, kind) => el('span', { className: `badge ${kind || text}`, text });
 
-export const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+export const plural = (n, word) => `${n} ${n === 1 ? word : word === 'delivery' ? 'deliveries' : `${word}s`}`;
 
 /** A time, with the date when it is not today. */
 export function when(iso) {
