@@ -8,7 +8,9 @@ import { waitFor } from '../testkit/wait.ts';
 import { launchChromium } from './browser.ts';
 import { ADMIN_ENV, ADMIN_TOKEN, admin, adminConfig, inbound } from './helpers.ts';
 
-const SCREENSHOT = fileURLToPath(new URL('../../docs/console.png', import.meta.url));
+const docsPng = (name: string) => fileURLToPath(new URL(`../../docs/${name}.png`, import.meta.url));
+/** The committed screenshots are refreshed on demand (UPDATE_SCREENSHOT=1), not by every run. */
+const shoot = (name: string) => (process.env.UPDATE_SCREENSHOT ? { path: docsPng(name) } : {});
 
 let sink: HttpSink;
 let t: TestRouter;
@@ -132,9 +134,18 @@ test('console: sign in, find an event, open its timeline, replay its dead letter
   await page.locator('#events-body tr', { hasText: '447700900123' }).click();
   await page.locator('#detail .delivery[data-status="delivered"]').waitFor();
   await page.evaluate('document.getElementById("toast").hidden = true');
-  // The committed docs/console.png is refreshed on demand (UPDATE_SCREENSHOT=1), not by every run.
-  const shot = await page.screenshot(process.env.UPDATE_SCREENSHOT ? { path: SCREENSHOT } : {});
+  const shot = await page.screenshot(shoot('console'));
   assert.ok(shot.length > 10_000, 'the console rendered something');
+  // The same at 420 px (a phone): the detail goes under the list.
+  await page.setViewportSize({ width: 420, height: 900 });
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot(shoot('console-420'));
+  await page.setViewportSize({ width: 1280, height: 800 });
+  // Connectors with the hour's charts.
+  await page.locator('#tabs button[data-tab="connectors"]').click();
+  await page.locator('#connectors-body tr[data-name="sink"] .chart.success svg').waitFor();
+  await page.screenshot(shoot('console-connectors'));
+  await page.locator('#tabs button[data-tab="events"]').click();
 
   // Signing out forgets the token.
   await page.locator('#logout').click();

@@ -22,17 +22,22 @@ export function successChart(hour) {
 /** Lines of p50 (blue) and p95 (amber) per bucket, on a scale from 0 to the hour's highest p95. */
 export function latencyChart(hour) {
   const top = Math.max(1, ...hour.buckets.map((b) => b.p95Ms || 0));
-  const step = W / (hour.buckets.length - 1);
+  const step = (W - 4) / (hour.buckets.length - 1);
+  const y = (value) => (H - 2 - (value / top) * (H - 4)).toFixed(1);
+  // A line through the buckets that have attempts, and a dot on each (one bucket alone is a dot).
   const line = (key, className) => {
     const points = hour.buckets
-      .map((b, i) =>
-        b[key] === null ? null : `${(i * step).toFixed(1)},${(H - 1 - (b[key] / top) * (H - 2)).toFixed(1)}`,
-      )
+      .map((b, i) => (b[key] === null ? null : [(2 + i * step).toFixed(1), y(b[key])]))
       .filter(Boolean);
-    return points.length ? svg('polyline', { points: points.join(' '), class: className }) : null;
+    const dots = points.map(([x, py]) => svg('circle', { cx: x, cy: py, r: 1.8, class: `${className}-dot` }));
+    const path =
+      points.length > 1
+        ? svg('polyline', { points: points.map((p) => p.join(',')).join(' '), class: className })
+        : null;
+    return [path, ...dots];
   };
   const text = hour.p50Ms === null ? '–' : `${ms(hour.p50Ms)} / ${ms(hour.p95Ms)}`;
-  return chart('latency', [line('p50Ms', 'line-p50'), line('p95Ms', 'line-p95')], text);
+  return chart('latency', [...line('p50Ms', 'line-p50'), ...line('p95Ms', 'line-p95')], text);
 }
 
 function chart(kind, children, text) {
