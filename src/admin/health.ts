@@ -12,6 +12,8 @@ export interface HealthJson {
   readonly checkedAt: string;
   readonly durationMs?: number;
   readonly detail?: string;
+  /** The probe's error (what `detail` says, under the name it had before `detail`). @deprecated use `detail` */
+  readonly error?: string;
 }
 
 /** Recent attempts of one connector, for connectors without a probe. */
@@ -38,13 +40,17 @@ export class HealthCache {
     const started = Date.now();
     const result = connector.healthcheck(AbortSignal.timeout(HEALTH_TIMEOUT_MS)).then(
       (): HealthJson => ({ status: 'ok', source: 'probe', checkedAt: iso(started), durationMs: Date.now() - started }),
-      (error: unknown): HealthJson => ({
-        status: 'failing',
-        source: 'probe',
-        checkedAt: iso(started),
-        durationMs: Date.now() - started,
-        detail: clean(error instanceof Error ? error.message : String(error)),
-      }),
+      (error: unknown): HealthJson => {
+        const detail = clean(error instanceof Error ? error.message : String(error));
+        return {
+          status: 'failing',
+          source: 'probe',
+          checkedAt: iso(started),
+          durationMs: Date.now() - started,
+          detail,
+          error: detail,
+        };
+      },
     );
     this.results.set(connector, { at: started, result });
     return result;

@@ -54,7 +54,10 @@ test('replaying one event sends by default only what failed; a delivered connect
 test('bulk replay of a search: counts first, validates connectors, event types and filters', async () => {
   await t.post(inbound('R-BULK-1', { body: 'bulk order one' }));
   await t.post(inbound('R-BULK-2', { body: 'bulk order two' }));
-  await waitFor(() => sink.requests.filter((r) => r.body.includes('bulk order')).length === 2, 'delivered');
+  await waitFor(async () => {
+    const { json } = await api('GET', '/events?text=bulk%20order&status=delivered');
+    return json.events.length === 2;
+  }, 'both recorded as delivered');
   const plan = await api('POST', '/events/replay', {
     filter: { text: 'bulk order' },
     connectors: ['sink'],

@@ -24,9 +24,12 @@ export const replaySearchBody = z.strictObject({
 /** Most events one bulk replay may take; a wider search is refused and should be narrowed. */
 const MAX_REPLAY_EVENTS = 2_000;
 
-/** Not delivered and not skipped: dead, or pending after an attempt failed. */
-const failedOrDead = (d: { status: string; attempts: number }) =>
-  d.status === 'dead' || (d.status === 'pending' && d.attempts > 0);
+/**
+ * Not delivered and not skipped: dead, or pending after an attempt failed. A search's summaries
+ * carry no error, only the attempts made, which count one in flight too (redeliver leaves it be).
+ */
+const failedOrDead = (d: { status: string; attempts: number; lastError?: string | undefined }) =>
+  d.status === 'dead' || (d.status === 'pending' && ('lastError' in d ? d.lastError !== undefined : d.attempts > 0));
 
 /**
  * POST /events/:id/replay. Without a body: the deliveries that failed or are dead, and an event

@@ -151,7 +151,7 @@ function toggleReplay(detail) {
   $('detail').insertBefore(replayForm(detail), $('detail').querySelector('h3'));
 }
 
-const failedOrDead = (d) => d.status === 'dead' || (d.status === 'pending' && d.attempts > 0);
+const failedOrDead = (d) => d.status === 'dead' || (d.status === 'pending' && !!d.lastError);
 
 function replayForm(detail) {
   const form = el('form', { id: 'replay-form', className: 'panel' });
