@@ -1,10 +1,16 @@
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import { adminGuard, type AdminDeps } from './api.ts';
-import { CONSOLE_HTML } from './console/page.ts';
-import { CONSOLE_JS } from './console/script.ts';
-import { CONSOLE_CSS } from './console/style.ts';
+import { type AdminDeps, adminGuard } from './api.ts';
+
+/**
+ * The console's files: next to this module in the sources, and copied beside the compiled module
+ * by the build (tsc copies no HTML, CSS or JS), so the same relative path holds in both.
+ */
+export const CONSOLE_STATIC_DIR = fileURLToPath(new URL('./console/static/', import.meta.url));
 
 /**
  * Same-origin only, no inline script or style, nothing loaded from elsewhere: even if some event
@@ -18,24 +24,45 @@ const SECURITY_HEADERS: Record<string, string> = {
   'X-Frame-Options': 'DENY',
 };
 
-const asset = (type: string, body: string) => ({
-  type,
-  body,
-  etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
-});
-
-const ASSETS: Record<string, ReturnType<typeof asset>> = {
-  '/console': asset('text/html; charset=utf-8', CONSOLE_HTML),
-  '/console/console.js': asset('text/javascript; charset=utf-8', CONSOLE_JS),
-  '/console/console.css': asset('text/css; charset=utf-8', CONSOLE_CSS),
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 
-/** The web console: one page, a script and a stylesheet, served from memory. Off (404) with the admin API. */
+export interface ConsoleAsset {
+  readonly type: string;
+  readonly body: Buffer;
+  readonly etag: string;
+}
+
+/**
+ * Every file of the console, by URL path (`/console` is index.html), read once: the set served is
+ * fixed at start-up, so no request path ever reaches the file system.
+ */
+export function loadConsoleAssets(dir = CONSOLE_STATIC_DIR): Map<string, ConsoleAsset> {
+  const assets = new Map<string, ConsoleAsset>();
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    const type = TYPES[extname(entry.name)];
+    if (!entry.isFile() || !type) continue;
+    const file = join(entry.parentPath, entry.name);
+    const body = readFileSync(file);
+    const relative = file.slice(dir.length).split('\\').join('/').replace(/^\/+/, '');
+    const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+    assets.set(relative === 'index.html' ? '/console' : `/console/${relative}`, { type, body, etag });
+  }
+  if (!assets.has('/console')) throw new Error(`the console's index.html is missing from ${dir}`);
+  return assets;
+}
+
+/** The web console: static files served from memory. Off (404) with the admin API. */
 export function mountConsole(router: Router, deps: Pick<AdminDeps, 'token'>): void {
-  const serve = (path: string) => async (ctx: Koa.Context) => {
+  const assets = loadConsoleAssets();
+  const serve = (file: ConsoleAsset) => async (ctx: Koa.Context) => {
     adminGuard(deps, ctx, false);
-    const file = ASSETS[path]!;
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) ctx.set(name, value);
+    // Revalidated on every load (a cheap 304): an upgraded router never runs a stale script.
     ctx.set('Cache-Control', 'no-cache');
     ctx.set('ETag', file.etag);
     if (ctx.get('if-none-match') === file.etag) {
@@ -45,8 +72,8 @@ export function mountConsole(router: Router, deps: Pick<AdminDeps, 'token'>): vo
     ctx.type = file.type;
     ctx.body = file.body;
   };
-  router.get('/console', serve('/console'));
-  router.get('/console/', serve('/console'));
-  router.get('/console/console.js', serve('/console/console.js'));
-  router.get('/console/console.css', serve('/console/console.css'));
+  for (const [path, file] of assets) {
+    router.get(path, serve(file));
+    if (path === '/console') router.get('/console/', serve(file));
+  }
 }

@@ -17,6 +17,12 @@ export function eventSearchWhere(query: EventSearch, param: (value: string | num
     if (phone !== undefined) anyOf.push(`e.contact_phone = ${param(phone)}`);
     where.push(`(${anyOf.join(' OR ')})`);
   }
+  if (query.payloadText !== undefined) {
+    const pattern = `%${query.payloadText.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    where.push(
+      `EXISTS (SELECT 1 FROM webhooks w WHERE w.seq = e.webhook_seq AND lower(w.body) LIKE ${param(pattern)} ESCAPE '\\')`,
+    );
+  }
   if (query.since !== undefined) where.push(`e.received_at >= ${param(query.since)}`);
   if (query.until !== undefined) where.push(`e.received_at < ${param(query.until)}`);
   if (query.before !== undefined) where.push(`e.seq < ${param(query.before)}`);

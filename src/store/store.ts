@@ -79,6 +79,12 @@ export interface StoreInspector {
   attemptsOf(deliveryIds: readonly string[]): Promise<AttemptView[]>;
   /** Attempts started at or after `since`, counted per connector and outcome (throughput). */
   attemptCounts(since: number): Promise<Record<string, Partial<Record<AttemptOutcome, number>>>>;
+  /**
+   * Attempts started at or after `since`, counted per connector, time bucket (`bucketMs` wide,
+   * 0 = the one starting at `since`), outcome and latency class (see LATENCY_CLASSES_MS): the
+   * console's success-rate and latency charts.
+   */
+  attemptStats(since: number, bucketMs: number): Promise<AttemptStatsRow[]>;
   stats(): Promise<StoreStats>;
 }
 
@@ -90,6 +96,11 @@ export interface StoreReplay {
   replayEvents(query: { since: number; until?: number; event?: string }): Promise<number>;
   /** Mark one stored event unrouted, so the current routes run again (its deliveries restart). False if unknown. */
   replayEvent(id: string): Promise<boolean>;
+  /**
+   * Set these deliveries back to pending, due `now`, attempts reset, whatever their status (an
+   * explicit replay, delivered ones included). One in flight (leased) is left as it is. Returns how many.
+   */
+  redeliver(ids: readonly string[], now: number): Promise<number>;
 }
 
 /** Housekeeping of the router itself. */
@@ -210,6 +221,8 @@ export interface EventSearch {
   readonly contactPhone?: string;
   /** Matches the event id, the chat id or the contact phone exactly. */
   readonly text?: string;
+  /** The raw payload contains this, in any case (a first cut: callers check the message itself). */
+  readonly payloadText?: string;
   readonly since?: number;
   readonly until?: number;
   /** A delivery status (the event has a delivery in it), `unrouted` or `unmatched` (routed, no delivery). */
@@ -241,6 +254,15 @@ export interface EventSummary {
     readonly status: DeliveryStatus;
     readonly attempts: number;
   }[];
+}
+
+export interface AttemptStatsRow {
+  readonly connector: string;
+  readonly bucket: number;
+  readonly outcome: AttemptOutcome;
+  /** Index into LATENCY_CLASSES_MS: the attempt took at most that many milliseconds. */
+  readonly latencyClass: number;
+  readonly count: number;
 }
 
 export interface StoreStats {

@@ -148,6 +148,12 @@ describe('admin API over HTTP', () => {
     assert.equal((await api('GET', '/events?status=lost')).status, 400);
     assert.equal((await api('GET', '/events?since=yesterday')).status, 400);
     assert.equal((await api('GET', '/events?limit=5000')).status, 400);
+    const typo = await api('GET', '/events?type=message:in:nwe');
+    assert.equal(typo.status, 400);
+    assert.match(typo.json.message, /did you mean "message:in:new"/);
+    const unknown = await api('GET', '/events?tpye=message:in:new');
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.json.message, /query\.tpye: unknown parameter "tpye" \(did you mean "type"\?\)/);
   });
 
   test('dead letters are listed and replayed by id, by connector, or all; one event can be replayed', async () => {
@@ -176,9 +182,18 @@ describe('admin API over HTTP', () => {
     );
     assert.equal((await api('POST', '/dead-letters/replay', { all: true })).json.replayed, 0);
 
+    assert.equal((await api('POST', '/dead-letters/replay', { ids: ['999999'] })).status, 400, 'not a dead letter');
+    const typo = await api('POST', '/dead-letters/replay', { connector: 'snik' });
+    assert.equal(typo.status, 400);
+    assert.match(typo.json.message, /no connector named "snik" \(did you mean "sink"\?\)/);
+
     sink.requests.length = 0;
-    const replay = await api('POST', `/events/${encodeURIComponent(first)}/replay`);
-    assert.deepEqual(replay.json, { ok: true, replayed: 1 });
+    // Every delivery of the event succeeded: a plain replay sends nothing again and says how to choose.
+    const nothing = await api('POST', `/events/${encodeURIComponent(first)}/replay`);
+    assert.equal(nothing.status, 409);
+    assert.match(nothing.json.message, /sink \(delivered\)/);
+    const replay = await api('POST', `/events/${encodeURIComponent(first)}/replay`, { connectors: ['sink'] });
+    assert.deepEqual(replay.json, { ok: true, replayed: 1, connectors: ['sink'], rerouted: false });
     await waitFor(() => sink.requests.length === 1, 'the replayed event delivered again');
     assert.equal(sink.requests[0]!.headers['idempotency-key'], `${first}:sink`, 'same idempotency key');
     assert.equal((await api('POST', '/events/evt_unknown/replay')).status, 404);

@@ -1,42 +1,25 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { HttpSink } from '../testkit/http-sink.ts';
 import { startTestRouter, type TestRouter } from '../testkit/router.ts';
 import { waitFor } from '../testkit/wait.ts';
+import { launchChromium } from './browser.ts';
 import { ADMIN_ENV, ADMIN_TOKEN, admin, adminConfig, inbound } from './helpers.ts';
 
-/** Debian's chromium (CI installs it: `apt-get install -y chromium`); CHROMIUM_PATH overrides. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOT = fileURLToPath(new URL('../../docs/console.png', import.meta.url));
+const docsPng = (name: string) => fileURLToPath(new URL(`../../docs/${name}.png`, import.meta.url));
+/** The committed screenshots are refreshed on demand (UPDATE_SCREENSHOT=1), not by every run. */
+const shoot = (name: string) => (process.env.UPDATE_SCREENSHOT ? { path: docsPng(name) } : {});
 
 let sink: HttpSink;
 let t: TestRouter;
 let browser: Browser;
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `The console test needs Chromium at ${CHROMIUM} (Debian: apt-get install -y chromium; or set CHROMIUM_PATH). It is not skipped: install it.`,
-    );
-  }
   sink = await HttpSink.start();
   t = await startTestRouter(adminConfig(sink.url), ADMIN_ENV);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -66,7 +49,9 @@ test('console: sign in, find an event, open its timeline, replay its dead letter
   await page.locator('#events-body tr').first().waitFor();
   assert.equal(await page.evaluate('sessionStorage.getItem("wa-router.adminToken")'), ADMIN_TOKEN);
   assert.ok(!page.url().includes(ADMIN_TOKEN));
-  assert.equal(await page.locator('#events-body tr').count(), 3);
+  // Three messages, and the router's own event about the dead letter (docs/alerts.md).
+  assert.equal(await page.locator('#events-body tr', { hasText: 'message:in:new' }).count(), 3);
+  assert.equal(await page.locator('#events-body tr', { hasText: 'router:delivery:dead' }).count(), 1);
 
   // Event content is shown as text, never run as markup.
   const xssRow = page.locator('#events-body tr', { hasText: '14155550102' });
@@ -147,13 +132,25 @@ test('console: sign in, find an event, open its timeline, replay its dead letter
   // The screenshot for the README: the event list with the replayed event's timeline.
   await page.locator('#tabs button[data-tab="events"]').click();
   await page.locator('#clear').click();
-  await waitFor(async () => (await page.locator('#events-body tr').count()) === 3, 'every event listed');
+  await waitFor(
+    async () => (await page.locator('#events-body tr').count()) === 4,
+    'every event listed (with the router event)',
+  );
   await page.locator('#events-body tr', { hasText: '447700900123' }).click();
   await page.locator('#detail .delivery[data-status="delivered"]').waitFor();
   await page.evaluate('document.getElementById("toast").hidden = true');
-  // The committed docs/console.png is refreshed on demand (UPDATE_SCREENSHOT=1), not by every run.
-  const shot = await page.screenshot(process.env.UPDATE_SCREENSHOT ? { path: SCREENSHOT } : {});
+  const shot = await page.screenshot(shoot('console'));
   assert.ok(shot.length > 10_000, 'the console rendered something');
+  // The same at 420 px (a phone): the detail goes under the list.
+  await page.setViewportSize({ width: 420, height: 900 });
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot(shoot('console-420'));
+  await page.setViewportSize({ width: 1280, height: 800 });
+  // Connectors with the hour's charts.
+  await page.locator('#tabs button[data-tab="connectors"]').click();
+  await page.locator('#connectors-body tr[data-name="sink"] .chart.success svg').waitFor();
+  await page.screenshot(shoot('console-connectors'));
+  await page.locator('#tabs button[data-tab="events"]').click();
 
   // Signing out forgets the token.
   await page.locator('#logout').click();

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../testkit/process.ts';
@@ -79,6 +79,8 @@ export async function buildInto(outDir: string): Promise<void> {
       cwd: REPO_ROOT,
     },
   );
+  // As `npm run build` does: tsc copies no HTML, CSS or JS, so the console's files are copied.
+  cpSync(join(REPO_ROOT, 'src/admin/console/static'), join(outDir, 'src/admin/console/static'), { recursive: true });
 }
 
 /** A free TCP port on 127.0.0.1 (released before returning). */

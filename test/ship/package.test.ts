@@ -75,6 +75,8 @@ test('the package holds what runs (build output, example config, schema) and no 
     'config/wa-router.yaml',
     'config/wa-router.schema.json',
     'config/plugins/chat-webhook.js',
+    'dist/src/admin/console/static/index.html',
+    'dist/src/admin/console/static/console.css',
   ]) {
     assert.ok(files.includes(file), `${file} is in the package`);
   }

@@ -638,6 +638,91 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       assert.deepEqual(await store.attemptCounts(1_500), { sink: { delivered: 1 } });
     }));
 
+  test(`${name}: attemptStats counts attempts per connector, time bucket, outcome and latency class`, () =>
+    withStore(async (store) => {
+      await store.appendWebhooks([webhook(['a', 'b', 'c'])]);
+      await routeAll(store, 'sink', 1_000);
+      const [a, b, c] = await store.claimDue({
+        connector: 'sink',
+        limit: 10,
+        now: 1_000,
+        leaseMs: 10_000,
+        orderByChat: false,
+      });
+      const result = (id: string, startedAt: number, durationMs: number, outcome: 'retry' | 'delivered') => ({
+        id,
+        attempt: 1,
+        startedAt,
+        durationMs,
+        outcome,
+        status: outcome === 'retry' ? ('pending' as const) : ('delivered' as const),
+        nextAt: 90_000,
+      });
+      await store.recordResults([
+        result(a!.id, 1_000, 4, 'delivered'),
+        result(b!.id, 1_500, 5, 'delivered'),
+        result(c!.id, 61_000, 120_000, 'retry'),
+      ]);
+      const rows = await store.attemptStats(1_000, 60_000);
+      const sorted = [...rows].sort((x, y) => x.bucket - y.bucket);
+      // 4 and 5 ms both fall in the class "at most 5 ms" (index 3); 120 s in the open last one.
+      assert.deepEqual(sorted, [
+        { connector: 'sink', bucket: 0, outcome: 'delivered', latencyClass: 3, count: 2 },
+        { connector: 'sink', bucket: 1, outcome: 'retry', latencyClass: 28, count: 1 },
+      ]);
+      assert.deepEqual(await store.attemptStats(70_000, 60_000), []);
+    }));
+
+  test(`${name}: searchEvents by payloadText finds text in the raw payload, in any case, % and _ taken literally`, () =>
+    withStore(async (store) => {
+      const item = (id: string, body: string) => ({
+        body: JSON.stringify({ event: 'message:in:new', data: { id, body } }),
+        receivedAt: 1_000,
+        events: [{ id, event: 'message:in:new', itemIndex: 0 }],
+      });
+      await store.appendWebhooks([item('a', 'Where is my ORDER?'), item('b', '100% off_today'), item('c', 'hello')]);
+      const ids = async (payloadText: string) =>
+        (await store.searchEvents({ payloadText, limit: 10 })).events.map((e) => e.id);
+      assert.deepEqual(await ids('my order'), ['a']);
+      assert.deepEqual(await ids('100% off_'), ['b']);
+      assert.deepEqual(await ids('0%'), ['b']);
+      assert.deepEqual(await ids('o_t'), [], '_ is not a wildcard');
+    }));
+
+  test(`${name}: redeliver sets chosen deliveries back to pending whatever their status, not one in flight`, () =>
+    withStore(async (store) => {
+      await store.appendWebhooks([webhook(['a', 'b', 'c'])]);
+      await routeAll(store, 'sink', 1_000);
+      const [a, b] = await store.claimDue({
+        connector: 'sink',
+        limit: 2,
+        now: 1_000,
+        leaseMs: 10_000,
+        orderByChat: false,
+      });
+      await store.recordResults([
+        { id: a!.id, attempt: 1, startedAt: 1_000, durationMs: 3, outcome: 'delivered', status: 'delivered' },
+      ]);
+      // a delivered, b in flight (leased), c pending: a and c are set due at 2 000, b is left alone.
+      const c = (await store.listDeliveries({ limit: 10 })).find((d) => d.id !== a!.id && d.id !== b!.id)!;
+      assert.equal(await store.redeliver([a!.id, b!.id, c.id], 2_000), 2);
+      const claimed = await store.claimDue({
+        connector: 'sink',
+        limit: 10,
+        now: 2_000,
+        leaseMs: 10_000,
+        orderByChat: false,
+      });
+      assert.deepEqual(
+        claimed.map((d) => [d.id, d.attempt]).sort(),
+        [
+          [a!.id, 1],
+          [c.id, 1],
+        ].sort(),
+      );
+      assert.equal(await store.redeliver([], 2_000), 0);
+    }));
+
   test(`${name}: replayEvent routes one event again; an unknown id is false`, () =>
     withStore(async (store) => {
       await store.appendWebhooks([webhook(['a', 'b'])]);

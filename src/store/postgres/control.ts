@@ -59,6 +59,16 @@ export class PostgresControl implements StoreReplay, StoreRetention, ConnectorPa
     });
   }
 
+  async redeliver(ids: readonly string[], now: number): Promise<number> {
+    const { rowCount } = await this.connection.query(
+      `UPDATE deliveries SET status = 'pending', attempts = 0, next_at = $1, lease_until = NULL, updated_at = $1
+       WHERE id = ANY($2::bigint[]) AND (lease_until IS NULL OR lease_until <= $1)`,
+      [now, ids.map(Number)],
+    );
+    if (rowCount) await this.connection.query(`SELECT pg_notify('${this.connection.deliveriesChannel}', '')`);
+    return rowCount ?? 0;
+  }
+
   async replayEvent(id: string): Promise<boolean> {
     const { rowCount } = await this.connection.query(
       'UPDATE events SET routed_at = NULL, route_lease_until = NULL WHERE id = $1',

@@ -1,6 +1,8 @@
+import { attemptStatsSql, statsRow } from '../attempt-stats-sql.ts';
 import type { AttemptOutcome, AttemptView, DeliveryStatus, DeliveryView } from '../../domain/delivery.ts';
 import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
 import type {
+  AttemptStatsRow,
   DeliveryQuery,
   EventPage,
   EventSearch,
@@ -106,6 +108,14 @@ export class PostgresInspector implements StoreInspector {
       error: row.error ?? undefined,
       ref: row.ref ?? undefined,
     }));
+  }
+
+  async attemptStats(since: number, bucketMs: number): Promise<AttemptStatsRow[]> {
+    const { rows } = await this.connection.query<Parameters<typeof statsRow>[0]>(
+      attemptStatsSql('$1::bigint', '$2::bigint'),
+      [since, bucketMs],
+    );
+    return rows.map(statsRow);
   }
 
   async attemptCounts(since: number): Promise<Record<string, Partial<Record<AttemptOutcome, number>>>> {

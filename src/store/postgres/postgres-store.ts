@@ -17,6 +17,7 @@ import type {
   StoreListener,
   StoreStats,
   StoredEvent,
+  AttemptStatsRow,
 } from '../store.ts';
 import { PostgresConnection, type PostgresOptions } from './connection.ts';
 import { PostgresControl } from './control.ts';
@@ -88,6 +89,9 @@ export class PostgresStore implements Store {
   attemptCounts(since: number): Promise<Record<string, Partial<Record<AttemptOutcome, number>>>> {
     return this.inspector.attemptCounts(since);
   }
+  attemptStats(since: number, bucketMs: number): Promise<AttemptStatsRow[]> {
+    return this.inspector.attemptStats(since, bucketMs);
+  }
   stats(): Promise<StoreStats> {
     return this.inspector.stats();
   }
@@ -101,6 +105,9 @@ export class PostgresStore implements Store {
   }
   replayEvent(id: string): Promise<boolean> {
     return this.control.replayEvent(id);
+  }
+  redeliver(ids: readonly string[], now: number): Promise<number> {
+    return this.control.redeliver(ids, now);
   }
   prune(policy: { deliveredBefore: number; deadBefore: number }): Promise<{ events: number }> {
     return this.control.prune(policy);

@@ -29,6 +29,18 @@ export class SqliteControl implements StoreReplay, StoreRetention, ConnectorPaus
     );
   }
 
+  redeliver(ids: readonly string[], now: number): Promise<number> {
+    return this.connection.write(() => {
+      const statement = this.connection.db.prepare(
+        `UPDATE deliveries SET status = 'pending', attempts = 0, next_at = @now, lease_until = NULL, updated_at = @now
+         WHERE id = @id AND (lease_until IS NULL OR lease_until <= @now)`,
+      );
+      let changed = 0;
+      for (const id of ids) changed += statement.run({ id: Number(id), now }).changes;
+      return changed;
+    }, true);
+  }
+
   replayEvent(id: string): Promise<boolean> {
     return this.connection.write(() => this.connection.sql.replayEvent.run(id).changes > 0, true);
   }

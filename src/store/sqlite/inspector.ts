@@ -1,7 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 import type { AttemptOutcome, AttemptView, DeliveryView } from '../../domain/delivery.ts';
+import { attemptStatsSql, statsRow } from '../attempt-stats-sql.ts';
 import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
 import type {
+  AttemptStatsRow,
   DeliveryQuery,
   EventPage,
   EventSearch,
@@ -107,6 +109,16 @@ export class SqliteInspector implements StoreInspector {
         error: row.error ?? undefined,
         ref: row.ref ?? undefined,
       })),
+    );
+  }
+
+  attemptStats(since: number, bucketMs: number): Promise<AttemptStatsRow[]> {
+    return this.connection.read(() =>
+      (
+        this.connection.db.prepare(attemptStatsSql('@since', '@bucketMs')).all({ since, bucketMs }) as Parameters<
+          typeof statsRow
+        >[0][]
+      ).map(statsRow),
     );
   }
 

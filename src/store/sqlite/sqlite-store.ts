@@ -16,6 +16,7 @@ import type {
   Store,
   StoreStats,
   StoredEvent,
+  AttemptStatsRow,
 } from '../store.ts';
 import { SqliteConnection, type SqliteOptions } from './connection.ts';
 import { SqliteControl } from './control.ts';
@@ -81,6 +82,9 @@ export class SqliteStore implements Store {
   attemptCounts(since: number): Promise<Record<string, Partial<Record<AttemptOutcome, number>>>> {
     return this.inspector.attemptCounts(since);
   }
+  attemptStats(since: number, bucketMs: number): Promise<AttemptStatsRow[]> {
+    return this.inspector.attemptStats(since, bucketMs);
+  }
   stats(): Promise<StoreStats> {
     return this.inspector.stats();
   }
@@ -94,6 +98,9 @@ export class SqliteStore implements Store {
   }
   replayEvent(id: string): Promise<boolean> {
     return this.control.replayEvent(id);
+  }
+  redeliver(ids: readonly string[], now: number): Promise<number> {
+    return this.control.redeliver(ids, now);
   }
   prune(policy: { deliveredBefore: number; deadBefore: number }): Promise<{ events: number }> {
     return this.control.prune(policy);
