@@ -103,25 +103,9 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   const dir = dirname(path);
   const registry = options.registry.clone();
   const raw = value as Record<string, unknown>;
-  if (Array.isArray(raw.plugins)) {
-    for (const [index, plugin] of raw.plugins.entries()) {
-      if (typeof plugin !== 'string') continue;
-      try {
-        await loadPlugin(registry, plugin, dir);
-      } catch (error) {
-        report(['plugins', index], (error as Error).message);
-      }
-    }
-  }
-
+  await loadPlugins(raw.plugins, registry, dir, report);
   const connectors = validateConnectors(raw.connectors, registry, env, report);
-  const declared = new Map<string, ConnectorDefinition | undefined>();
-  if (isPlainObject(raw.connectors)) {
-    for (const [name, entry] of Object.entries(raw.connectors)) {
-      const type = isPlainObject(entry) && typeof entry.type === 'string' ? entry.type : undefined;
-      declared.set(name, type === undefined ? undefined : registry.get(type)?.definition);
-    }
-  }
+  const declared = declaredTypes(raw.connectors, registry);
   const routes = validateRoutes(raw.routes, connectors, declared, env, report);
   const portOverride = portFromEnv(options.env ?? process.env, file, text);
   if (portOverride?.issue) issues.push(portOverride.issue);
@@ -140,32 +124,72 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     };
   }
 
-  const config = parsed.data;
+  return {
+    ok: true,
+    config: finalConfig(parsed.data, { path, dir, secrets, connectors, routes, value, portOverride }),
+  };
+}
+
+/** The loaded config: the parsed sections, the port override, and every secret to keep out of texts. */
+function finalConfig(
+  config: RawConfig,
+  loaded: {
+    readonly path: string;
+    readonly dir: string;
+    readonly secrets: readonly string[];
+    readonly connectors: ReadonlyMap<string, ConnectorInstance>;
+    readonly routes: readonly CompiledRoute[];
+    readonly value: unknown;
+    readonly portOverride: { port?: number | undefined } | undefined;
+  },
+): RouterConfig {
   const mediaSecrets = config.media
     ? [config.media.token, config.media.linkSecret, config.media.s3?.secretAccessKey ?? '']
     : [];
   const allSecrets = [
-    ...new Set([...secrets, config.server.secret, config.admin.token, config.metrics.token, ...mediaSecrets]),
+    ...new Set([...loaded.secrets, config.server.secret, config.admin.token, config.metrics.token, ...mediaSecrets]),
   ].filter((secret) => secret.length > 0);
+  const port = loaded.portOverride?.port;
   return {
-    ok: true,
-    config: {
-      file: path,
-      dir,
-      server: portOverride?.port === undefined ? config.server : { ...config.server, port: portOverride.port },
-      store: config.store,
-      retention: config.retention,
-      log: config.log,
-      alerts: config.alerts,
-      admin: config.admin,
-      ...(config.media ? { media: config.media } : {}),
-      metrics: config.metrics,
-      connectors,
-      routes,
-      secrets: allSecrets,
-      redacted: redact(value, allSecrets),
-    },
+    file: loaded.path,
+    dir: loaded.dir,
+    server: port === undefined ? config.server : { ...config.server, port },
+    store: config.store,
+    retention: config.retention,
+    log: config.log,
+    alerts: config.alerts,
+    admin: config.admin,
+    ...(config.media ? { media: config.media } : {}),
+    metrics: config.metrics,
+    connectors: loaded.connectors,
+    routes: loaded.routes,
+    secrets: allSecrets,
+    redacted: redact(loaded.value, allSecrets),
   };
+}
+
+/** Import the config's plugin modules into the registry; each failure is reported at its entry. */
+async function loadPlugins(plugins: unknown, registry: ConnectorRegistry, dir: string, report: Report): Promise<void> {
+  if (!Array.isArray(plugins)) return;
+  for (const [index, plugin] of plugins.entries()) {
+    if (typeof plugin !== 'string') continue;
+    try {
+      await loadPlugin(registry, plugin, dir);
+    } catch (error) {
+      report(['plugins', index], (error as Error).message);
+    }
+  }
+}
+
+/** Each connector name's definition (undefined: no or unknown type), for the routes' `with:` checks. */
+function declaredTypes(connectors: unknown, registry: ConnectorRegistry): Map<string, ConnectorDefinition | undefined> {
+  const declared = new Map<string, ConnectorDefinition | undefined>();
+  if (!isPlainObject(connectors)) return declared;
+  for (const [name, entry] of Object.entries(connectors)) {
+    const type = isPlainObject(entry) && typeof entry.type === 'string' ? entry.type : undefined;
+    declared.set(name, type === undefined ? undefined : registry.get(type)?.definition);
+  }
+  return declared;
 }
 
 type Report = (at: readonly PropertyKey[], message: string, key?: string) => void;
@@ -262,7 +286,10 @@ function validateRoutes(
       if (WhenSchema.safeParse(when).success) report(['routes', index, 'when'], (error as Error).message);
       return;
     }
-    routes.push({ name: String(name), matches, targets });
+    // The router's own events go only to routes that test `event` (docs/alerts.md): a catch-all
+    // route meant for messages must not start receiving alerts.
+    const routerEvents = isPlainObject(when) && 'event' in when;
+    routes.push({ name: String(name), matches, targets, routerEvents });
   });
   return routes;
 }

@@ -29,6 +29,8 @@ export interface CompiledRoute {
   readonly name: string;
   readonly matches: (event: RoutedEvent) => boolean;
   readonly targets: readonly RouteTarget[];
+  /** The route's `when` tests `event`: only such routes may match the router's own events (router:*). */
+  readonly routerEvents?: boolean;
 }
 
 /** What the stages need of a loaded config: its connectors and routes, and the secrets to keep out of texts. */

@@ -32,17 +32,45 @@ export function createMetrics(store: Pick<StoreInspector, 'stats'>, connectors: 
     labelNames: ['route'] as const,
     registers: [registry],
   });
+  const ingestSeconds = new Histogram({
+    name: 'wa_router_ingest_duration_seconds',
+    help: 'Time from request start to the acknowledgement (body read, validation, durable write).',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const unmatched = new Counter({
+    name: 'wa_router_unmatched_events_total',
+    help: 'Events that matched no route.',
+    registers: [registry],
+  });
+  storeGauges(registry, store, connectors);
+  const delivery = deliveryMetrics(registry);
+  /** Count the routes an event matched (none: an unmatched event). */
+  const recordRouted = (matched: readonly string[]): void => {
+    if (matched.length === 0) unmatched.inc();
+    for (const route of matched) routeMatches.inc({ route });
+  };
+  return {
+    registry,
+    webhooks,
+    events,
+    ingestSeconds,
+    ...delivery,
+    unmatched,
+    routeMatches,
+    recordRouted,
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Delivery attempts: counts by outcome, durations, retries, dead letters, receipt-to-delivery latency. */
+function deliveryMetrics(registry: Registry) {
   const deliveryLatency = new Histogram({
     name: 'wa_router_delivery_latency_seconds',
     help: 'Time from the receipt of an event to its delivery, per connector (retries included).',
     labelNames: ['connector'] as const,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
-    registers: [registry],
-  });
-  const ingestSeconds = new Histogram({
-    name: 'wa_router_ingest_duration_seconds',
-    help: 'Time from request start to the acknowledgement (body read, validation, durable write).',
-    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
   const deliveries = new Counter({
@@ -64,11 +92,6 @@ export function createMetrics(store: Pick<StoreInspector, 'stats'>, connectors: 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  const unmatched = new Counter({
-    name: 'wa_router_unmatched_events_total',
-    help: 'Events that matched no route.',
-    registers: [registry],
-  });
   const retries = new Counter({
     name: 'wa_router_retries_total',
     help: 'Failed attempts scheduled for another try, by connector.',
@@ -81,6 +104,31 @@ export function createMetrics(store: Pick<StoreInspector, 'stats'>, connectors: 
     labelNames: ['connector'] as const,
     registers: [registry],
   });
+  /**
+   * Count one recorded attempt: its outcome, duration, a scheduled retry or a new dead letter.
+   * A retryable failure that ran out of attempts (or time) is counted `dead`, not `retry`: nothing
+   * follows it, and `delivered / all` is then the success rate.
+   */
+  const recordAttempt = (connector: string, result: AttemptResult, claimed?: ClaimedDelivery): void => {
+    const outcome = result.outcome === 'retry' && result.status === 'dead' ? 'dead' : result.outcome;
+    deliveries.inc({ connector, outcome });
+    deliverySeconds.observe({ connector }, result.durationMs / 1000);
+    if (result.status === 'pending') retries.inc({ connector });
+    if (result.status === 'dead') deadLetters.inc({ connector });
+    if (result.outcome === 'delivered' && claimed) {
+      const deliveredAt = result.startedAt + result.durationMs;
+      deliveryLatency.observe({ connector }, Math.max(0, deliveredAt - claimed.receivedAt) / 1000);
+    }
+  };
+  return { deliveries, deadLetters, deliverySeconds, retries, deliveryLatency, connectorDown, recordAttempt };
+}
+
+/** The gauges read from the store at scrape time (one read of its stats per scrape for all of them). */
+function storeGauges(
+  registry: Registry,
+  store: Pick<StoreInspector, 'stats'>,
+  connectors: () => Iterable<string>,
+): void {
   let cached: { at: number; stats: Promise<StoreStats> } | undefined;
   const stats = (): Promise<StoreStats> => {
     const now = Date.now();
@@ -128,43 +176,4 @@ export function createMetrics(store: Pick<StoreInspector, 'stats'>, connectors: 
     });
   perConnector('wa_router_queue_depth', 'Pending deliveries per connector.', (counts) => counts.pending);
   perConnector('wa_router_dead_letters', 'Dead letters waiting per connector.', (counts) => counts.dead);
-  /**
-   * Count one recorded attempt: its outcome, duration, a scheduled retry or a new dead letter.
-   * A retryable failure that ran out of attempts (or time) is counted `dead`, not `retry`: nothing
-   * follows it, and `delivered / all` is then the success rate.
-   */
-  const recordAttempt = (connector: string, result: AttemptResult, claimed?: ClaimedDelivery): void => {
-    const outcome = result.outcome === 'retry' && result.status === 'dead' ? 'dead' : result.outcome;
-    deliveries.inc({ connector, outcome });
-    deliverySeconds.observe({ connector }, result.durationMs / 1000);
-    if (result.status === 'pending') retries.inc({ connector });
-    if (result.status === 'dead') deadLetters.inc({ connector });
-    if (result.outcome === 'delivered' && claimed) {
-      const deliveredAt = result.startedAt + result.durationMs;
-      deliveryLatency.observe({ connector }, Math.max(0, deliveredAt - claimed.receivedAt) / 1000);
-    }
-  };
-  /** Count the routes an event matched (none: an unmatched event). */
-  const recordRouted = (matched: readonly string[]): void => {
-    if (matched.length === 0) unmatched.inc();
-    for (const route of matched) routeMatches.inc({ route });
-  };
-  return {
-    registry,
-    webhooks,
-    events,
-    ingestSeconds,
-    deliveries,
-    deadLetters,
-    deliverySeconds,
-    unmatched,
-    retries,
-    connectorDown,
-    routeMatches,
-    deliveryLatency,
-    recordAttempt,
-    recordRouted,
-  };
 }
-
-export type Metrics = ReturnType<typeof createMetrics>;

@@ -14,7 +14,9 @@ export function planEvent(event: RoutedEvent, routes: readonly CompiledRoute[]):
   const matched: string[] = [];
   const deliveries: PlannedDelivery[] = [];
   const taken = new Set<string>();
+  const routerEvent = event.event.startsWith('router:');
   for (const route of routes) {
+    if (routerEvent && !route.routerEvents) continue; // see CompiledRoute.routerEvents
     if (!route.matches(event)) continue;
     matched.push(route.name);
     for (const target of route.targets) {

@@ -90,7 +90,9 @@ export async function dryRun(
       }
     }
     const unmatchedRoutes = config.routes
-      .filter((route) => !plan.matched.includes(route.name))
+      .filter(
+        (route) => !plan.matched.includes(route.name) && !(event.event.startsWith('router:') && !route.routerEvents),
+      )
       .map((route) => ({ route: route.name, reason: firstFailure(route, event) }));
     events.push({ event, matchedRoutes: plan.matched, unmatchedRoutes, deliveries });
   }

@@ -167,6 +167,10 @@ routes:
             id,
             event: 'message:in:new',
             matchedRoutes: ['inbound-to-crm', 'everything-to-archive'],
+            // Each route that did not match says which condition failed first.
+            unmatchedRoutes: [
+              { route: 'acks-only', reason: 'event: "message:in:new" does not equal "message:out:ack"' },
+            ],
             // crm is named by two routes and gets the event once, through the first.
             deliveries: [
               {
@@ -339,7 +343,8 @@ routes:
       assert.equal(replayDead.code, 0);
       const replayEvents = await cli(['replay', '--since', '1h', '--config', config], env);
       assert.equal(replayEvents.stderr, '');
-      assert.equal(replayEvents.stdout, '1 event will be routed and delivered again (same idempotency keys).\n');
+      // The message, and the router's own event about its dead letter (docs/alerts.md).
+      assert.equal(replayEvents.stdout, '2 events will be routed and delivered again (same idempotency keys).\n');
       assert.equal(replayEvents.code, 0);
 
       // Run 2, same store: the endpoint is fixed and the replayed delivery goes through.
