@@ -7,7 +7,8 @@ import { formatIssues } from './config/issues.ts';
 import type { RouterConfig } from './config/load.ts';
 import { watchConfigFile } from './config/watch.ts';
 import { createLogger, scrub } from './observability/logger.ts';
-import { deadLetters, replay } from './cli/dead-letters.ts';
+import { deadLetters } from './cli/dead-letters.ts';
+import { replay } from './cli/replay.ts';
 import { COMMAND_HELP, USAGE } from './cli/help.ts';
 
 const options = {
@@ -20,6 +21,7 @@ const options = {
   since: { type: 'string' },
   until: { type: 'string' },
   event: { type: 'string' },
+  'include-delivered': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;

@@ -2,8 +2,6 @@ import type { RouterConfig } from '../config/load.ts';
 import { openStore } from '../store/open.ts';
 import type { DeliveryView, Store } from '../store/store.ts';
 import { didYouMean } from '../util/suggest.ts';
-import { KNOWN_EVENT_TYPES } from '../wassenger/payload.ts';
-import { parseTime, TIME_FORMS } from './time.ts';
 
 export interface DeadLetterFlags {
   readonly connector?: string | undefined;
@@ -14,6 +12,7 @@ export interface DeadLetterFlags {
   readonly since?: string | undefined;
   readonly until?: string | undefined;
   readonly event?: string | undefined;
+  readonly 'include-delivered'?: boolean | undefined;
 }
 
 /** What a command prints, and its exit code (2: a usage error). */
@@ -23,10 +22,10 @@ export interface Outcome {
   readonly stderr?: string;
 }
 
-const usage = (message: string): Outcome => ({ code: 2, stderr: `${message}\n` });
+export const usage = (message: string): Outcome => ({ code: 2, stderr: `${message}\n` });
 
 /** Connectors a flag may name: the configured ones and any the store still holds deliveries of. */
-async function checkConnector(store: Store, config: RouterConfig, name: string): Promise<Outcome | undefined> {
+export async function checkConnector(store: Store, config: RouterConfig, name: string): Promise<Outcome | undefined> {
   const known = new Set([...config.connectors.keys(), ...Object.keys((await store.stats()).byConnector)]);
   if (known.has(name)) return undefined;
   return usage(
@@ -118,41 +117,4 @@ function table(rows: readonly DeliveryView[]): string {
     ].join('\t'),
   );
   return `${[COLUMNS.join('\t'), ...lines].join('\n')}\n`;
-}
-
-/** `wa-router replay --since TIME [--until TIME] [--event NAME]`. */
-export async function replay(config: RouterConfig, flags: DeadLetterFlags): Promise<Outcome> {
-  if (flags.since === undefined) return usage(`replay needs --since TIME (TIME: ${TIME_FORMS})`);
-  const since = parseTime(flags.since);
-  if (since === undefined) return usage(`--since "${flags.since}": expected ${TIME_FORMS}`);
-  const until = flags.until === undefined ? undefined : parseTime(flags.until);
-  if (flags.until !== undefined && until === undefined)
-    return usage(`--until "${flags.until}": expected ${TIME_FORMS}`);
-  const store = await openStore(config.store);
-  try {
-    if (flags.event && !KNOWN_EVENT_TYPES.includes(flags.event)) {
-      // The router stores event names it does not know too: one in the store is fine.
-      const stored = await store.searchEvents({ event: flags.event, limit: 1 });
-      if (stored.events.length === 0)
-        return usage(
-          `--event: unknown event type "${flags.event}"${didYouMean(flags.event, KNOWN_EVENT_TYPES)}, and no stored event has it`,
-        );
-    }
-    const count = await store.replayEvents({
-      since,
-      ...(until === undefined ? {} : { until }),
-      ...(flags.event ? { event: flags.event } : {}),
-    });
-    if (count === 0)
-      return {
-        code: 0,
-        stdout: `Nothing matched: no stored event${flags.event ? ` of type ${flags.event}` : ''} received in that time.\n`,
-      };
-    return {
-      code: 0,
-      stdout: `${count} event${count === 1 ? '' : 's'} will be routed and delivered again (same idempotency keys).\n`,
-    };
-  } finally {
-    await store.close();
-  }
 }

@@ -8,7 +8,7 @@ Usage:
   wa-router route <payload.json>      dry run: matching routes and what each connector would be sent
   wa-router dead-letters list         list failed deliveries [--connector NAME] [--limit N] [--json]
   wa-router dead-letters replay       retry dead letters: --id ID[,ID…] | --connector NAME | --all
-  wa-router replay --since TIME       route stored events again (TIME: ISO date or a duration like 2h)
+  wa-router replay --since TIME       send again what failed since TIME (ISO date or a duration like 2h)
                                       [--until TIME] [--event NAME]
   wa-router init [FILE|DIR]           write a commented starter config (default config/wa-router.yaml)
                                       and its JSON Schema beside it; never overwrites
@@ -64,16 +64,21 @@ Options:
   --all             every dead letter
   --json            list as JSON
 ${CONFIG}`,
-  replay: `Usage: wa-router replay --since TIME [--until TIME] [--event NAME] [--config FILE]
+  replay: `Usage: wa-router replay --since TIME [--until TIME] [--event NAME] [--connector NAME]
+                        [--include-delivered] [--config FILE]
 
-Route stored events received in [since, until) again with the current routes; their deliveries
-start over with the same idempotency keys.
+Send again the deliveries of events received in [since, until) that failed or are dead (same
+idempotency keys); events that have no delivery run through the current routes again. Deliveries
+that succeeded are left alone unless --include-delivered: then every event of the window is routed
+again and sent to every connector its routes name, delivered ones included.
 
 TIME is an ISO date or time (2026-11-25, 2026-11-25T10:00:00Z) or a duration back from now
 (90m, 2h, 3d).
 
 Options:
-  --event NAME      only events of this type (e.g. message:in:new)
+  --event NAME         only events of this type (e.g. message:in:new)
+  --connector NAME     only this connector's deliveries
+  --include-delivered  route the events again and send to every connector, delivered ones too
 ${CONFIG}`,
   init: `Usage: wa-router init [FILE|DIR]
 
