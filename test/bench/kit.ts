@@ -28,11 +28,18 @@ export function sampleBody(chat?: string): string {
 export function portOf(child: ChildProcess): Promise<number> {
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    const read = (chunk: Buffer): void => {
       out += chunk.toString();
       const port = /PORT (\d+)/.exec(out) ?? /"port":(\d+).*Router listening/.exec(out);
-      if (port) resolve(Number(port[1]));
-    });
+      if (!port) return;
+      resolve(Number(port[1]));
+      // Stop keeping the output once the port is known, but keep draining the pipe: a router logs a
+      // line per webhook, and piling those up (and searching them) cost the bench a core.
+      child.stdout!.off('data', read);
+      child.stdout!.resume();
+      out = '';
+    };
+    child.stdout!.on('data', read);
     child.once('exit', (code) => reject(new Error(`exited with ${code}: ${out}`)));
   });
 }
