@@ -1,6 +1,7 @@
 import type { DeliveryPolicy } from '../sdk/connector.ts';
 import type { Outcome } from '../sdk/outcome.ts';
 import type { DeliveryStatus } from '../domain/delivery.ts';
+import { PROBE_ROTATION_MS } from './outage.ts';
 
 /** Never retry sooner than this, even when full jitter draws zero: no tight retry loops. */
 export const MIN_RETRY_DELAY_MS = 100;
@@ -50,8 +51,10 @@ export function decide(outcome: Outcome, context: DecisionContext): Decision {
     case 'retry': {
       const { attempt, policy, now, receivedAt } = context;
       if (context.connectorDown && outcome.unreachable) {
-        // The outage, not the delivery, failed: no attempt budget is spent, and the probes set the pace.
-        return { status: 'pending', nextAt: now + (outcome.retryAfterMs ?? 0), error: outcome.reason };
+        // The outage, not the delivery, failed: no attempt budget is spent, and the probes set the pace
+        // (this one steps back so the next probe takes another delivery).
+        const wait = Math.max(outcome.retryAfterMs ?? 0, PROBE_ROTATION_MS);
+        return { status: 'pending', nextAt: now + wait, error: outcome.reason };
       }
       if (attempt >= policy.maxAttempts) {
         return { status: 'dead', error: `gave up after ${attempt} attempts: ${outcome.reason}` };

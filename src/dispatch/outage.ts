@@ -5,6 +5,13 @@ export const FIRST_PROBE_MS = 500;
 /** Probes never wait longer than this, so a backlog starts draining within it of the destination's return. */
 export const MAX_PROBE_MS = 4_000;
 
+/**
+ * While down, a delivery whose probe failed waits this long before it may be probed again, so the
+ * next probe takes another delivery: one bad host behind a templated URL cannot hold the whole
+ * connector down while its other deliveries would go through.
+ */
+export const PROBE_ROTATION_MS = 2 * MAX_PROBE_MS;
+
 /** An outage opens after this many unreachable outcomes in a row (one is a blip, not an outage). */
 export const OPEN_AFTER = 3;
 

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decide } from '../../../src/dispatch/backoff.ts';
 import { Inbox } from '../../../src/dispatch/inbox.ts';
-import { FIRST_PROBE_MS, MAX_PROBE_MS, OPEN_AFTER, OutageTracker } from '../../../src/dispatch/outage.ts';
+import {
+  FIRST_PROBE_MS,
+  MAX_PROBE_MS,
+  OPEN_AFTER,
+  OutageTracker,
+  PROBE_ROTATION_MS,
+} from '../../../src/dispatch/outage.ts';
 import { DEFAULT_DELIVERY_POLICY } from '../../../src/sdk/connector.ts';
 import { delivered, retry, unreachable } from '../../../src/sdk/outcome.ts';
 import type { ClaimedDelivery } from '../../../src/store/store.ts';
@@ -51,7 +57,7 @@ test('decide: an unreachable retry while the connector is down never dead-letter
   const context = { attempt: 50, receivedAt: 0, now: 1_000, policy };
   assert.deepEqual(decide(down, { ...context, connectorDown: true }), {
     status: 'pending',
-    nextAt: 1_000,
+    nextAt: 1_000 + PROBE_ROTATION_MS,
     error: 'connect ECONNREFUSED',
   });
   assert.equal(decide(down, context).status, 'dead', 'while healthy, attempts count as always');
