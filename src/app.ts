@@ -95,6 +95,7 @@ export async function startRouter(
   } catch (error) {
     stages?.server.close();
     stages?.adminServer?.close();
+    stages?.media?.close();
     await store.close().catch(() => undefined);
     throw error;
   }
