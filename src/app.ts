@@ -1,5 +1,4 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { builtinConnectors } from '../connectors/index.ts';
 import { adminRoutes } from './admin/index.ts';
 import { formatIssues } from './config/issues.ts';
@@ -7,7 +6,7 @@ import { type LoadResult, loadConfig, type RouterConfig } from './config/load.ts
 import type { RoutedEvent } from './domain/event.ts';
 import { Dispatcher } from './dispatch/dispatcher.ts';
 import { writeHealth } from './http/readiness.ts';
-import { createHttpApp, createHttpServer } from './http/server.ts';
+import { createHttpApp, createHttpServer, listen } from './http/server.ts';
 import { type Alerts, createAlerts } from './ingest/alerts.ts';
 import { createIngest } from './ingest/ingest.ts';
 import { RoutingLoop } from './ingest/routing-loop.ts';
@@ -15,7 +14,7 @@ import type { Logger } from './observability/logger.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { ConnectorRegistry } from './registry/registry.ts';
 import { type MediaModule, startMedia, withMediaRoute } from './media/index.ts';
-import { openStore } from './store/open.ts';
+import { describeStore, openStore } from './store/open.ts';
 import { StoreUnavailableError } from './domain/errors.ts';
 import type { Store } from './store/store.ts';
 import { LruCache } from './util/lru.ts';
@@ -219,22 +218,6 @@ function wireStages(
   return { store, media, metrics, dispatcher, routing, server, adminServer };
 }
 
-/** Take the port (rejects with EADDRINUSE and the like); returns the port bound. */
-async function listen(
-  server: Server,
-  at: { readonly port: number; readonly host: string; readonly requestTimeout: number },
-): Promise<number> {
-  server.listen({ port: at.port, host: at.host });
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
-  server.requestTimeout = at.requestTimeout;
-  server.headersTimeout = Math.min(at.requestTimeout, 20_000);
-  server.keepAliveTimeout = 65_000;
-  return (server.address() as AddressInfo).port;
-}
-
 /** Start the workers, the routing loop, store wake-ups and pruning; returns the function that stops them. */
 async function startStages(
   stages: Stages,
@@ -313,10 +296,4 @@ async function reloadConfig(
 /** Where admin.port puts /metrics, the admin API and the console (only called when it is set). */
 function adminAddress(config: RouterConfig): { port: number; host: string; requestTimeout: number } {
   return { port: config.admin.port!, host: config.admin.host, requestTimeout: config.server.requestTimeout };
-}
-
-/** The store URL for logs: no query string, no password. */
-function describeStore(url: string): string {
-  const [base] = url.split('?') as [string];
-  return base.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:[redacted]@');
 }

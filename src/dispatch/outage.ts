@@ -6,11 +6,12 @@ export const FIRST_PROBE_MS = 500;
 export const MAX_PROBE_MS = 4_000;
 
 /**
- * While down, a delivery whose probe failed waits this long before it may be probed again, so the
- * next probe takes another delivery: one bad host behind a templated URL cannot hold the whole
- * connector down while its other deliveries would go through.
+ * While down, a delivery whose probe failed becomes due this much later, so the next probe (claims
+ * take the earliest due first) takes another delivery: one bad host behind a plugin's per-event
+ * address cannot hold the whole connector down. Short, since a chat's head delivery that steps back
+ * also holds its chat (orderBy: chat) once the destination is back.
  */
-export const PROBE_ROTATION_MS = 2 * MAX_PROBE_MS;
+export const PROBE_ROTATION_MS = 1_000;
 
 /** An outage opens after this many unreachable outcomes in a row (one is a blip, not an outage). */
 export const OPEN_AFTER = 3;

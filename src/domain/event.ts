@@ -81,3 +81,8 @@ export interface EventMedia {
   /** With `media:` configured: why the file could not be had (`expired`, `too_large`, `unavailable`); no `url` then. */
   readonly error?: 'expired' | 'too_large' | 'unavailable' | undefined;
 }
+
+/** Names of the router's own events (docs/alerts.md): a prefix no Wassenger event uses. */
+export function isRouterEventName(name: unknown): boolean {
+  return typeof name === 'string' && name.startsWith('router:');
+}

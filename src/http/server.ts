@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Ingest } from '../ingest/ingest.ts';
@@ -113,4 +114,20 @@ export function createHttpApp(deps: HttpDeps): Koa {
  */
 export function createHttpServer(app: Koa): Server {
   return createServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, app.callback());
+}
+
+/** Take the port (rejects with EADDRINUSE and the like); returns the port bound. */
+export async function listen(
+  server: Server,
+  at: { readonly port: number; readonly host: string; readonly requestTimeout: number },
+): Promise<number> {
+  server.listen({ port: at.port, host: at.host });
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  server.requestTimeout = at.requestTimeout;
+  server.headersTimeout = Math.min(at.requestTimeout, 20_000);
+  server.keepAliveTimeout = 65_000;
+  return (server.address() as AddressInfo).port;
 }

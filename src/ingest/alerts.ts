@@ -1,4 +1,5 @@
 import type { Logger } from '../observability/logger.ts';
+import { isRouterEventName } from '../domain/event.ts';
 import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
 import { rehydrate } from '../wassenger/rehydrate.ts';
 import type { Ingest } from './ingest.ts';
@@ -119,7 +120,7 @@ export type Alerts = ReturnType<typeof createAlerts>;
 
 /** Deliveries of the router's own events: offered ones carry their event; claimed ones are read from the body. */
 function isRouterEvent(claimed: ClaimedDelivery): boolean {
-  if (claimed.event) return claimed.event.device.id === ROUTER_DEVICE && claimed.event.event.startsWith('router:');
+  if (claimed.event) return claimed.event.device.id === ROUTER_DEVICE && isRouterEventName(claimed.event.event);
   if (!claimed.body.includes(ROUTER_DEVICE)) return false;
   try {
     const event = rehydrate({
@@ -128,7 +129,7 @@ function isRouterEvent(claimed: ClaimedDelivery): boolean {
       itemIndex: claimed.itemIndex,
       receivedAt: claimed.receivedAt,
     });
-    return event.device.id === ROUTER_DEVICE && event.event.startsWith('router:');
+    return event.device.id === ROUTER_DEVICE && isRouterEventName(event.event);
   } catch {
     return false;
   }

@@ -1,5 +1,5 @@
 import type { CompiledRoute } from '../domain/route.ts';
-import type { RoutedEvent } from '../domain/event.ts';
+import { isRouterEventName, type RoutedEvent } from '../domain/event.ts';
 import { logPlan, planEvent } from '../routing/plan.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ClaimedDelivery, NewDelivery } from '../domain/delivery.ts';
@@ -75,9 +75,7 @@ export function createIngest(options: IngestOptions) {
     const parsed = parseWebhookBody(json);
     if (!parsed.ok)
       return { ok: false, problem: { error: 'invalid_payload', message: parsed.error, issues: parsed.issues } };
-    const spoofed = options.acceptRouterEvents
-      ? -1
-      : parsed.items.findIndex((item) => typeof item.event === 'string' && item.event.startsWith('router:'));
+    const spoofed = options.acceptRouterEvents ? -1 : parsed.items.findIndex((item) => isRouterEventName(item.event));
     if (spoofed >= 0) {
       const message = `router:* events are the router's own and cannot come in a webhook (${parsed.items[spoofed]!.event})`;
       return { ok: false, problem: { error: 'invalid_payload', message, issues: [{ path: 'event', message }] } };

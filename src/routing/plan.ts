@@ -1,4 +1,4 @@
-import type { RoutedEvent } from '../domain/event.ts';
+import { isRouterEventName, type RoutedEvent } from '../domain/event.ts';
 import type { PlannedDelivery } from '../domain/delivery.ts';
 import type { CompiledRoute } from '../domain/route.ts';
 
@@ -9,15 +9,21 @@ export interface EventPlan {
   readonly deliveries: readonly PlannedDelivery[];
 }
 
+/**
+ * Whether a route may consider an event at all: the router's own events only reach routes whose
+ * `when` tests `event` (CompiledRoute.routerEvents), so a catch-all route never receives alerts.
+ */
+export function routeTakes(route: CompiledRoute, event: RoutedEvent): boolean {
+  return route.routerEvents === true || !isRouterEventName(event.event);
+}
+
 /** Evaluate every route against an event (every matching route fires). Pure. */
 export function planEvent(event: RoutedEvent, routes: readonly CompiledRoute[]): EventPlan {
   const matched: string[] = [];
   const deliveries: PlannedDelivery[] = [];
   const taken = new Set<string>();
-  const routerEvent = event.event.startsWith('router:');
   for (const route of routes) {
-    if (routerEvent && !route.routerEvents) continue; // see CompiledRoute.routerEvents
-    if (!route.matches(event)) continue;
+    if (!routeTakes(route, event) || !route.matches(event)) continue;
     matched.push(route.name);
     for (const target of route.targets) {
       if (taken.has(target.connector)) continue;

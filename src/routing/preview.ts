@@ -1,7 +1,7 @@
 import type { CompiledRoute, RoutingTable } from '../domain/route.ts';
 import { explainWhen } from '../rules/index.ts';
 import type { RoutedEvent } from '../domain/event.ts';
-import { planEvent } from './plan.ts';
+import { planEvent, routeTakes } from './plan.ts';
 import type { ConnectorContext } from '../sdk/connector.ts';
 import { normalizeItem } from '../wassenger/normalize.ts';
 import { parseWebhookBody } from '../wassenger/payload.ts';
@@ -90,9 +90,7 @@ export async function dryRun(
       }
     }
     const unmatchedRoutes = config.routes
-      .filter(
-        (route) => !plan.matched.includes(route.name) && !(event.event.startsWith('router:') && !route.routerEvents),
-      )
+      .filter((route) => !plan.matched.includes(route.name) && routeTakes(route, event))
       .map((route) => ({ route: route.name, reason: firstFailure(route, event) }));
     events.push({ event, matchedRoutes: plan.matched, unmatchedRoutes, deliveries });
   }

@@ -38,3 +38,9 @@ export async function openStore(url: string, options: OpenOptions = {}): Promise
   }
   throw new Error(`unknown store "${url.split(':')[0]}": use sqlite:<path> or postgres://user@host/db`);
 }
+
+/** The store URL for logs: no query string, no password. */
+export function describeStore(url: string): string {
+  const [base] = url.split('?') as [string];
+  return base.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:[redacted]@');
+}
