@@ -8,6 +8,7 @@ import {
   httpRequest,
   skipped,
   template,
+  templateProblems,
   templateTree,
   UnsafeRequestError,
   z,
@@ -29,12 +30,9 @@ function pathTemplate() {
         ctx.addIssue({ code: 'custom', message: 'path is relative to baseUrl: it cannot name a scheme or host' });
     })
     .transform((path, ctx) => {
-      try {
-        return compileUrlTemplate(path);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `invalid template: ${(error as Error).message}` });
-        return z.NEVER;
-      }
+      const problems = templateProblems(path);
+      for (const problem of problems) ctx.addIssue({ code: 'custom', message: problem });
+      return problems.length > 0 ? z.NEVER : compileUrlTemplate(path);
     })
     .describe('Path under baseUrl (with an optional query); `{{ }}` values are percent-encoded.');
 }

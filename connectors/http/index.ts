@@ -6,6 +6,7 @@ import {
   failed,
   httpRequest,
   template,
+  templateProblems,
   templateTree,
   UnsafeRequestError,
   z,
@@ -36,6 +37,7 @@ const HttpConfig = z
         } catch {
           ctx.addIssue({ code: 'custom', message: `"${match[1]}" is not a valid origin` });
         }
+        for (const problem of templateProblems(url)) ctx.addIssue({ code: 'custom', message: problem });
       })
       .describe('Target URL. The scheme and host are fixed; `{{ }}` values in the path and query are percent-encoded.'),
     method: z.enum(['POST', 'PUT', 'PATCH', 'GET', 'DELETE']).default('POST').describe('HTTP method.'),

@@ -1,4 +1,4 @@
-import { template, templateTree, z } from '../../src/sdk/index.ts';
+import { duration, template, templateTree, z } from '../../src/sdk/index.ts';
 import { isLiteral, topicNameProblem } from './topic-name.ts';
 
 export const DEFAULT_KEY = '{{ device.id }}:{{ chat.id }}';
@@ -77,17 +77,11 @@ export const KafkaConfig = z
       ),
     ssl: z.union([z.boolean(), Tls]).default(false).describe('TLS: true, or options (CA, client certificate).'),
     sasl: Sasl.optional().describe('SASL authentication.'),
-    connectionTimeoutMs: z.number().int().positive().default(3_000).describe('TCP + TLS connect timeout.'),
-    requestTimeoutMs: z
-      .number()
-      .int()
-      .positive()
+    connectionTimeoutMs: duration({ min: 1 }).default(3_000).describe('TCP + TLS connect timeout.'),
+    requestTimeoutMs: duration({ min: 1 })
       .default(10_000)
       .describe('Time to wait for one broker answer; also the produce ack timeout.'),
-    sendTimeoutMs: z
-      .number()
-      .int()
-      .positive()
+    sendTimeoutMs: duration({ min: 1 })
       .default(25_000)
       .describe("Deadline of one send, including kafkajs's own retries (the dispatcher's timeoutMs also applies)."),
     retries: z
@@ -107,10 +101,7 @@ export const KafkaConfig = z
       .describe(
         "A record larger than this fails with MESSAGE_TOO_LARGE before sending (keep it at or under the topic's max.message.bytes).",
       ),
-    metadataMaxAgeMs: z
-      .number()
-      .int()
-      .positive()
+    metadataMaxAgeMs: duration({ min: 1 })
       .default(300_000)
       .describe('Partition counts are re-read at least this often.'),
   })

@@ -16,7 +16,7 @@ import { interpolateEnv, protectReferences } from './env.ts';
 import { formatPath, type ConfigIssue } from './issues.ts';
 import { portFromEnv } from './port-env.ts';
 import { positionAt, positionOf } from './positions.ts';
-import { ConfigSchema, ConnectorEntrySchema, type RawConfig } from './schema.ts';
+import { ConfigSchema, DeliveryOverridesSchema, type RawConfig } from './schema.ts';
 import { schemaIssues } from './zod-issues.ts';
 
 export type { CompiledRoute, ConnectorInstance, RouteTarget } from '../domain/route.ts';
@@ -203,9 +203,11 @@ function validateConnectors(
   const instances = new Map<string, ConnectorInstance>();
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return instances;
   for (const [name, entry] of Object.entries(value)) {
-    const outer = ConnectorEntrySchema.safeParse(entry);
-    if (!outer.success) continue; // already reported by the outer schema
-    const { type, delivery, ...rest } = outer.data;
+    if (!isPlainObject(entry) || typeof entry.type !== 'string' || entry.type === '') continue; // reported by the outer schema
+    // A wrong `delivery:` block is reported by the outer schema; the connector's own keys are
+    // still checked, so every problem of the file shows in one run.
+    const { type, delivery: rawDelivery, ...rest } = entry;
+    const overrides = DeliveryOverridesSchema.safeParse(rawDelivery ?? {});
     const registered = registry.get(type);
     if (!registered) {
       report(
@@ -221,10 +223,11 @@ function validateConnectors(
         report(['connectors', name, ...issue.path], issue.message, issue.key);
       continue;
     }
+    if (!overrides.success) continue;
     const policy: DeliveryPolicy = {
       ...DEFAULT_DELIVERY_POLICY,
       ...definition.delivery,
-      ...stripUndefined(delivery ?? {}),
+      ...stripUndefined(overrides.data),
     };
     instances.set(name, { name, type, definition, config: parsed.data, policy });
   }

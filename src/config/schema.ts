@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MediaSchema } from '../media/config.ts';
 import { WhenSchema } from '../rules/index.ts';
+import { duration as durationField } from '../sdk/units.ts';
 import { duration, size } from './units.ts';
 
 /** Names of connector instances and routes: letters, digits, `_` and `-`. */
@@ -30,11 +31,13 @@ export const DeliveryOverridesSchema = z
     maxInFlight: z.number().int().min(1).max(256),
     ratePerSec: z.number().min(0),
     callsPerSec: z.number().min(0),
-    timeoutMs: z.number().int().min(1),
+    timeoutMs: durationField({ min: 1 }).describe(
+      'Deadline of one delivery call, e.g. 10s; past it the batch is retried.',
+    ),
     maxAttempts: z.number().int().min(1),
-    maxAgeMs: z.number().int().min(1),
-    backoffBaseMs: z.number().int().min(1),
-    maxBackoffMs: z.number().int().min(1),
+    maxAgeMs: durationField({ min: 1 }),
+    backoffBaseMs: durationField({ min: 1 }),
+    maxBackoffMs: durationField({ min: 1 }),
     orderBy: z.enum(['none', 'chat']),
   })
   .partial()

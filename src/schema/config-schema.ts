@@ -28,12 +28,12 @@ export const DELIVERY_DESCRIPTIONS: Record<keyof DeliveryPolicy, string> = {
   ratePerSec: 'Deliveries started per second; 0 means unlimited.',
   callsPerSec:
     'deliver() calls started per second, whatever their batch size; 0 means unlimited (for services that limit requests, not items).',
-  timeoutMs: 'Deadline of one call in milliseconds; past it the batch is retried.',
+  timeoutMs: 'Deadline of one call (a duration: 10s, or 10000 ms); past it the batch is retried.',
   maxAttempts: 'Attempts before a delivery becomes a dead letter.',
-  maxAgeMs: 'A retry that would land later than this (ms after receipt) becomes a dead letter.',
+  maxAgeMs: 'A retry that would land later than this after receipt (a duration: 24h, or ms) becomes a dead letter.',
   backoffBaseMs:
     'First backoff step: the n-th retry waits a random time up to min(maxBackoffMs, base·2^(n-1)), and at least Retry-After.',
-  maxBackoffMs: 'Longest wait between two attempts.',
+  maxBackoffMs: 'Longest wait between two attempts (a duration: 10m, or ms).',
   orderBy: '"chat": one delivery per chat in flight, none overtaking an earlier one.',
 };
 
@@ -46,10 +46,29 @@ export function inputSchema(
     io: 'input',
     target: TARGET,
     unrepresentable: 'any',
-    ...(override
-      ? { override: (ctx) => override({ zodSchema: ctx.zodSchema, jsonSchema: ctx.jsonSchema as JsonSchema }) }
-      : {}),
+    override: (ctx) => {
+      keepPlainDefault(ctx.zodSchema as unknown as ZodInternals, ctx.jsonSchema as JsonSchema);
+      override?.({ zodSchema: ctx.zodSchema, jsonSchema: ctx.jsonSchema as JsonSchema });
+    },
   }) as JsonSchema;
+}
+
+type ZodInternals = { _zod: { def: { type: string; defaultValue?: unknown } } };
+
+/**
+ * zod leaves out the default of a field whose value is transformed somewhere below (a duration,
+ * `timeoutMs: 10s`, or a map of connectors that holds one), since a default is an output value.
+ * A default that is plain data (a number, text, `{}`) is also valid input, so it is shown.
+ */
+function keepPlainDefault(schema: ZodInternals, json: JsonSchema): void {
+  const def = schema._zod.def;
+  if (def.type !== 'default' || json.default !== undefined) return;
+  const value = def.defaultValue;
+  const plain =
+    ['number', 'string', 'boolean'].includes(typeof value) ||
+    Array.isArray(value) ||
+    (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype);
+  if (plain) json.default = JSON.parse(JSON.stringify(value));
 }
 
 /** The effective delivery policy of a connector type (router defaults, then the type's own). */

@@ -34,11 +34,14 @@ export {
   compileTree,
   compileUrlTemplate,
   template,
+  templateProblems,
   templateTree,
   urlTemplate,
 } from './template.ts';
 export type { Template, TemplateTree } from './template.ts';
 export { templateScope } from './scope.ts';
+export { duration } from './units.ts';
+export type { DurationBounds } from './units.ts';
 export type {
   ChatType,
   EventChat,

@@ -1,43 +1,7 @@
-import { Context, Liquid, Tag, Value, toValueSync } from 'liquidjs';
+import { Context, type Liquid, Value, toValueSync } from 'liquidjs';
 import { z } from 'zod';
-
-/**
- * Liquid templates over the normalized event: `{{ contact.name }}`, `{{ event | replace: ":", "." }}`.
- * The engine reads own properties only, knows no file system (no include/render of files) and has
- * render and memory limits, so a template cannot reach the process, the environment or files.
- */
-function createEngine(outputEscape?: (value: unknown) => string): Liquid {
-  const engine = new Liquid({
-    ownPropertyOnly: true,
-    strictFilters: true,
-    strictVariables: false,
-    templates: {},
-    renderLimit: 1_000,
-    memoryLimit: 16 * 1024 * 1024,
-    parseLimit: 100_000,
-    ...(outputEscape ? { outputEscape } : {}),
-  });
-  // Templates come from config, but the tags that read other templates from files have no place here.
-  for (const name of ['include', 'render', 'layout']) {
-    engine.registerTag(
-      name,
-      class ForbiddenTag extends Tag {
-        constructor(...args: ConstructorParameters<typeof Tag>) {
-          super(...args);
-          throw new Error(`the "${name}" tag is not available in wa-router templates`);
-        }
-        *render(): Generator<never, void, unknown> {}
-      },
-    );
-  }
-  return engine;
-}
-
-const plainEngine = createEngine();
-/** For URLs: every value written by `{{ }}` is percent-encoded, so event data cannot change the path or host. */
-const urlEngine = createEngine((value) =>
-  encodeURIComponent(value === undefined || value === null ? '' : String(value)),
-);
+import { plainEngine, urlEngine } from './liquid-engine.ts';
+import { unknownFieldsOf } from './template-fields.ts';
 
 /** Matches a template that is exactly one output tag, whose value keeps its type. */
 const SINGLE_EXPRESSION = /^\s*\{\{-?([^{}]*?)-?\}\}\s*$/;
@@ -214,35 +178,73 @@ export function compileTree(value: unknown): TemplateTree {
   return { render: () => value };
 }
 
-function compileOrIssue<T>(compile: () => T, ctx: z.RefinementCtx): T {
+/** Compile one template of a config field, reporting syntax errors and unknown event fields. */
+function compileChecked(
+  source: string,
+  compile: (source: string) => Template,
+  ctx: z.RefinementCtx,
+  path: PropertyKey[] = [],
+): Template | typeof z.NEVER {
   try {
-    return compile();
+    const compiled = compile(source);
+    for (const problem of unknownFieldsOf(source)) ctx.addIssue({ code: 'custom', message: problem, path });
+    return compiled;
   } catch (error) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `invalid template: ${error instanceof Error ? error.message : String(error)}`,
-    });
+    const reason = error instanceof Error ? error.message : String(error);
+    ctx.addIssue({ code: 'custom', message: `invalid template: ${reason}`, path });
     return z.NEVER;
   }
 }
 
-/** Config field holding a template string; parses to a compiled Template (syntax errors are config errors). */
+/** Every string of the tree compiled and checked, each problem reported at its own key. */
+function checkTree(value: unknown, ctx: z.RefinementCtx, path: PropertyKey[]): void {
+  if (typeof value === 'string') compileChecked(value, compileTemplate, ctx, path);
+  else if (Array.isArray(value)) value.forEach((item, index) => checkTree(item, ctx, [...path, index]));
+  else if (value !== null && typeof value === 'object')
+    for (const [key, child] of Object.entries(value)) checkTree(child, ctx, [...path, key]);
+}
+
+/**
+ * Config field holding a template string; parses to a compiled Template. Syntax errors, unknown
+ * filters and fields the event does not have (`{{ mesage.body }}`) are config errors.
+ */
 export function template() {
   return z
     .string()
-    .transform((source, ctx) => compileOrIssue(() => compileTemplate(source), ctx))
+    .transform((source, ctx) => compileChecked(source, compileTemplate, ctx) as Template)
     .meta({ description: 'Liquid template over the event, e.g. "{{ contact.name }}".' });
 }
 
-/** Config field holding a URL template whose `{{ }}` values are percent-encoded. */
+/** Config field holding a URL template whose `{{ }}` values are percent-encoded; checked like `template()`. */
 export function urlTemplate() {
   return z
     .string()
-    .transform((source, ctx) => compileOrIssue(() => compileUrlTemplate(source), ctx))
+    .transform((source, ctx) => compileChecked(source, compileUrlTemplate, ctx) as Template)
     .meta({ description: 'URL template; values from the event are percent-encoded.' });
 }
 
-/** Config field holding a JSON-like tree of templates (e.g. a request body); parses to a TemplateTree. */
+/**
+ * Config field holding a JSON-like tree of templates (e.g. a request body); parses to a
+ * TemplateTree. Each string is checked like `template()`, and a problem names its own key.
+ */
 export function templateTree() {
-  return z.json().transform((tree, ctx) => compileOrIssue(() => compileTree(tree), ctx));
+  return z.json().transform((tree, ctx) => {
+    const before = ctx.issues.length;
+    checkTree(tree, ctx, []);
+    return ctx.issues.length > before ? z.NEVER : compileTree(tree);
+  });
+}
+
+/**
+ * The problems of a template written in config, one sentence each (empty when it is fine): a
+ * syntax error or unknown filter, or a field the event does not have (with the nearest one).
+ * For templates a connector compiles itself, e.g. from a free-form block.
+ */
+export function templateProblems(source: string): string[] {
+  try {
+    compileTemplate(source);
+    return unknownFieldsOf(source);
+  } catch (error) {
+    return [`invalid template: ${error instanceof Error ? error.message : String(error)}`];
+  }
 }

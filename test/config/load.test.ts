@@ -1,51 +1,16 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { builtinConnectors } from '../../connectors/index.ts';
 import { loadRouterConfig } from '../../src/app.ts';
-import type { ConfigIssue } from '../../src/config/issues.ts';
-import type { RouterConfig } from '../../src/config/load.ts';
 import type { TemplateTree } from '../../src/sdk/index.ts';
+import { loadOk, problems, show } from './kit.ts';
 
 /** The built-in types, as `validate` lists them. */
 const BUILTIN_TYPES = builtinConnectors
   .map((definition) => definition.type)
   .sort()
   .join(', ');
-
-const dir = mkdtempSync(join(tmpdir(), 'wa-router-config-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
-let counter = 0;
-
-/** Write a config to the temp dir (a leading newline is dropped, so line 1 is the first line written). */
-function write(yaml: string): string {
-  const file = join(dir, `config-${counter++}.yaml`);
-  writeFileSync(file, yaml.replace(/^\n/, ''));
-  return file;
-}
-
-async function loadOk(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<RouterConfig> {
-  const result = await loadRouterConfig(write(yaml), env);
-  if (!result.ok) assert.fail(`expected the config to load, got:\n${result.issues.map(show).join('\n')}`);
-  return result.config;
-}
-
-/** The issues of a config that must fail, as `line:col path: message` (what `validate` prints after the file name). */
-async function problems(yaml: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
-  const file = write(yaml);
-  const result = await loadRouterConfig(file, env);
-  assert.equal(result.ok, false, 'the config should have been rejected');
-  if (result.ok) throw new Error('unreachable');
-  for (const issue of result.issues) assert.equal(issue.file, file);
-  return result.issues.map(show);
-}
-
-function show(issue: ConfigIssue): string {
-  return `${issue.line}:${issue.col} ${issue.path ? `${issue.path}: ` : ''}${issue.message}`;
-}
 
 const HTTP_FIELDS = 'url, method, headers, body, idempotencyHeader, signing';
 
