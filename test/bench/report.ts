@@ -23,8 +23,7 @@ export interface Row {
 }
 
 /** A row held to a target; a value that could not be measured (NaN) does not meet it. */
-export function row(measure: string, value: number, unit: string, op?: Op, limit?: number): Row {
-  if (op === undefined || limit === undefined) return { measure, value: round(value), unit };
+export function row(measure: string, value: number, unit: string, op: Op, limit: number): Row {
   const met = op === '≤' ? value <= limit : op === '≥' ? value >= limit : value < limit;
   return { measure, value: round(value), unit, target: shown(`${op} ${limit}`, unit), met };
 }
