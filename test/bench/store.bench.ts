@@ -3,19 +3,19 @@
 // instances, the 4.2 KB sample with a unique id per request), the CPU each delivered event cost
 // the routers and PostgreSQL, and end-to-end latency (POST → sink) at a fixed 500 events/s. Runs
 // the production build. BENCH_SECONDS sets each run (default 10). Prints a summary table of the
-// ratios and writes everything to bench/results/<date>-store.json.
+// ratios against their targets and writes everything to bench/results/<date>T<hhmm>-store.json,
+// in the format of `npm run bench` (test/bench/report.ts).
 import autocannon from 'autocannon';
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { POSTGRES_URL, freshSchema } from '../testkit/postgres.ts';
 import { SECRET, cpuMsOf, drain, percentile, portOf, sampleBody, sinkReport, sinkRouterConfig, stop } from './kit.ts';
+import { ROOT as root, type Row, heading, info, machineFacts, printSummary, row, writeResults } from './report.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface ScenarioResult {
   readonly name: string;
@@ -188,22 +188,33 @@ async function scenario(
   return result;
 }
 
-function summary(results: readonly ScenarioResult[]) {
+function summary(results: readonly ScenarioResult[]): Row[] {
   const [sqlite, pg1, pg2] = results as [ScenarioResult, ScenarioResult, ScenarioResult];
-  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
-  return {
-    'PostgreSQL / SQLite throughput (1 instance each)': ratio(pg1.ingestPerSec, sqlite.ingestPerSec),
-    'two PostgreSQL instances / one (throughput)': ratio(pg2.ingestPerSec, pg1.ingestPerSec),
-    'router CPU per event, µs (SQLite / PostgreSQL 1 / 2)': `${sqlite.routerCpuUsPerEvent} / ${pg1.routerCpuUsPerEvent} / ${pg2.routerCpuUsPerEvent}`,
-    'PostgreSQL CPU per event, µs (1 / 2 instances)': `${pg1.postgresCpuUsPerEvent} / ${pg2.postgresCpuUsPerEvent}`,
-    'router + PostgreSQL CPU per event / SQLite router CPU per event': ratio(
-      pg1.routerCpuUsPerEvent + pg1.postgresCpuUsPerEvent,
-      sqlite.routerCpuUsPerEvent,
+  return [
+    info(
+      'ingest throughput: SQLite / PostgreSQL 1 / 2 instances',
+      [sqlite.ingestPerSec, pg1.ingestPerSec, pg2.ingestPerSec],
+      'req/s',
     ),
-  };
+    row('PostgreSQL / SQLite throughput (1 instance each)', pg1.ingestPerSec / sqlite.ingestPerSec, '', '≥', 0.8),
+    row('two PostgreSQL instances / one (throughput)', pg2.ingestPerSec / pg1.ingestPerSec, '', '≥', 1),
+    info(
+      'router CPU per event (SQLite / PostgreSQL 1 / 2)',
+      [sqlite.routerCpuUsPerEvent, pg1.routerCpuUsPerEvent, pg2.routerCpuUsPerEvent],
+      'µs',
+    ),
+    info('PostgreSQL CPU per event (1 / 2 instances)', [pg1.postgresCpuUsPerEvent, pg2.postgresCpuUsPerEvent], 'µs'),
+    info(
+      'router + PostgreSQL CPU per event / SQLite router’s',
+      (pg1.routerCpuUsPerEvent + pg1.postgresCpuUsPerEvent) / sqlite.routerCpuUsPerEvent,
+      '×',
+    ),
+  ];
 }
 
 async function main(): Promise<void> {
+  const started = new Date();
+  const machine = machineFacts();
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
   const sink = fork(join(root, 'test/bench/sink-server.mjs'), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   const sinkPort = await portOf(sink);
@@ -220,15 +231,9 @@ async function main(): Promise<void> {
     }
   }
   sink.kill('SIGTERM');
-  const ratios = summary(results);
-  console.log('\nSummary');
-  console.table(ratios);
-  const at = new Date();
-  const file = join(root, 'bench/results', `${at.toISOString().slice(0, 16).replace(':', '')}-store.json`);
-  mkdirSync(join(root, 'bench/results'), { recursive: true });
-  const machine = { cpus: cpus().length, model: cpus()[0]?.model, node: process.version };
-  writeFileSync(file, `${JSON.stringify({ at: at.toISOString(), seconds, machine, ratios, results }, null, 2)}\n`);
-  console.log(`\nWritten to bench/results/${file.split('/').pop()}`);
+  const rows = summary(results);
+  printSummary(heading('wa-router store bench', started, machine), rows);
+  console.log(`Written to ${writeResults('store', started, machine, { seconds, summary: rows, results })}`);
 }
 
 main().catch((error: unknown) => {
