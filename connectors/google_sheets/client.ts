@@ -49,6 +49,30 @@ export class SheetsApiError extends Error {
   }
 }
 
+/**
+ * Google's code for a success status whose body is not the answer the call has (HTML from a proxy,
+ * cut JSON, an `error` inside a 200): the call may have been carried out all the same.
+ */
+export const UNREADABLE_ANSWER = 'UNREADABLE_ANSWER';
+
+/** A success status with no readable answer: the call may have been carried out, or not. */
+function unreadable(what: string): never {
+  throw new SheetsApiError(
+    `${what} answered a success status with no readable answer`,
+    undefined,
+    UNREADABLE_ANSWER,
+    undefined,
+    false,
+  );
+}
+
+/** The answer of a call, when it is the JSON object the call answers (not an `error` inside a 200). */
+function answered(data: unknown, what: string): Record<string, unknown> {
+  if (data !== null && typeof data === 'object' && !Array.isArray(data) && !('error' in data))
+    return data as Record<string, unknown>;
+  return unreadable(what);
+}
+
 export interface AppendResult {
   /** Google's `updates.updatedRange`, e.g. `Leads!A5:F7`. */
   readonly updatedRange: string | undefined;
@@ -146,7 +170,7 @@ export async function createSheetsApi(options: {
     try {
       return await run();
     } catch (error) {
-      throw toApiError(error, signal);
+      throw error instanceof SheetsApiError ? error : toApiError(error, signal);
     }
   };
   const mutable = (rows: readonly (readonly CellValue[])[]): CellValue[][] => rows.map((row) => [...row]);
@@ -163,7 +187,11 @@ export async function createSheetsApi(options: {
           },
           { signal, retry: false },
         );
-        return { updatedRange: response.data.updates?.updatedRange ?? undefined };
+        // The row's range is the proof of the write: without it the write is uncertain, not done.
+        const updates = answered(response.data, 'values.append')['updates'] as { updatedRange?: unknown } | undefined;
+        const updatedRange = updates?.updatedRange;
+        if (typeof updatedRange !== 'string') unreadable('values.append');
+        return { updatedRange };
       }),
     get: (range, signal) =>
       call(signal, async () => {
@@ -171,7 +199,10 @@ export async function createSheetsApi(options: {
           { spreadsheetId, range, majorDimension: 'ROWS', valueRenderOption: 'FORMATTED_VALUE' },
           { signal, retry: false },
         );
-        return (response.data.values ?? []) as unknown[][];
+        // A garbled answer must not read as an empty range: the id check would append a duplicate.
+        const values = answered(response.data, 'values.get')['values'] ?? [];
+        if (!Array.isArray(values) || !values.every(Array.isArray)) unreadable('values.get');
+        return values as unknown[][];
       }),
     batchUpdate: (data, valueInputOption, signal) =>
       call(signal, async () => {
@@ -185,7 +216,11 @@ export async function createSheetsApi(options: {
           },
           { signal, retry: false },
         );
-        return (response.data.responses ?? []).map((item) => item.updatedRange ?? '');
+        const responses = answered(response.data, 'values.batchUpdate')['responses'];
+        if (!Array.isArray(responses)) unreadable('values.batchUpdate');
+        return (responses as { updatedRange?: unknown }[]).map((item) =>
+          typeof item?.updatedRange === 'string' ? item.updatedRange : '',
+        );
       }),
     spreadsheet: (signal) =>
       call(signal, async () => {

@@ -1,6 +1,6 @@
 /** What a failed Sheets call means for the deliveries it carried. */
 import { failed, parseRetryAfter, retry, unreachable, type Outcome } from '../../src/sdk/index.ts';
-import { SheetsApiError } from './client.ts';
+import { SheetsApiError, UNREADABLE_ANSWER } from './client.ts';
 
 const MAX_MESSAGE = 300;
 
@@ -9,12 +9,17 @@ const MAX_MESSAGE = 300;
  * fixed credential may cure it). 400 (bad range), 403 (not shared, wrong scope), 404 (no such
  * spreadsheet) and other 4xx: failed, with Google's message. No response (network error, the
  * delivery deadline): unreachable for a network error (the connector is probed as a whole), retry for
- * the deadline; the write may have happened, which the id column check handles.
+ * the deadline; the write may have happened, which the id column check handles. A success status
+ * without a readable answer: retry, for the same reason.
  */
 export function classifySheetsError(error: unknown): Outcome {
   if (!(error instanceof SheetsApiError))
     return retry(`Google Sheets call failed: ${error instanceof Error ? error.message : String(error)}`);
   const message = error.message.replace(/\s+/g, ' ').trim().slice(0, MAX_MESSAGE);
+  if (error.code === UNREADABLE_ANSWER)
+    return retry(
+      `Google Sheets ${message} (the write may have happened; the id column is checked before the next append)`,
+    );
   if (error.status === undefined) {
     if (error.aborted)
       return retry(

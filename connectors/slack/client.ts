@@ -1,7 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LogLevel, Logger } from '@slack/web-api';
-import type { ConnectorLogger } from '../../src/sdk/index.ts';
+import { type ConnectorLogger, parseRetryAfter } from '../../src/sdk/index.ts';
+import { SlackCallError, toFailure } from './failures.ts';
 import type { PostMessageArgs } from './message.ts';
+
+export { SlackCallError, describeFailure, type SlackFailure } from './failures.ts';
 
 /**
  * The only place that touches @slack/web-api's WebClient. It is set up for a router:
@@ -9,47 +12,13 @@ import type { PostMessageArgs } from './message.ts';
  *   throws at once with its Retry-After instead of pausing the client's whole queue: the
  *   dispatcher owns waiting and retrying, for every connector alike;
  * - every call is bound to the delivery's AbortSignal (the dispatcher's deadline) through the
- *   client's `fetch` hook, since WebClient methods take no signal of their own;
+ *   client's `fetch` hook, since WebClient methods take no signal of their own; the same hook
+ *   reads a 429's Retry-After itself (WebClient's parseInt makes `99999999999` thousands of
+ *   years and an HTTP date unreadable), through the SDK's parser, which caps it at an hour;
  * - the token goes in the Authorization header only, and the client's own logging (which prints
  *   request bodies at debug level) is reduced to warnings without arguments.
  * Errors are turned into a `SlackFailure`, a plain value the outcome mapping reads.
  */
-
-/** Why a Slack call did not succeed, independent of the client library's error classes. */
-export type SlackFailure =
-  | { readonly kind: 'rate_limited'; readonly retryAfterMs: number }
-  | { readonly kind: 'http'; readonly status: number; readonly retryAfter?: string | undefined; readonly body: string }
-  | { readonly kind: 'network'; readonly error: Error }
-  | { readonly kind: 'platform'; readonly error: string; readonly needed?: string | undefined }
-  | { readonly kind: 'aborted' }
-  | { readonly kind: 'other'; readonly message: string };
-
-/** A failed call: `failure` says why. */
-export class SlackCallError extends Error {
-  override readonly name = 'SlackCallError';
-  constructor(readonly failure: SlackFailure) {
-    super(describeFailure(failure));
-  }
-}
-
-export function describeFailure(failure: SlackFailure): string {
-  switch (failure.kind) {
-    case 'rate_limited':
-      return `rate limited (HTTP 429, Retry-After ${Math.round(failure.retryAfterMs / 1000)} s)`;
-    case 'http':
-      return `HTTP ${failure.status}${failure.body ? `: ${failure.body}` : ''}`;
-    case 'network': {
-      const cause = (failure.error as { cause?: { code?: string; message?: string } }).cause;
-      return `network error${cause?.code ? ` ${cause.code}` : ''}: ${cause?.message ?? failure.error.message}`;
-    }
-    case 'platform':
-      return failure.error;
-    case 'aborted':
-      return 'request aborted at the delivery deadline';
-    case 'other':
-      return failure.message;
-  }
-}
 
 export interface SlackClientOptions {
   readonly token: string;
@@ -63,9 +32,25 @@ export interface SlackConversation {
   readonly name: string;
 }
 
+/** A message read back from a channel or thread, with its metadata (when it has some). */
+export interface SlackMessage {
+  readonly ts: string;
+  readonly metadata?: { readonly event_type?: string; readonly event_payload?: Record<string, unknown> } | undefined;
+}
+
+/** Where to read messages back: a channel's top level, or one thread; from `oldest` (a ts) on. */
+export interface ReadMessages {
+  readonly channel: string;
+  readonly threadTs?: string | undefined;
+  readonly oldest: string;
+  readonly cursor?: string | undefined;
+}
+
 /** The Slack calls the connector makes. */
 export interface SlackApi {
   postMessage(args: PostMessageArgs, signal: AbortSignal): Promise<{ ts: string; channel: string }>;
+  /** One page of conversations.history (or .replies in a thread), with message metadata. */
+  readMessages(read: ReadMessages, signal: AbortSignal): Promise<{ messages: SlackMessage[]; cursor: string }>;
   /** One page of public channels; `cursor` is empty when there is no next page. */
   listChannels(
     cursor: string | undefined,
@@ -87,9 +72,6 @@ export interface CompleteUpload {
   readonly comment?: string | undefined;
 }
 
-/** The library's module, loaded when a client is created. */
-type SlackLib = typeof import('@slack/web-api');
-
 /** A Slack Logger that passes only warnings and errors on, as text, and never request bodies. */
 function quietLogger(log: ConnectorLogger, warn: LogLevel): Logger {
   let level = warn;
@@ -110,12 +92,17 @@ function quietLogger(log: ConnectorLogger, warn: LogLevel): Logger {
   };
 }
 
-const MAX_BODY_DETAIL = 200;
+/** One call's delivery signal, and what the fetch hook saw of a 429 answer. */
+interface CallContext {
+  readonly signal: AbortSignal;
+  /** The 429's Retry-After value ('' when absent); undefined when the answer was not a 429. */
+  rateLimited?: string;
+}
 
 export async function createSlackApi(options: SlackClientOptions): Promise<SlackApi> {
   // Loaded here, not at module load: @slack/web-api costs memory at start even when no slack connector is configured.
   const lib = await import('@slack/web-api');
-  const callSignal = new AsyncLocalStorage<AbortSignal>();
+  const calls = new AsyncLocalStorage<CallContext>();
   const web = new lib.WebClient(options.token, {
     slackApiUrl: options.apiUrl,
     retryConfig: { retries: 0 },
@@ -126,19 +113,30 @@ export async function createSlackApi(options: SlackClientOptions): Promise<Slack
     // A safety net only: each call is also bound to its delivery's deadline.
     timeout: 60_000,
     logger: quietLogger(options.log, lib.LogLevel.WARN),
-    fetch: (input, init) => {
-      const signal = callSignal.getStore();
-      const signals = [init?.signal, signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
-      return fetch(input, { ...init, signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0] });
+    fetch: async (input, init) => {
+      const context = calls.getStore();
+      const signals = [init?.signal, context?.signal].filter((s): s is AbortSignal => s instanceof AbortSignal);
+      const response = await fetch(input, {
+        ...init,
+        signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+      });
+      if (context && response.status === 429) context.rateLimited = response.headers.get('retry-after') ?? '';
+      return response;
     },
   });
 
   async function call<T>(signal: AbortSignal, run: () => Promise<T>): Promise<T> {
     if (signal.aborted) throw new SlackCallError({ kind: 'aborted' });
+    const context: CallContext = { signal };
     try {
-      return await callSignal.run(signal, run);
+      return await calls.run(context, run);
     } catch (error) {
-      throw new SlackCallError(signal.aborted ? { kind: 'aborted' } : toFailure(lib, error));
+      if (signal.aborted) throw new SlackCallError({ kind: 'aborted' });
+      // Whatever WebClient made of the 429 (an error, or a plain Error naming the URL when it could
+      // not read Retry-After), the header as sent decides the wait.
+      if (context.rateLimited !== undefined)
+        throw new SlackCallError({ kind: 'rate_limited', retryAfterMs: parseRetryAfter(context.rateLimited) });
+      throw new SlackCallError(toFailure(lib, error));
     }
   }
 
@@ -148,6 +146,23 @@ export async function createSlackApi(options: SlackClientOptions): Promise<Slack
       if (typeof result.ts !== 'string')
         throw new SlackCallError({ kind: 'other', message: 'chat.postMessage answered ok without a ts' });
       return { ts: result.ts, channel: result.channel ?? args.channel };
+    },
+    async readMessages(read, signal) {
+      const common = {
+        channel: read.channel,
+        oldest: read.oldest,
+        inclusive: true,
+        include_all_metadata: true,
+        limit: 200,
+        ...(read.cursor ? { cursor: read.cursor } : {}),
+      };
+      const result = await call(signal, () =>
+        read.threadTs ? web.conversations.replies({ ...common, ts: read.threadTs }) : web.conversations.history(common),
+      );
+      const messages = (result.messages ?? [])
+        .filter((m): m is typeof m & { ts: string } => typeof m.ts === 'string')
+        .map((m) => ({ ts: m.ts, metadata: m.metadata as SlackMessage['metadata'] }));
+      return { messages, cursor: result.response_metadata?.next_cursor ?? '' };
     },
     async listChannels(cursor, signal) {
       const result = await call(signal, () =>
@@ -184,30 +199,4 @@ export async function createSlackApi(options: SlackClientOptions): Promise<Slack
       return { team: result.team, user: result.user };
     },
   };
-}
-
-/** Map what WebClient throws to a SlackFailure. */
-function toFailure(lib: SlackLib, error: unknown): SlackFailure {
-  const { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } = lib;
-  if (error instanceof WebAPIRateLimitedError)
-    return { kind: 'rate_limited', retryAfterMs: Math.max(0, error.retryAfter) * 1000 };
-  if (error instanceof WebAPIPlatformError) {
-    const needed = (error.data as { needed?: unknown }).needed;
-    return {
-      kind: 'platform',
-      error: String(error.data.error),
-      needed: typeof needed === 'string' ? needed : undefined,
-    };
-  }
-  if (error instanceof WebAPIHTTPError) {
-    const body = typeof error.body === 'string' ? error.body.slice(0, MAX_BODY_DETAIL).replace(/\s+/g, ' ').trim() : '';
-    return { kind: 'http', status: error.statusCode, retryAfter: error.headers['retry-after'], body };
-  }
-  if (error instanceof WebAPIRequestError) {
-    const original = error.original;
-    if (original.name === 'AbortError' || original.name === 'TimeoutError') return { kind: 'aborted' };
-    return { kind: 'network', error: original };
-  }
-  // e.g. a 429 without a readable Retry-After, which the client reports as a plain Error.
-  return { kind: 'other', message: error instanceof Error ? error.message : String(error) };
 }

@@ -11,6 +11,7 @@ import {
 import { ChannelDirectory } from './channels.ts';
 import { SlackCallError, createSlackApi, describeFailure, type SlackApi } from './client.ts';
 import { SlackConfig, SlackParams, type SlackConfigOutput, type SlackParamsOutput } from './config.ts';
+import { PostLedger, metadataOf, postKey } from './ledger.ts';
 import { renderMessage, type MessageTemplates, type PostMessageArgs } from './message.ts';
 import { hintFor, outcomeOfFailure } from './outcomes.ts';
 import { ChannelRateLimiter } from './rate-limit.ts';
@@ -67,7 +68,8 @@ export default defineConnector({
     const api = await createSlackApi({ token: config.token, apiUrl: config.apiUrl, log: ctx.log });
     // Files of media messages (a `media:` section): uploaded into the thread, or linked.
     const uploads = ctx.media && config.uploadMedia !== false ? new MediaUploads(api, ctx.state, ctx.media) : undefined;
-    const slack = new SlackConnector(config, api, new ThreadMap(ctx.state), uploads);
+    const ledger = new PostLedger(api, ctx.state, ctx.log);
+    const slack = new SlackConnector(config, api, new ThreadMap(ctx.state), ledger, uploads);
     return {
       preview: (delivery) => slack.preview(delivery as Delivery<SlackParamsOutput | undefined>),
       async deliver(batch, signal) {
@@ -106,6 +108,7 @@ class SlackConnector {
     private readonly config: SlackConfigOutput,
     private readonly api: SlackApi,
     private readonly threads: ThreadMap,
+    private readonly ledger: PostLedger,
     private readonly uploads?: MediaUploads | undefined,
   ) {
     this.channels = new ChannelDirectory(api);
@@ -197,15 +200,8 @@ class SlackConnector {
         }
         args.text = withLink(args.text, file);
       }
-      let posted: { ts: string };
-      try {
-        posted = await this.api.postMessage(args, signal);
-      } catch (error) {
-        if (!(error instanceof SlackCallError)) return retry(`chat.postMessage: ${(error as Error).message}`);
-        if (error.failure.kind === 'rate_limited')
-          this.limiter.holdUntil(channelId, Date.now() + error.failure.retryAfterMs);
-        return outcomeOfFailure(error.failure, 'chat.postMessage');
-      }
+      const posted = await this.postOnce(args, postKey(delivery.idempotencyKey, channelId), signal);
+      if ('status' in posted) return posted;
       if (starting && threadKey) {
         try {
           await this.threads.set(threadKey, posted.ts);
@@ -217,6 +213,39 @@ class SlackConnector {
       return delivered(posted.ts);
     } finally {
       if (starting && threadKey) this.threads.releaseStart(threadKey);
+    }
+  }
+
+  /**
+   * Post the message, once per delivery and channel: when an earlier attempt got no answer, the
+   * message it may have posted is looked for first (by its metadata, see ledger.ts).
+   */
+  private async postOnce(args: PostMessageArgs, key: string, signal: AbortSignal): Promise<{ ts: string } | Outcome> {
+    try {
+      const earlier = await this.ledger.earlier(key, args.channel, args.thread_ts, signal);
+      if (earlier) {
+        await this.ledger.clear(key);
+        return { ts: earlier };
+      }
+      await this.ledger.mark(key);
+    } catch (error) {
+      if (error instanceof SlackCallError)
+        return outcomeOfFailure(error.failure, 'looking for the message of an unanswered attempt');
+      return retry(`cannot read or note the attempt in the store: ${(error as Error).message}`);
+    }
+    try {
+      const posted = await this.api.postMessage({ ...args, metadata: metadataOf(key) }, signal);
+      await this.ledger.clear(key);
+      return posted;
+    } catch (error) {
+      if (!(error instanceof SlackCallError)) return retry(`chat.postMessage: ${(error as Error).message}`);
+      const failure = error.failure;
+      if (failure.kind === 'rate_limited' && failure.retryAfterMs !== undefined)
+        this.limiter.holdUntil(args.channel, Date.now() + failure.retryAfterMs);
+      const outcome = outcomeOfFailure(failure, 'chat.postMessage');
+      // Slack surely did not post (a refusal, a 429): the next attempt need not look first.
+      if (outcome.status === 'failed' || failure.kind === 'rate_limited') await this.ledger.clear(key);
+      return outcome;
     }
   }
 }

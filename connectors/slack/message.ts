@@ -3,7 +3,8 @@ import { LIMITS, escapedCopy, truncate } from './escape.ts';
 
 /**
  * Rendering of the chat.postMessage arguments for one delivery. Pure: no network, no state, so
- * `preview` shows exactly what `deliver` sends (except the resolved channel id and `thread_ts`).
+ * `preview` shows exactly what `deliver` sends (except the resolved channel id, `thread_ts` and
+ * the `metadata` that names the delivery, see ledger.ts).
  */
 
 /** The arguments sent to chat.postMessage (the token travels in the Authorization header only). */
@@ -16,6 +17,8 @@ export interface PostMessageArgs {
   icon_emoji?: string;
   unfurl_links: boolean;
   unfurl_media: boolean;
+  /** Names the delivery, so a retry can find the message an unanswered attempt posted. */
+  metadata?: { event_type: string; event_payload: { key: string } };
 }
 
 /** A Block Kit tree whose strings are templates, each rendered over the raw or the escaped event. */

@@ -51,7 +51,8 @@ export function hintFor(error: string): string | undefined {
 
 /** The outcome of a failed call. `what` names the call, e.g. "chat.postMessage". */
 export function outcomeOfFailure(failure: SlackFailure, what: string): Outcome {
-  const reason = `${what}: ${describeFailure(failure)}`;
+  // One line: reasons are logged, and an error text may carry what a server sent.
+  const reason = `${what}: ${describeFailure(failure)}`.replace(/[\r\n]+/g, ' ');
   switch (failure.kind) {
     case 'rate_limited':
       return retry(`Slack ${reason}`, failure.retryAfterMs);
@@ -61,6 +62,7 @@ export function outcomeOfFailure(failure: SlackFailure, what: string): Outcome {
       return failed(`Slack ${reason} (check \`apiUrl\`: Slack answers 200 or 429 only)`);
     case 'network':
     case 'aborted':
+    case 'garbage':
     case 'other':
       return retry(`Slack ${reason}`);
     case 'platform': {

@@ -11,14 +11,8 @@ import {
   type Outcome,
   type Template,
 } from '../../src/sdk/index.ts';
-import {
-  apiRequest,
-  continueWith,
-  endWith,
-  errorOutcome,
-  type ApiClient,
-  type ApiResult,
-} from '../../src/sdk/index.ts';
+import { apiRequest, endWith, errorOutcome, type ApiClient } from '../../src/sdk/index.ts';
+import { sendReply } from './reply.ts';
 
 /** Every reference this router puts on the messages it sends starts with this. */
 export const REFERENCE_PREFIX = 'wa-router:';
@@ -270,7 +264,7 @@ async function deliverOne(
     const replied =
       'blocked' in steps.reply
         ? endWith(skipped(steps.reply.blocked), false)
-        : await sendReply(config, ctx, client, delivery, steps.reply.body, signal);
+        : await sendReply({ cooldownMs: config.cooldownMs, ctx, client }, delivery, steps.reply.body, signal);
     if (!replied.ok) {
       if (replied.outcome.status !== 'skipped') return replied.outcome;
       if (done.length === 0) return replied.outcome;
@@ -282,58 +276,4 @@ async function deliverOne(
   return done.length === 0
     ? skipped('nothing to do: no labels or metadata values rendered')
     : delivered(done.join('; '));
-}
-
-/**
- * Send the reply at most once per delivery, and at most once per chat per `cooldownMs`.
- * State: `reply:<idempotency key>` is `pending:<time>` while the send is in flight and
- * `sent:<message id>` after; `cooldown:<device>:<chat>` is the time of the last reply.
- */
-async function sendReply(
-  config: Config,
-  ctx: ConnectorContext,
-  client: ApiClient,
-  delivery: Delivery,
-  body: Record<string, unknown>,
-  signal: AbortSignal,
-): Promise<ApiResult<string>> {
-  const replyKey = `reply:${delivery.idempotencyKey}`;
-  const recorded = await ctx.state.get(replyKey);
-  if (recorded?.startsWith('sent:')) return continueWith(`${recorded.slice(5)} (already sent)`);
-  if (recorded?.startsWith('pending:')) {
-    return endWith(
-      failed(
-        'an earlier attempt sent this reply and got no answer, so it may have reached the chat; it is not sent again (at most once, to avoid a duplicate WhatsApp message)',
-      ),
-      false,
-    );
-  }
-  const chatKey = `cooldown:${body['device']}:${delivery.event.chat?.id ?? ''}`;
-  if (config.cooldownMs > 0) {
-    const last = Number(await ctx.state.get(chatKey));
-    const ago = Date.now() - last;
-    if (Number.isFinite(last) && last > 0 && ago < config.cooldownMs) {
-      return endWith(
-        skipped(
-          `cooldown: this chat got a reply ${Math.round(ago / 1000)} s ago (cooldownMs ${config.cooldownMs}); not replying again so two bots cannot talk forever`,
-        ),
-        false,
-      );
-    }
-  }
-  await ctx.state.set(replyKey, `pending:${Date.now()}`);
-  const answer = await apiRequest(client, 'POST', '/v1/messages', body, signal);
-  if (!answer.ok) {
-    if (!answer.maybeApplied) await ctx.state.set(replyKey, 'none');
-    return answer;
-  }
-  if (answer.value.status >= 300) {
-    // An answer other than 5xx means the message was not queued: a retry may send it.
-    if (answer.value.status < 500) await ctx.state.set(replyKey, 'none');
-    return endWith(errorOutcome(client, answer.value, 'sending the reply'));
-  }
-  const id = String((answer.value.json as { id?: unknown } | undefined)?.id ?? answer.value.status);
-  await ctx.state.set(replyKey, `sent:${id}`);
-  if (config.cooldownMs > 0) await ctx.state.set(chatKey, String(Date.now()));
-  return continueWith(id);
 }

@@ -4,7 +4,8 @@
  * OAuth `/token` endpoint for the refresh-token grant. It authenticates like Google (bearer tokens
  * or self-signed service-account JWTs), parses A1 ranges, keeps the sheets in memory, answers
  * errors in Google's JSON shape, records every call, and can be scripted to answer 429/5xx, to
- * hang, or to write and then hang (the ambiguous failure).
+ * hang, to answer anything (a garbled or wrong 200), or to write and then hang or reset the
+ * connection (the ambiguous failures).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +25,10 @@ export type Behaviour =
   | { readonly hang: true }
   /** Do the write, then never answer: the client cannot know that it succeeded. */
   | { readonly writeThenHang: true }
+  /** Do the write, then reset the connection without an answer. */
+  | { readonly writeThenDrop: true }
+  /** Answer this instead (nothing is written): HTML, cut JSON, a 200 with an error inside. */
+  | { readonly answer: { readonly status: number; readonly body: string; readonly contentType?: string } }
   /** Answer normally, late. */
   | { readonly delayMs: number };
 
@@ -31,6 +36,8 @@ export type Behaviour =
 export interface FakeCall {
   readonly op: Operation | 'token' | 'unknown';
   readonly method: string;
+  /** The request path and query, as received. */
+  readonly path: string;
   readonly spreadsheetId?: string | undefined;
   readonly range?: string | undefined;
   readonly query: Record<string, string>;
@@ -145,6 +152,13 @@ export class FakeSheets {
     this.script.set(op, [...(this.script.get(op) ?? []), ...behaviours]);
   }
 
+  /** Drop scripted answers not used yet and end hanging calls: normal answers again. */
+  heal(): void {
+    this.script.clear();
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+  }
+
   /** Calls of one operation. */
   callsOf(op: FakeCall['op']): FakeCall[] {
     return this.calls.filter((call) => call.op === op);
@@ -167,6 +181,7 @@ export class FakeSheets {
     const call: FakeCall = {
       op: route.op,
       method,
+      path: req.url ?? '',
       spreadsheetId: route.id,
       range: route.range,
       query,
@@ -227,12 +242,20 @@ export class FakeSheets {
               : 'Scripted error.');
         sendError(
           new HttpError(behaviour.status, message, details),
-          behaviour.retryAfter ? { 'retry-after': behaviour.retryAfter } : {},
+          behaviour.retryAfter !== undefined ? { 'retry-after': behaviour.retryAfter } : {},
         );
         return;
       }
       if (behaviour && 'hang' in behaviour) {
         this.hanging.add(res);
+        return;
+      }
+      if (behaviour && 'answer' in behaviour) {
+        call.status = behaviour.answer.status;
+        res.writeHead(behaviour.answer.status, {
+          'content-type': behaviour.answer.contentType ?? 'application/json; charset=UTF-8',
+        });
+        res.end(behaviour.answer.body);
         return;
       }
       const sheet = this.spreadsheets.get(route.id!);
@@ -242,6 +265,10 @@ export class FakeSheets {
       const answer = this.operate(route.op, sheet, route.range, query, body, call);
       if (behaviour && 'writeThenHang' in behaviour) {
         this.hanging.add(res);
+        return;
+      }
+      if (behaviour && 'writeThenDrop' in behaviour) {
+        res.socket?.destroy();
         return;
       }
       if (behaviour && 'delayMs' in behaviour) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));

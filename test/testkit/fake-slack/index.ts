@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkBlocks, checkText } from './checks.ts';
+import { history, replies } from './history.ts';
 import { FakeUploads } from './uploads.ts';
 
 export type { FakeUpload } from './uploads.ts';
@@ -13,13 +14,16 @@ export type { FakeUpload } from './uploads.ts';
  * or JSON body; the token from `Authorization: Bearer` (or a `token` field); errors as HTTP 200
  * `{ok:false, error}`; rate limits as HTTP 429 with `Retry-After` and `{ok:false,error:"ratelimited"}`.
  * Methods: auth.test, chat.postMessage (channel, membership, archive, text and Block Kit checks;
- * increasing `ts` values), conversations.list (public channels, cursor pagination), and the
+ * increasing `ts` values; `metadata` kept), conversations.list (public channels, cursor
+ * pagination), conversations.history and conversations.replies (see history.ts), and the
  * external file upload (files.getUploadURLExternal, the upload URL, files.completeUploadExternal;
  * `uploads` records what was shared into which thread).
  * Channel names are not accepted by chat.postMessage here (real Slack takes some): a test that
  * posts to `#name` thereby proves the connector resolved it to an id.
  *
- * Failures are scriptable per method: `failNext('chat.postMessage', { rateLimited: 1 }, { status: 500 })`.
+ * Failures are scriptable per method: `failNext('chat.postMessage', { rateLimited: 1 }, { status: 500 })`,
+ * including the ambiguous ones: `applyThenHang` posts the message and never answers,
+ * `applyThenDrop` posts it and resets the connection. `heal()` drops what is scripted.
  */
 
 export interface FakeChannel {
@@ -41,12 +45,16 @@ export interface FakeMessage {
   readonly icon_emoji?: string | undefined;
   readonly unfurl_links?: boolean | undefined;
   readonly unfurl_media?: boolean | undefined;
+  /** `metadata` as sent (`{ event_type, event_payload }`), parsed. */
+  readonly metadata?: unknown;
   readonly at: number;
 }
 
 /** Every request received, whatever the answer. */
 export interface FakeCall {
   readonly method: string;
+  /** The request path and query, as received. */
+  readonly path: string;
   readonly args: Record<string, unknown>;
   readonly contentType: string;
   readonly authorization: string | undefined;
@@ -59,10 +67,15 @@ export interface FakeCall {
 
 /** A scripted answer replacing the normal handling of one call. */
 export type FakeFailure =
-  | { readonly rateLimited: number }
+  /** 429 with this Retry-After value (any string, as a broken server may send). */
+  | { readonly rateLimited: number | string }
   | { readonly status: number; readonly body?: string }
   | { readonly error: string }
   | { readonly hang: true }
+  /** Handle the call (post the message), then never answer. */
+  | { readonly applyThenHang: true }
+  /** Handle the call, then reset the connection without an answer. */
+  | { readonly applyThenDrop: true }
   | { readonly delayMs: number };
 
 export interface FakeSlackOptions {
@@ -70,6 +83,8 @@ export interface FakeSlackOptions {
   readonly channels?: readonly FakeChannel[];
   /** Default page size of conversations.list when the client sends no `limit`. */
   readonly pageSize?: number;
+  /** Whether the token has channels:history (default true); without it the history methods answer missing_scope. */
+  readonly historyScope?: boolean;
 }
 
 export const FAKE_TOKEN = 'xoxb-fake-0123456789';
@@ -97,6 +112,7 @@ export class FakeSlack {
     readonly token: string,
     channels: readonly FakeChannel[],
     private readonly pageSize: number,
+    private readonly historyScope: boolean,
   ) {
     this.channels = [...channels];
   }
@@ -108,6 +124,7 @@ export class FakeSlack {
       options.token ?? FAKE_TOKEN,
       options.channels ?? DEFAULT_CHANNELS,
       options.pageSize ?? 100,
+      options.historyScope ?? true,
     );
     server.on('request', (req, res) => {
       const chunks: Buffer[] = [];
@@ -147,6 +164,13 @@ export class FakeSlack {
     return this.messages.filter((m) => m.thread_ts === ts);
   }
 
+  /** Drop scripted failures not used yet and end hanging calls: normal answers again. */
+  heal(): void {
+    this.scripts.clear();
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
+  }
+
   /** Forget messages, calls and scripted failures (channels stay). */
   reset(): void {
     this.messages.length = 0;
@@ -161,9 +185,10 @@ export class FakeSlack {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** Like Slack's: the time of posting in seconds and microseconds, always increasing. */
   private nextTs(): string {
-    this.counter += 1;
-    return `${1_700_000_000 + Math.floor(this.counter / 1_000_000)}.${String(this.counter % 1_000_000).padStart(6, '0')}`;
+    this.counter = Math.max(this.counter + 1, Date.now() * 1000);
+    return `${Math.floor(this.counter / 1_000_000)}.${String(this.counter % 1_000_000).padStart(6, '0')}`;
   }
 
   get uploads() {
@@ -193,10 +218,12 @@ export class FakeSlack {
     } else {
       Object.assign(args, Object.fromEntries(new URLSearchParams(body)));
     }
-    const call = { method, args, contentType, req };
+    const call: CallInfo = { method, args, contentType, req };
 
     const scripted = this.scripts.get(method)?.shift();
-    if (scripted) {
+    if (scripted && 'applyThenHang' in scripted) call.after = 'hang';
+    else if (scripted && 'applyThenDrop' in scripted) call.after = 'drop';
+    else if (scripted) {
       if ('hang' in scripted) {
         this.hanging.add(res);
         this.record(call, 0);
@@ -242,6 +269,9 @@ export class FakeSlack {
         return this.postMessage(res, call);
       case 'conversations.list':
         return this.conversationsList(res, call);
+      case 'conversations.history':
+      case 'conversations.replies':
+        return this.readHistory(res, call);
       case 'files.getUploadURLExternal': {
         const answer = this.uploadFlow.getUploadURL(args, this.url);
         return this.answer(res, call, answer.status, answer.body);
@@ -283,6 +313,7 @@ export class FakeSlack {
       icon_emoji: str(args.icon_emoji),
       unfurl_links: bool(args.unfurl_links),
       unfurl_media: bool(args.unfurl_media),
+      ...(args.metadata !== undefined ? { metadata: parsed(args.metadata) } : {}),
       at: Date.now(),
     });
     return this.answer(res, call, 200, {
@@ -299,6 +330,22 @@ export class FakeSlack {
         ...(blocks ? { blocks } : {}),
       },
     });
+  }
+
+  private readHistory(res: ServerResponse, call: CallInfo): void {
+    if (!this.historyScope)
+      return this.answer(res, call, 200, {
+        ok: false,
+        error: 'missing_scope',
+        needed: 'channels:history,groups:history',
+        provided: 'chat:write,channels:read',
+      });
+    const channelId = typeof call.args.channel === 'string' ? call.args.channel : '';
+    const channel = this.channels.find((c) => c.id === channelId);
+    if (!channel) return this.answer(res, call, 200, { ok: false, error: 'channel_not_found' });
+    if (channel.isMember === false) return this.answer(res, call, 200, { ok: false, error: 'not_in_channel' });
+    const read = call.method === 'conversations.history' ? history : replies;
+    return this.answer(res, call, 200, read(this.messages, channel.id, call.args));
   }
 
   private channelError(id: string): string | undefined {
@@ -343,6 +390,7 @@ export class FakeSlack {
   private record(call: CallInfo, status: number, error?: string): void {
     this.calls.push({
       method: call.method,
+      path: call.req.url ?? '',
       args: call.args,
       contentType: call.contentType,
       authorization: call.req.headers.authorization,
@@ -364,6 +412,15 @@ export class FakeSlack {
         ? String((body as { error?: unknown }).error)
         : undefined;
     this.record(call, status, error);
+    // The call was handled (a message posted): now lose the answer, as a scripted fault asks.
+    if (call.after === 'hang') {
+      this.hanging.add(res);
+      return;
+    }
+    if (call.after === 'drop') {
+      res.socket?.destroy();
+      return;
+    }
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, {
       'content-type': typeof body === 'string' ? 'text/plain' : 'application/json; charset=utf-8',
@@ -379,6 +436,18 @@ interface CallInfo {
   readonly args: Record<string, unknown>;
   readonly contentType: string;
   readonly req: IncomingMessage;
+  /** After handling: never answer, or reset the connection (an answer lost after the service acted). */
+  after?: 'hang' | 'drop';
+}
+
+/** A JSON value sent as a string in a form body (what WebClient does with objects), parsed. */
+function parsed(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
 }
 
 function str(value: unknown): string | undefined {

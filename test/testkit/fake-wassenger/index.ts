@@ -20,6 +20,8 @@ export interface SentMessage {
 export interface FakeWassengerOptions {
   /** The API key the fake accepts in the `Token` header. */
   readonly token: string;
+  /** `GET /v1/messages` ignores its filters and lists the latest messages (as an API that cannot search would). */
+  readonly searchIgnoresFilters?: boolean;
 }
 
 const PHONE = /^\+[1-9]\d{1,14}$/;
@@ -53,9 +55,11 @@ const MESSAGE_FIELDS = new Set([
 const METADATA_KEY = /^[A-Za-z0-9_:.-]{1,30}$/;
 
 /**
- * A local stand-in for the Wassenger REST API: send a message, change chat labels, upsert contact
- * metadata. Checks the `Token` header (401 otherwise), validates bodies the way Wassenger's
- * validator does (one target, E.164 phone, unknown fields rejected), answers in its JSON shapes,
+ * A local stand-in for the Wassenger REST API: send a message, list the messages sent (filters
+ * `reference`, `phone`, `group`, `createdAfter`; newest first; `size`), change chat labels, upsert
+ * contact metadata. Checks the
+ * `Token` header (401 otherwise), validates bodies the way Wassenger's validator does (one
+ * target, E.164 phone, unknown fields rejected), answers in its JSON shapes,
  * and can be scripted to fail (`fail`). `echoOf` builds the `message:out:new` webhook Wassenger
  * would send for a message sent here.
  */
@@ -63,6 +67,8 @@ export class FakeWassenger extends ScriptedFake {
   readonly messages: SentMessage[] = [];
   /** Labels per `device/chat`. */
   readonly labels = new Map<string, string[]>();
+  /** When each message (by id) was accepted; kept apart so `messages` holds what was sent. */
+  private readonly createdAt = new Map<string, string>();
   /** Contact metadata per `device/contact wid`. */
   readonly metadata = new Map<string, { key: string; value: string }[]>();
 
@@ -95,6 +101,7 @@ export class FakeWassenger extends ScriptedFake {
     const { method, path } = request;
     let match: RegExpExecArray | null;
     if (method === 'POST' && path === '/v1/messages') return this.send(request);
+    if (method === 'GET' && path === '/v1/messages') return this.search(request);
     if (method === 'PATCH' && (match = /^\/v1\/chat\/([^/]+)\/chats\/([^/]+)\/labels$/.exec(path))) {
       return this.patchLabels(decodeURIComponent(match[1]!), decodeURIComponent(match[2]!), request);
     }
@@ -139,6 +146,8 @@ export class FakeWassenger extends ScriptedFake {
       ...(typeof body['quote'] === 'string' ? { quote: body['quote'] } : {}),
       ...(typeof body['reference'] === 'string' ? { reference: body['reference'] } : {}),
     };
+    const createdAt = new Date().toISOString();
+    this.createdAt.set(sent.id, createdAt);
     this.messages.push(sent);
     return {
       status: 201,
@@ -153,8 +162,38 @@ export class FakeWassenger extends ScriptedFake {
         status: 'queued',
         deliveryStatus: 'queued',
         priority: 'normal',
-        createdAt: new Date().toISOString(),
+        createdAt,
       },
+    };
+  }
+
+  /** The messages sent, newest first, as Wassenger lists them (a JSON array). */
+  private search(request: RecordedRequest): JsonReply {
+    const { query } = request;
+    const size = Math.min(100, Math.max(1, Number(query.get('size') ?? 20) || 20));
+    const after = Date.parse(query.get('createdAfter') ?? '');
+    const matches = (m: SentMessage): boolean =>
+      (!query.has('reference') || query.getAll('reference').includes(m.reference ?? '')) &&
+      (!query.has('phone') || query.get('phone') === m.phone) &&
+      (!query.has('group') || query.get('group') === m.group) &&
+      (Number.isNaN(after) || Date.parse(this.createdAt.get(m.id) ?? '') > after);
+    const matching = this.options.searchIgnoresFilters ? this.messages : this.messages.filter(matches);
+    const page = [...matching].reverse().slice(0, size);
+    return {
+      status: 200,
+      body: page.map((m) => ({
+        id: m.id,
+        waId: m.waId,
+        phone: m.phone,
+        group: m.group,
+        message: m.message,
+        quote: m.quote,
+        reference: m.reference,
+        device: m.device,
+        status: 'queued',
+        deliveryStatus: 'queued',
+        createdAt: this.createdAt.get(m.id),
+      })),
     };
   }
 
