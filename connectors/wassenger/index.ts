@@ -1,6 +1,7 @@
 import {
   defineConnector,
   delivered,
+  duration,
   failed,
   skipped,
   template,
@@ -63,10 +64,7 @@ const WassengerConfig = z
       .max(100)
       .optional()
       .describe('Tag of the messages sent (default `wa-router:<connector name>`).'),
-    cooldownMs: z
-      .number()
-      .int()
-      .min(0)
+    cooldownMs: duration()
       .default(60_000)
       .describe('After a reply to a chat, further replies to it within this time are skipped (0: off).'),
     device: z.string().min(1).optional().describe('Send from this device id instead of the device of the event.'),
