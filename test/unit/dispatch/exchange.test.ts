@@ -45,7 +45,7 @@ test('exchange recorder: an exchange a plugin made by hand is masked and cut lik
       },
       response: { status: 503, headers: { 'set-cookie': ['a=1'] }, body: 'busy' },
     },
-  } as Outcome;
+  } as unknown as Outcome;
   const exchange = record(outcome)!;
   assert.equal(exchange.request?.url, 'https://[redacted]@x.example/in?api_key=[redacted]');
   assert.deepEqual(exchange.request?.headers, { 'X-Api-Key': '[redacted]', accept: 'application/json' });
