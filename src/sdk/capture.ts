@@ -18,7 +18,7 @@ const MAX_URL_CHARS = 2048;
 /** Header (or query parameter) names whose whole value is a credential. */
 const SECRET_NAMES = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'sig', 'pwd', 'pass']);
 /** A name containing one of these carries a secret: x-api-key, x-auth-token, webhook-signature, client_secret… */
-const SECRET_PARTS = ['secret', 'token', 'key', 'signature', 'password', 'passwd', 'auth', 'session', 'credential'];
+const SECRET_PART = /secret|token|key|signature|password|passwd|auth|session|credential/;
 /** Idempotency keys are ids the router derives from the event, not credentials, and they match deliveries up. */
 const NOT_SECRET = /idempotency[-_]?key$/;
 
@@ -32,7 +32,7 @@ export function isSecretName(name: string): boolean {
   const lower = name.toLowerCase();
   if (SECRET_NAMES.has(lower)) return true;
   if (NOT_SECRET.test(lower)) return false;
-  return SECRET_PARTS.some((part) => lower.includes(part));
+  return SECRET_PART.test(lower);
 }
 
 /** Header values as HTTP clients give them: a record (node:http) or an iterable of pairs (fetch's `Headers`). */
@@ -60,13 +60,11 @@ export function maskHeaders(headers: HeaderInput | undefined, mask: readonly str
       : text.length > MAX_HEADER_CHARS
         ? `${text.slice(0, MAX_HEADER_CHARS)}…`
         : text;
-    // defineProperty: a header named __proto__ stays a header.
-    Object.defineProperty(out, wellFormed(name.slice(0, 128)), {
-      value: wellFormed(shown),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    const key = wellFormed(name.slice(0, 128));
+    const kept = wellFormed(shown);
+    // A header named __proto__ stays a header (an assignment would set the prototype).
+    if (key === '__proto__') Object.defineProperty(out, key, { value: kept, enumerable: true, writable: true });
+    else out[key] = kept;
     count++;
   };
   if (isIterable(headers)) for (const [name, value] of headers) add(name, value);
@@ -124,17 +122,13 @@ function decodeName(name: string): string {
 
 /** Media types whose bodies are never text. */
 const BINARY_TYPE = /^(image|audio|video|font)\/|^application\/(octet-stream|pdf|zip|gzip|x-protobuf|protobuf)/i;
-/** Controls text holds: tab, LF, VT, FF, CR and ESC (colours). */
-const TEXT_CONTROLS = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1b]);
-
-/** Whether `text` has what text does not hold: another C0 control, or U+FFFD (bytes that were not UTF-8). */
-function looksBinary(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if ((code < 0x20 && !TEXT_CONTROLS.has(code)) || code === 0xfffd) return true;
-  }
-  return false;
-}
+/**
+ * A character text does not hold: a C0 control but tab, LF, VT, FF, CR and ESC (colours), or
+ * U+FFFD (bytes that were not UTF-8). One regular expression: the scan runs on every captured body.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is its purpose
+const NOT_TEXT = /[^\t\n\v\f\r\u001b\u0020-\ufffc\ufffe\uffff]/;
+const looksBinary = (text: string): boolean => NOT_TEXT.test(text);
 const CUT_MARKER = /\n\[… (\d+) more bytes not shown\]$/;
 
 /** Options of {@link captureBody}. */
@@ -191,29 +185,49 @@ function utf8Boundary(bytes: Uint8Array, end: number): number {
   return end - (start - 1) >= length ? end : start - 1;
 }
 
-/** The largest index of `text` whose UTF-8 prefix fits in `limit` bytes, never inside a surrogate pair. */
+/**
+ * The largest index of `text` whose UTF-8 prefix fits in `limit` bytes, never inside a surrogate
+ * pair. Byte counts are native; only the few characters around the cut are counted one by one.
+ */
 function utf16Boundary(text: string, limit: number): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    const pair = code >= 0xd800 && code <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
-    const size = code < 0x80 ? 1 : code < 0x800 ? 2 : pair ? 4 : 3;
-    if (bytes + size > limit) return i;
-    bytes += size;
-    if (pair) i++;
+  const head = text.slice(0, limit); // no more than `limit` characters fit
+  const bytes = Buffer.byteLength(head);
+  let end = head.length;
+  if (bytes > limit) {
+    end = Math.floor((head.length * limit) / bytes); // a guess from the average width…
+    if (isHighSurrogate(text.charCodeAt(end - 1))) end--;
+    let used = Buffer.byteLength(text.slice(0, end));
+    // …moved to the exact place, one UTF-16 unit at a time.
+    while (used > limit) used -= unitBytes(text, --end);
+    for (let size = unitBytes(text, end); end < text.length && used + size <= limit; size = unitBytes(text, end)) {
+      used += size;
+      end++;
+    }
   }
-  return text.length;
+  return end < text.length && isHighSurrogate(text.charCodeAt(end - 1)) ? end - 1 : end;
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
+
+/** UTF-8 bytes of the UTF-16 unit at `i`: each half of a surrogate pair counts 2 of its 4. */
+function unitBytes(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  if (code < 0x80) return 1;
+  if (code < 0x800) return 2;
+  if (isHighSurrogate(code)) return isLowSurrogate(text.charCodeAt(i + 1)) ? 2 : 3;
+  if (isLowSurrogate(code)) return isHighSurrogate(text.charCodeAt(i - 1)) ? 2 : 3;
+  return 3;
+}
+
+/** ES2024's `String.prototype.toWellFormed` (Node 20 has it; the TypeScript lib here is ES2023). */
+type WellFormedString = string & { toWellFormed(): string };
 
 /**
  * Text any store keeps: NUL removed and lone surrogates made U+FFFD (PostgreSQL refuses both in
  * JSON, and a result that cannot be written would hold its delivery back).
  */
 export function wellFormed(text: string): string {
-  let out = text;
-  if (out.includes('\u0000')) out = out.replaceAll('\u0000', '');
-  LONE_SURROGATE.lastIndex = 0;
-  return LONE_SURROGATE.test(out) ? out.replace(LONE_SURROGATE, '\ufffd') : out;
+  const out = text.includes('\u0000') ? text.replaceAll('\u0000', '') : text;
+  return (out as WellFormedString).toWellFormed();
 }

@@ -109,16 +109,18 @@ function contentTypeOf(headers: HeaderInput | undefined): string | undefined {
  */
 export function withExchange(outcome: Outcome, exchange: ExchangeInput | undefined, options?: CaptureOptions): Outcome {
   if (exchange === undefined) return outcome;
-  const copy: Record<string, unknown> = {};
-  // Copied key by key: a spread would read (and so build) an exchange attached before.
-  for (const key of Object.keys(outcome)) if (key !== 'exchange') copy[key] = (outcome as Record<string, unknown>)[key];
   let built: Exchange | undefined;
-  Object.defineProperty(copy, 'exchange', {
-    enumerable: true,
-    configurable: true,
-    get: () => (built ??= captureExchange(exchange, options)),
-  });
-  return copy as unknown as Outcome;
+  // An own, enumerable getter: JSON.stringify and spreads see the masked capture, built on first read.
+  const attached: Record<string, unknown> = {
+    get exchange() {
+      built ??= captureExchange(exchange, options);
+      return built;
+    },
+  };
+  // Copied key by key, never reading an exchange attached before (that would build it).
+  for (const key of Object.keys(outcome))
+    if (key !== 'exchange') attached[key] = (outcome as Record<string, unknown>)[key];
+  return attached as unknown as Outcome;
 }
 
 /** Whether `value` is a capture `captureExchange` made (so masked and cut already). */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import {
   CAPTURE_BODY_BYTES,
   captureBody,
@@ -105,6 +106,30 @@ test('capture: a multibyte character across the 4 KB boundary is left out whole,
   }
   const exactly = `${'a'.repeat(4093)}€`;
   assert.equal(captureBody(exactly), exactly, 'a body of exactly 4096 bytes is kept whole');
+});
+
+test('capture: any text is cut at the longest prefix of whole characters within 4096 bytes', () => {
+  const piece = fc.constantFrom('a', '{', 'é', 'ß', '€', '中', '😀', '👍🏽', ' ');
+  fc.assert(
+    fc.property(fc.array(piece, { minLength: 1_000, maxLength: 4_200 }), (pieces) => {
+      const text = pieces.join('');
+      let bytes = 0;
+      let expected = '';
+      for (const char of text) {
+        const size = Buffer.byteLength(char);
+        if (bytes + size > CAPTURE_BODY_BYTES) break;
+        bytes += size;
+        expected += char;
+      }
+      const kept = captureBody(text)!;
+      const cut = Buffer.byteLength(text) - bytes;
+      assert.equal(kept, cut === 0 ? text : `${expected}\n[… ${cut} more bytes not shown]`);
+      assert.equal(captureBody(Buffer.from(text)), kept, 'bytes are cut at the same place');
+    }),
+    { numRuns: 200 },
+  );
+  assert.equal(captureBody('a\ud800b\udc00'), 'a\ufffdb\ufffd', 'lone surrogates become U+FFFD');
+  assert.deepEqual(maskHeaders({ 'x-a\u0000': 'v\u0000' }), { 'x-a': 'v' }, 'NUL is dropped');
 });
 
 test('capture: binary bodies are described, not dumped', () => {
