@@ -189,18 +189,35 @@ describe('crm connector', () => {
     const skippedOutcome = await deliverOne(config, event({}));
     assert.deepEqual(skippedOutcome, { status: 'skipped', reason: 'contact metadata CRM_CUSTOMER_ID is not set' });
     sink.requests.length = 0;
-    assert.deepEqual(await deliverOne(config, event({ CRM_CUSTOMER_ID: '7' })), { status: 'delivered', ref: '4711' });
+    const { exchange, ...done } = await deliverOne(config, event({ CRM_CUSTOMER_ID: '7' }));
+    assert.deepEqual(done, { status: 'delivered', ref: '4711' });
     assert.equal(sink.requests[0]!.headers.authorization, 'Bearer tok-123456');
+    // The request that decided it and its answer, credentials masked.
+    assert.equal(exchange?.request?.url, `${sink.url}/v1/notes`);
+    assert.equal(exchange?.request?.headers.authorization, 'Bearer [redacted]');
+    assert.equal(exchange?.request?.body, sink.requests[0]!.body);
+    assert.equal(exchange?.response?.status, 201);
     sink.reply({ status: 401, body: '[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]' });
     const unauthorized = await deliverOne(config, event({ CRM_CUSTOMER_ID: '7' }));
     assert.equal(unauthorized.status, 'failed');
     assert.match((unauthorized as { reason: string }).reason, /INVALID_SESSION_ID/);
     sink.reply({ status: 429, headers: { 'retry-after': '3' } });
-    assert.deepEqual(await deliverOne(config, event({ CRM_CUSTOMER_ID: '7' })), {
-      status: 'retry',
-      reason: 'HTTP 429: {"ok":true}',
-      retryAfterMs: 3_000,
-    });
+    const { exchange: limited, ...slowDown } = await deliverOne(config, event({ CRM_CUSTOMER_ID: '7' }));
+    assert.deepEqual(slowDown, { status: 'retry', reason: 'HTTP 429: {"ok":true}', retryAfterMs: 3_000 });
+    assert.equal(limited?.response?.status, 429);
+  });
+
+  test('a credential header of any name is masked in the recorded request', async () => {
+    const config = {
+      baseUrl: `${sink.url}/v1`,
+      path: '/notes',
+      auth: { header: 'X-Acme', value: 'acme-credential-99' },
+    };
+    sink.reply({ status: 500, body: 'down' });
+    const outcome = await deliverOne(config, event({ CRM_CUSTOMER_ID: '7' }));
+    assert.equal(outcome.status, 'retry');
+    assert.equal(outcome.exchange?.request?.headers['x-acme'], '[redacted]');
+    assert.ok(!JSON.stringify(outcome).includes('acme-credential-99'));
   });
 
   test('preview redacts credentials', async () => {

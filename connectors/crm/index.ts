@@ -11,8 +11,10 @@ import {
   templateProblems,
   templateTree,
   UnsafeRequestError,
+  withExchange,
   z,
   type Delivery,
+  type HttpResponse,
   type Outcome,
 } from '../../src/sdk/index.ts';
 import { redactPlan, renderRequest, type CrmParams, type CrmTemplates } from './request.ts';
@@ -226,6 +228,8 @@ async function send(
       error instanceof UnsafeRequestError ? error.message : `cannot build the request: ${(error as Error).message}`;
     return failed(reason);
   }
+  // The credential header may have any name (`auth.header`): mask it whatever it is called.
+  const mask = Object.keys(templates.auth);
   let response;
   try {
     response = await httpRequest(request.url, {
@@ -236,8 +240,12 @@ async function send(
       maxResponseBytes: 64 * 1024,
     });
   } catch (error) {
-    return classifyNetworkError(error);
+    return withExchange(classifyNetworkError(error), { request }, { mask });
   }
+  return withExchange(outcomeOf(config, response), response.exchange, { mask });
+}
+
+function outcomeOf(config: Config, response: HttpResponse): Outcome {
   if (response.status >= 300 && response.status < 400)
     return failed(`HTTP ${response.status}: redirect not followed (the host is fixed in config)`);
   if (response.status >= 200 && response.status < 300)

@@ -210,6 +210,42 @@ describe('http connector', () => {
     assert.match((outcome as { reason: string }).reason, /ECONNREFUSED/);
   });
 
+  test("each outcome carries the request as sent and the answer, secrets masked, for the event's timeline", async () => {
+    const secret = `whsec_${Buffer.from('another signing key of 32 bytes!').toString('base64')}`;
+    const connector = await create({
+      url: `${sink.url}/in?token=${'t0k3n-in-url'}`,
+      headers: { Authorization: 'Bearer bearer-secret-1234' },
+      signing: { secret },
+    });
+    sink.reply({ status: 503, headers: { 'retry-after': '2' }, body: '{"error":"busy"}' });
+    const [outcome] = await connector.deliver([deliveryWith('hello')], AbortSignal.timeout(5_000));
+    assert.equal(outcome!.status, 'retry');
+    const { request, response } = outcome!.exchange!;
+    assert.equal(request?.method, 'POST');
+    assert.equal(request?.url, `${sink.url}/in?token=[redacted]`);
+    assert.equal(request?.headers.authorization, 'Bearer [redacted]');
+    assert.equal(request?.headers['webhook-signature'], '[redacted]');
+    assert.equal(request?.headers['idempotency-key'], 'evt_1:h');
+    assert.equal(request?.body, sink.requests.at(-1)!.body);
+    assert.deepEqual(
+      [response?.status, response?.headers['retry-after'], response?.body],
+      [503, '2', '{"error":"busy"}'],
+    );
+    const text = JSON.stringify(outcome);
+    for (const hidden of ['bearer-secret-1234', 't0k3n-in-url', secret.slice(6)]) assert.ok(!text.includes(hidden));
+
+    const closed = await HttpSink.start();
+    const closedUrl = closed.url;
+    await closed.close();
+    const [refused] = await (await create({ url: `${closedUrl}/x` })).deliver(
+      [deliveryWith('x')],
+      AbortSignal.timeout(5_000),
+    );
+    assert.equal(refused!.status, 'retry');
+    assert.equal(refused!.exchange?.request?.url, `${closedUrl}/x`, 'no answer: the request alone');
+    assert.equal(refused!.exchange?.response, undefined);
+  });
+
   test('refuses a url whose host is a template', () => {
     const parsed = definition.config.safeParse({ url: 'https://{{ data.host }}/x' });
     assert.equal(parsed.success, false);

@@ -9,7 +9,9 @@ import {
   templateProblems,
   templateTree,
   UnsafeRequestError,
+  withExchange,
   z,
+  type HttpResponse,
   type Outcome,
 } from '../../src/sdk/index.ts';
 import { renderRequest, type HttpParams, type HttpRequestTemplates } from './request.ts';
@@ -120,20 +122,27 @@ async function send(
     const reason = (error as Error).message;
     return failed(error instanceof UnsafeRequestError ? reason : `cannot build the request: ${reason}`);
   }
+  const headers = signing
+    ? { ...request.headers, ...signatureHeaders(signing, delivery.idempotencyKey, request.body ?? '') }
+    : request.headers;
   let response;
   try {
     response = await httpRequest(request.url, {
       method: request.method,
-      headers: signing
-        ? { ...request.headers, ...signatureHeaders(signing, delivery.idempotencyKey, request.body ?? '') }
-        : request.headers,
+      headers,
       body: request.body,
       signal,
       maxResponseBytes: 4096,
     });
   } catch (error) {
-    return classifyNetworkError(error);
+    // No answer: the timeline still shows what was sent.
+    const sent = { method: request.method, url: request.url, headers, body: request.body };
+    return withExchange(classifyNetworkError(error), { request: sent });
   }
+  return withExchange(outcomeOf(response), response.exchange);
+}
+
+function outcomeOf(response: HttpResponse): Outcome {
   // Redirects are not followed: the target host is fixed in config.
   if (response.status >= 300 && response.status < 400)
     return failed(`HTTP ${response.status}: redirect not followed (the host is fixed in config)`);

@@ -142,6 +142,11 @@ describe('hubspot connector', () => {
     assert.ok(note.properties['hs_note_body']!.includes(markerOf({ idempotencyKey: 'evt_note:crm' })));
     const request = fake.calls('POST', /^\/crm\/v3\/objects\/notes$/).at(-1)!;
     assert.equal(request.headers.authorization, `Bearer ${TOKEN}`);
+    // The attempt records the last call (the note's creation), the token masked.
+    assert.equal(outcome.exchange?.request?.url, `${fake.url}/crm/v3/objects/notes`);
+    assert.equal(outcome.exchange?.request?.headers.authorization, 'Bearer [redacted]');
+    assert.equal(outcome.exchange?.response?.status, 201);
+    assert.ok(!JSON.stringify(outcome).includes(TOKEN));
   });
 
   test('no CRM id and no lookup: skipped with the reason, nothing sent', async () => {
@@ -165,6 +170,7 @@ describe('hubspot connector', () => {
     );
     assert.equal(missing.status, 'failed');
     assert.match((missing as { reason: string }).reason, /HubSpot contact 999999 not found/);
+    assert.equal(missing.exchange?.response?.status, 404, 'the failing call is the one recorded');
 
     fake.fail({
       method: 'POST',

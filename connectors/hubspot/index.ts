@@ -8,6 +8,7 @@ import {
   skipped,
   template,
   templateScope,
+  withExchange,
   z,
   type ConnectorContext,
   type Delivery,
@@ -22,6 +23,7 @@ import {
   type ApiClient,
   type ApiResponse,
   type ApiResult,
+  type ExchangeInput,
 } from '../../src/sdk/index.ts';
 import { createOnce } from './api.ts';
 
@@ -184,8 +186,22 @@ export default defineConnector({
       async deliver(batch, signal) {
         return Promise.all(
           batch.map(async (delivery) => {
+            // A delivery makes up to 5 calls and stops at the first that fails: the last one made is
+            // the one that decided its outcome, and is what the attempt records.
+            let last: ExchangeInput | undefined;
+            const onExchange = (exchange: ExchangeInput) => {
+              last = exchange;
+            };
             try {
-              return await deliverOne(config, ctx, hubspot, wassenger, delivery, signal);
+              const outcome = await deliverOne(
+                config,
+                ctx,
+                { ...hubspot, onExchange },
+                wassenger && { ...wassenger, onExchange },
+                delivery,
+                signal,
+              );
+              return withExchange(outcome, last);
             } catch (error) {
               return failed(`cannot build the HubSpot request: ${(error as Error).message}`);
             }

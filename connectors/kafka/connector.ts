@@ -1,5 +1,14 @@
-import { delivered, failed, retry, type Connector, type Delivery, type Outcome } from '../../src/sdk/index.ts';
+import {
+  delivered,
+  failed,
+  retry,
+  withExchange,
+  type Connector,
+  type Delivery,
+  type Outcome,
+} from '../../src/sdk/index.ts';
 import { classifyKafkaError } from './errors.ts';
+import { recordExchange } from './exchange.ts';
 import type { KafkaClient, SendResult } from './producer.ts';
 import { RenderError, recordSizeOver, renderRecord, type RecordPlan, type RecordTemplates } from './render.ts';
 import { isLiteral } from './topic-name.ts';
@@ -45,10 +54,11 @@ export class KafkaConnector implements Connector {
   async deliver(batch: readonly Delivery[], signal: AbortSignal): Promise<readonly Outcome[]> {
     const deadline = AbortSignal.any([signal, AbortSignal.timeout(this.options.sendTimeoutMs)]);
     const outcomes: (Outcome | undefined)[] = new Array(batch.length);
+    const records: (RecordPlan | undefined)[] = new Array(batch.length);
     const waiting: Promise<void>[] = [];
     const toSend: { index: number; delivery: Delivery; record: RecordPlan }[] = [];
-    const settle = (index: number, result: Promise<SendResult>, topic: string) =>
-      waiting.push(result.then((r) => void (outcomes[index] = this.outcomeOf(r, topic))));
+    const settle = (index: number, result: Promise<SendResult>, record: RecordPlan) =>
+      waiting.push(result.then((r) => void (outcomes[index] = this.outcomeOf(r, record))));
 
     batch.forEach((delivery, index) => {
       const key = delivery.idempotencyKey;
@@ -63,17 +73,17 @@ export class KafkaConnector implements Connector {
         );
         return;
       }
-      if (pending) return void settle(index, pending, record.topic); // an earlier attempt is still being sent
+      records[index] = record;
+      if (pending) return void settle(index, pending, record); // an earlier attempt is still being sent
       if (done?.ok) {
         this.remembered.delete(key);
-        outcomes[index] = this.outcomeOf(done, record.topic);
+        outcomes[index] = this.outcomeOf(done, record);
         return;
       }
       const size = recordSizeOver(record, this.options.maxMessageBytes);
       if (size !== undefined) {
-        outcomes[index] = failed(
-          `MESSAGE_TOO_LARGE: the record is ${size} bytes, over maxMessageBytes (${this.options.maxMessageBytes})`,
-        );
+        const reason = `MESSAGE_TOO_LARGE: the record is ${size} bytes, over maxMessageBytes (${this.options.maxMessageBytes})`;
+        outcomes[index] = withExchange(failed(reason), recordExchange(record));
         return;
       }
       toSend.push({ index, delivery, record });
@@ -100,7 +110,7 @@ export class KafkaConnector implements Connector {
       toSend.forEach(({ index, delivery, record }, n) => {
         const result = sending.then((results) => results[n]!, reject);
         this.inFlight.set(delivery.idempotencyKey, result);
-        settle(index, result, record.topic);
+        settle(index, result, record);
       });
       deadline.addEventListener('abort', () => (abandoned = true), { once: true });
     }
@@ -118,7 +128,12 @@ export class KafkaConnector implements Connector {
       answer === 'aborted'
         ? retry('the send did not finish before its deadline; it goes on, and a retry will not write the record twice')
         : retry(`send failed: ${answer instanceof Error ? answer.message : String(answer)}`);
-    return Array.from(outcomes, (outcome) => outcome ?? fallback);
+    // No answer for these: the timeline shows the record that was sent.
+    return Array.from(outcomes, (outcome, index) => {
+      if (outcome) return outcome;
+      const record = records[index];
+      return record ? withExchange(fallback, recordExchange(record)) : fallback;
+    });
   }
 
   async healthcheck(signal: AbortSignal): Promise<void> {
@@ -147,10 +162,11 @@ export class KafkaConnector implements Connector {
     return this.closing;
   }
 
-  private outcomeOf(result: SendResult, topic: string): Outcome {
-    return result.ok
-      ? delivered(`${topic}/${result.partition}/${result.offset}`)
+  private outcomeOf(result: SendResult, record: RecordPlan): Outcome {
+    const outcome = result.ok
+      ? delivered(`${record.topic}/${result.partition}/${result.offset}`)
       : classifyKafkaError(result.error, this.options.allowAutoTopicCreation);
+    return withExchange(outcome, recordExchange(record, result));
   }
 
   private remember(key: string, result: SendResult): void {

@@ -204,6 +204,14 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
       ['retry', 'retry'],
     );
     assert.match(reason(first[0]), /NOT_LEADER_FOR_PARTITION/);
+    // The attempt's record: the produce request and the broker's error.
+    const failedExchange = first[0]!.exchange!;
+    assert.equal(failedExchange.request?.method, 'PRODUCE');
+    assert.equal(failedExchange.request?.url, 't key=dev1:a');
+    assert.equal(failedExchange.request?.headers['wa-idempotency-key'], batch[0]!.idempotencyKey);
+    assert.deepEqual(JSON.parse(failedExchange.request!.body!), batch[0]!.event);
+    assert.equal(failedExchange.response?.headers.error, 'NOT_LEADER_FOR_PARTITION');
+    assert.equal(failedExchange.response?.status, undefined, 'not HTTP');
     assert.equal(produceRequests(broker), 3);
     const second = await deliver(connector, batch);
     assert.deepEqual(
@@ -215,6 +223,8 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
       third.map((o) => o.status),
       ['delivered', 'delivered'],
     );
+    const { partition, offset } = third[0]!.exchange!.response!.headers;
+    assert.equal(ref(third[0]), `t/${partition}/${offset}`);
     assert.equal(broker.records('t').length, 2, 'written once');
   });
 
@@ -251,6 +261,9 @@ describe('kafka connector (real kafkajs over TCP to the test broker)', () => {
       ['delivered', 'failed', 'delivered'],
     );
     assert.match(reason(outcomes[1]), /^MESSAGE_TOO_LARGE/);
+    const oversized = outcomes[1]!.exchange!;
+    assert.match(oversized.request!.body!, /\n\[… \d+ more bytes not shown\]$/, 'the value cut to 4 KB');
+    assert.equal(oversized.response, undefined, 'refused before sending: no answer');
     assert.equal(broker.records('t').length, 2);
   });
 

@@ -29,11 +29,12 @@ export function deliveryJson(delivery: DeliveryView, paused: ReadonlySet<string>
 /**
  * One attempt. `outcome` is what the connector answered; `result` is what the attempt did to the
  * delivery: the last attempt of a dead letter answered `retry` (attempts or age ran out) but made
- * it dead. `request` / `response` appear when the store kept them (see docs/console.md).
+ * it dead. `request` (method, url, headers, body) and `response` (status, headers, body) appear when
+ * the attempt recorded them (`capture.attempts`, see docs/console.md), masked and cut as stored.
  */
 export function attemptJson(attempt: AttemptView, delivery: DeliveryView, last: boolean): Record<string, unknown> {
   const madeDead = last && delivery.status === 'dead';
-  const extra = attempt as AttemptView & { request?: unknown; response?: unknown };
+  const { request, response } = attempt.exchange ?? {};
   return {
     attempt: attempt.attempt,
     startedAt: iso(attempt.startedAt),
@@ -42,8 +43,8 @@ export function attemptJson(attempt: AttemptView, delivery: DeliveryView, last: 
     result: madeDead ? 'dead' : attempt.outcome,
     error: attempt.error ?? null,
     ref: attempt.ref ?? null,
-    ...(extra.request === undefined ? {} : { request: extra.request }),
-    ...(extra.response === undefined ? {} : { response: extra.response }),
+    ...(request === undefined ? {} : { request }),
+    ...(response === undefined ? {} : { response }),
   };
 }
 

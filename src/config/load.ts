@@ -36,6 +36,8 @@ export interface RouterConfig extends RoutingTable {
   readonly media?: RawConfig['media'];
   /** `/metrics` access (`metrics.token` empty: open). */
   readonly metrics: RawConfig['metrics'];
+  /** Which attempts keep their request and response. */
+  readonly capture: RawConfig['capture']['attempts'];
   /** The config as written, with secrets replaced by "[redacted]" (for `validate --print`, the admin API). */
   readonly redacted: unknown;
 }
@@ -161,6 +163,7 @@ function finalConfig(
     admin: config.admin,
     ...(config.media ? { media: config.media } : {}),
     metrics: config.metrics,
+    capture: config.capture.attempts,
     connectors: loaded.connectors,
     routes: loaded.routes,
     secrets: allSecrets,

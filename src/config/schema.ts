@@ -136,6 +136,18 @@ export const ConfigSchema = z
       .describe(
         "The router's own events (router:delivery:dead, router:connector:failing|recovered), routed like any event.",
       ),
+    capture: z
+      .object({
+        attempts: z
+          .enum(['all', 'failures', 'off'])
+          .default('failures')
+          .describe(
+            "Which delivery attempts keep their request and response (secrets masked, bodies cut to 4 KB) for the event's timeline: `failures` (the default) keeps those answered retry or failed, which are the ones looked at, and adds nothing to a delivery that succeeds at once; `all` keeps every attempt's (up to about 9 KB more written per attempt); `off` keeps none.",
+          ),
+      })
+      .strict()
+      .default({ attempts: 'failures' })
+      .describe("Each attempt's request and response, as the console shows them (docs/console.md)."),
     log: z
       .object({
         level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

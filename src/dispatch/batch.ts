@@ -6,6 +6,7 @@ import { retry } from '../sdk/outcome.ts';
 import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
 import { decide } from './backoff.ts';
 import { callConnector } from './call-connector.ts';
+import type { ExchangeRecorder } from './exchange.ts';
 
 /** What sending one batch needs besides the batch. */
 export interface BatchDeps {
@@ -16,6 +17,8 @@ export interface BatchDeps {
   /** Removes secrets from texts stored as errors. */
   readonly scrub: (text: string) => string;
   readonly onThrow: (error: unknown) => void;
+  /** The request and response an attempt records for its outcome (see exchange.ts); none when unset. */
+  readonly exchangeOf?: ExchangeRecorder | undefined;
   /**
    * Runs before each delivery is handed to the connector (media: the file is downloaded and
    * `message.media.url` or `.error` set). It answers the event to send, or a wait: the delivery is
@@ -91,6 +94,8 @@ export async function sendBatch(
       error: decision.error === undefined ? undefined : deps.scrub(decision.error),
       ref: decision.ref,
     };
+    const exchange = deps.exchangeOf?.(outcome);
+    if (exchange) results[claimedIndex] = { ...results[claimedIndex]!, exchange };
   });
   return { results: results as AttemptResult[] };
 }

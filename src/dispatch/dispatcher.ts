@@ -7,6 +7,7 @@ import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
 import type { Connector, ConnectorContext, MediaFiles } from '../sdk/connector.ts';
 import type { ConnectorPauses, ConnectorStateStore, DeliveryQueue } from '../store/store.ts';
 import type { LruCache } from '../util/lru.ts';
+import { exchangeRecorder } from './exchange.ts';
 import { ConnectorWorker, type WorkerDeps } from './worker.ts';
 
 interface Running {
@@ -166,6 +167,15 @@ export class Dispatcher {
       hydrate: (claimed) => this.hydrate(claimed),
       paramsFor: (route, stored) => this.paramsFor(instance, route, stored),
       scrub: (text) => scrub(text, this.config?.secrets ?? []),
+      exchangeOf: exchangeRecorder({
+        mode: () => this.config?.capture ?? 'failures',
+        secrets: () => this.config?.secrets ?? [],
+        warn: (problem) =>
+          log.warn(
+            { problem },
+            'The connector reported a request and response that cannot be read; they are not recorded (this is said once).',
+          ),
+      }),
       onResult: (result, claimed) => this.options.onResult?.(instance.name, result, claimed),
       onOutage: (change, reason) => this.options.onOutage?.(instance.name, change, reason),
       ...(this.options.beforeDeliver ? { beforeDeliver: this.options.beforeDeliver } : {}),

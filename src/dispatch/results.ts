@@ -35,7 +35,9 @@ export class ResultWriter {
         { err: error, results: results.length },
         'Recording delivery results failed; they are kept and written once the store can write again.',
       );
-      this.kept.push(...results);
+      // Kept without their request and response: up to 9 KB each, they would make the backlog heavy,
+      // and were a capture what the store refused, the results still get written.
+      for (const result of results) this.kept.push(result.exchange ? { ...result, exchange: undefined } : result);
       if (this.kept.length > MAX_KEPT) this.kept.splice(0, this.kept.length - MAX_KEPT);
     }
     results.forEach((result, index) => {

@@ -37,6 +37,8 @@ export interface WorkerDeps {
   readonly onOutage?: (change: Exclude<OutageChange, undefined>, reason: string | undefined) => void;
   /** See BatchDeps.beforeDeliver (media). */
   readonly beforeDeliver?: BatchDeps['beforeDeliver'];
+  /** See BatchDeps.exchangeOf: what each attempt records of its request and response. */
+  readonly exchangeOf?: BatchDeps['exchangeOf'];
 }
 
 /**

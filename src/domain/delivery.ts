@@ -1,3 +1,4 @@
+import type { Exchange } from '../sdk/outcome.ts';
 import type { RoutedEvent } from './event.ts';
 
 /**
@@ -11,6 +12,15 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'skipped' | 'dead';
 
 /** What one attempt came to: what the connector said (or the dispatcher, for timeouts and throws). */
 export type AttemptOutcome = 'delivered' | 'skipped' | 'retry' | 'failed';
+
+/**
+ * Which attempts keep their request and response (`capture.attempts` in the config): `all`,
+ * `failures` (attempts answered `retry` or `failed`), or `off`.
+ */
+export type AttemptCapture = 'all' | 'failures' | 'off';
+
+/** An attempt's request and response as stored: masked and cut (see the SDK's `captureExchange`). */
+export type AttemptExchange = Exchange;
 
 /** One delivery a routing decision asks for: an event to one connector, through one route. */
 export interface PlannedDelivery {
@@ -59,6 +69,8 @@ export interface AttemptResult {
   readonly nextAt?: number | undefined;
   readonly error?: string | undefined;
   readonly ref?: string | undefined;
+  /** The request and response of this attempt, when the connector reported them and `capture.attempts` keeps them. */
+  readonly exchange?: AttemptExchange | undefined;
 }
 
 /** A delivery as the admin API and the CLI show it. */
@@ -86,4 +98,6 @@ export interface AttemptView {
   readonly outcome: AttemptOutcome;
   readonly error?: string | undefined;
   readonly ref?: string | undefined;
+  /** Its request and response, when they were recorded. */
+  readonly exchange?: AttemptExchange | undefined;
 }

@@ -3,6 +3,7 @@
  * YAML and what routing, ingest and dispatch read. Types only; the loader lives in src/config.
  */
 import type { ConnectorDefinition, DeliveryPolicy } from '../sdk/connector.ts';
+import type { AttemptCapture } from './delivery.ts';
 import type { RoutedEvent } from './event.ts';
 
 /** A configured connector instance, validated against its type's schema. */
@@ -41,4 +42,6 @@ export interface RoutingTable {
   readonly routes: readonly CompiledRoute[];
   /** Values substituted from the environment, plus the webhook secret: never logged. */
   readonly secrets: readonly string[];
+  /** Which attempts keep their request and response (`capture.attempts`); unset: `failures`. */
+  readonly capture?: AttemptCapture | undefined;
 }

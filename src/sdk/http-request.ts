@@ -1,5 +1,6 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
+import type { ExchangeInput } from './exchange.ts';
 import { checkHeaders } from './safe-request.ts';
 
 /** A response read by `httpRequest`: status, headers and (the start of) the body. */
@@ -8,6 +9,11 @@ export interface HttpResponse {
   readonly headers: IncomingHttpHeaders;
   /** The body as text, cut at `maxResponseBytes`. */
   readonly body: string;
+  /**
+   * The request as sent and this response, raw (secrets included): hand it to `withExchange` with
+   * the outcome it decides, which masks and cuts it for the event's timeline. Set by `httpRequest`.
+   */
+  readonly exchange?: ExchangeInput | undefined;
 }
 
 export interface HttpRequestInit {
@@ -60,13 +66,20 @@ export function httpRequest(url: string, init: HttpRequestInit = {}): Promise<Ht
           if (size < limit) chunks.push(chunk.subarray(0, limit - size));
           size += chunk.length;
         });
-        response.on('end', () =>
+        response.on('end', () => {
+          const bytes = Buffer.concat(chunks);
+          const status = response.statusCode ?? 0;
           resolve({
-            status: response.statusCode ?? 0,
+            status,
             headers: response.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-          }),
-        );
+            body: bytes.toString('utf8'),
+            // References only: the capture is made from them if the attempt is recorded.
+            exchange: {
+              request: { method: init.method ?? 'POST', url, headers, body: init.body },
+              response: { status, headers: response.headers, body: bytes, size },
+            },
+          });
+        });
         response.on('error', reject);
       },
     );

@@ -17,7 +17,12 @@ export type {
   MediaFiles,
 } from './connector.ts';
 export { delivered, failed, retry, skipped, unreachable } from './outcome.ts';
-export type { Outcome } from './outcome.ts';
+export type { Exchange, ExchangeRequest, ExchangeResponse, Outcome } from './outcome.ts';
+/** Each attempt's request and response for the event's timeline: attach, mask, cut (docs/custom-connectors.md). */
+export { captureExchange, withExchange } from './exchange.ts';
+export type { CaptureOptions, ExchangeInput, RequestInput, ResponseInput } from './exchange.ts';
+export { CAPTURE_BODY_BYTES, captureBody, isSecretName, maskHeaders, maskUrl } from './capture.ts';
+export type { BodyOptions, HeaderInput } from './capture.ts';
 export { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from './http.ts';
 export type { HeaderSource } from './http.ts';
 export { httpRequest } from './http-request.ts';

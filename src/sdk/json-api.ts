@@ -3,6 +3,7 @@
  * parsed, and the usual mapping of failures to outcomes. For connectors whose service has no
  * client library worth its weight.
  */
+import { type ExchangeInput, withExchange } from './exchange.ts';
 import { classifyHttpStatus, classifyNetworkError, parseRetryAfter } from './http.ts';
 import { httpRequest } from './http-request.ts';
 import { failed, retry, type Outcome } from './outcome.ts';
@@ -42,6 +43,11 @@ export interface ApiClient {
   readonly headers: Readonly<Record<string, string>>;
   /** Names the service in reasons ("HubSpot", "Wassenger"). */
   readonly service: string;
+  /**
+   * Told of each request `apiRequest` makes, once it ended (answered or not), with its raw exchange:
+   * e.g. keep the last one of a delivery and attach it to its outcome with `withExchange`.
+   */
+  readonly onExchange?: ((exchange: ExchangeInput) => void) | undefined;
 }
 
 export interface ApiResponse {
@@ -49,6 +55,8 @@ export interface ApiResponse {
   readonly json: unknown;
   readonly text: string;
   readonly headers: Record<string, string | string[] | undefined>;
+  /** The request and this answer, raw (see `HttpResponse.exchange`); `errorOutcome` attaches it. */
+  readonly exchange?: ExchangeInput | undefined;
 }
 
 /** Network errors after which the request certainly did not reach the server. */
@@ -81,30 +89,35 @@ export async function apiRequest(
   } catch (error) {
     return endWith(failed(`${client.service}: ${(error as Error).message}`), false);
   }
+  const headers = {
+    ...client.headers,
+    accept: 'application/json',
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+  };
+  const text = body === undefined ? undefined : JSON.stringify(body);
   let response;
   try {
-    response = await httpRequest(url, {
-      method,
-      headers: {
-        ...client.headers,
-        accept: 'application/json',
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-      maxResponseBytes: 256 * 1024,
-    });
+    response = await httpRequest(url, { method, headers, body: text, signal, maxResponseBytes: 256 * 1024 });
   } catch (error) {
     const code = (error as { code?: string }).code;
-    return endWith(classifyNetworkError(error), !(code !== undefined && NOT_SENT.has(code)));
+    const sent = { request: { method, url, headers, body: text } };
+    client.onExchange?.(sent);
+    return endWith(withExchange(classifyNetworkError(error), sent), !(code !== undefined && NOT_SENT.has(code)));
   }
+  if (response.exchange) client.onExchange?.(response.exchange);
   let json: unknown;
   try {
     json = response.body === '' ? undefined : JSON.parse(response.body);
   } catch {
     json = undefined;
   }
-  return continueWith({ status: response.status, json, text: response.body, headers: response.headers });
+  return continueWith({
+    status: response.status,
+    json,
+    text: response.body,
+    headers: response.headers,
+    exchange: response.exchange,
+  });
 }
 
 /** The service's error message (`message`, plus `category` / `errorCode` / `policyName`), short, for reasons. */
@@ -120,9 +133,13 @@ export function detailOf(response: ApiResponse): string {
 
 /**
  * The outcome of a non-2xx answer: 401/403 name the credential problem; 429 retries after Retry-After; 408/425/5xx retry; other 4xx fail.
- * `what` says which call it was ("creating the note").
+ * `what` says which call it was ("creating the note"). The response's exchange is attached (`withExchange`).
  */
 export function errorOutcome(client: ApiClient, response: ApiResponse, what: string): Outcome {
+  return withExchange(classifyAnswer(client, response, what), response.exchange);
+}
+
+function classifyAnswer(client: ApiClient, response: ApiResponse, what: string): Outcome {
   const detail = detailOf(response);
   if (response.status === 401)
     return failed(`${client.service} rejected the API token while ${what} (HTTP 401 ${detail})`);

@@ -72,7 +72,7 @@ test('console: sign in, find an event, open its timeline, replay its dead letter
   assert.match((await timeline.nth(0).textContent()) ?? '', /retry.*HTTP 500/s);
   assert.match((await timeline.nth(1).textContent()) ?? '', /failed.*HTTP 422/s);
   await page.locator('#detail summary', { hasText: 'Raw payload' }).click();
-  assert.match((await page.locator('#detail pre').nth(1).textContent()) ?? '', /CONSOLE-DEAD/);
+  assert.match((await page.locator('#detail details[data-key="raw"] pre').textContent()) ?? '', /CONSOLE-DEAD/);
 
   // Dead letters: select it and replay it in bulk; the list empties once it is delivered.
   await page.locator('#tabs button[data-tab="dead"]').click();
@@ -138,6 +138,9 @@ test('console: sign in, find an event, open its timeline, replay its dead letter
   );
   await page.locator('#events-body tr', { hasText: '447700900123' }).click();
   await page.locator('#detail .delivery[data-status="delivered"]').waitFor();
+  // With the answer to the first attempt open: what the endpoint said (capture.attempts: failures).
+  await page.locator('#detail details[data-key$=":0:response"] summary').click();
+  await page.locator('#detail details[data-key$=":0:response"] pre').waitFor({ state: 'visible' });
   await page.evaluate('document.getElementById("toast").hidden = true');
   const shot = await page.screenshot(shoot('console'));
   assert.ok(shot.length > 10_000, 'the console rendered something');

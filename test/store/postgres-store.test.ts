@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.ts';
 import type { Store } from '../../src/store/store.ts';
-import { freshSchema } from '../testkit/postgres.ts';
+import { freshSchema, POSTGRES_URL } from '../testkit/postgres.ts';
 import { storeContract } from './store-contract.ts';
 
 const schemas: { drop(): Promise<void> }[] = [];
@@ -133,6 +133,46 @@ test('postgres: a webhook the database refuses fails alone; the others of its gr
     assert.ok(await store.getEvent('ok-1'));
     assert.ok(await store.getEvent('ok-2'));
     assert.equal((await store.stats()).events, 2);
+  } finally {
+    await store.close();
+  }
+});
+
+test('postgres: a database made before attempts kept their exchange is upgraded in place, its attempts kept', async () => {
+  const pg = (await import('pg')).default;
+  const { MIGRATIONS } = await import('../../src/store/postgres/schema.ts');
+  const schema = freshSchema();
+  schemas.push(schema);
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA ${schema.schema}; SET search_path TO ${schema.schema}`);
+    await client.query(
+      'CREATE TABLE wa_router_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+    );
+    for (const [index, migration] of MIGRATIONS.slice(0, -1).entries()) {
+      await client.query(migration);
+      await client.query('INSERT INTO wa_router_migrations (version) VALUES ($1)', [index + 1]);
+    }
+    await client.query(`INSERT INTO webhooks VALUES (1, 1, '{}');
+      INSERT INTO events (seq, id, webhook_seq, item_index, event, received_at) VALUES (1, 'old', 1, 0, 'e', 1);
+      INSERT INTO deliveries (id, event_seq, connector, route, status, attempts, next_at, created_at, updated_at)
+        VALUES (1, 1, 'sink', 'r', 'pending', 1, 1, 1, 1);
+      INSERT INTO attempts VALUES (1, 1, 1, 5, 'retry', 'HTTP 500', NULL);`);
+  } finally {
+    await client.end();
+  }
+  const store = await PostgresStore.open({ url: schema.url });
+  try {
+    const [attempt] = await store.attemptsOf(['1']);
+    assert.equal(attempt?.error, 'HTTP 500');
+    assert.equal(attempt?.exchange, undefined);
+    await store.claimDue({ connector: 'sink', limit: 1, now: 2, leaseMs: 10_000, orderByChat: false });
+    const exchange = { response: { status: 200, headers: {} } };
+    await store.recordResults([
+      { id: '1', attempt: 2, startedAt: 2, durationMs: 1, outcome: 'delivered', status: 'delivered', exchange },
+    ]);
+    assert.deepEqual((await store.attemptsOf(['1']))[1]?.exchange, exchange);
   } finally {
     await store.close();
   }

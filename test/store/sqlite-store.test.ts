@@ -89,3 +89,32 @@ test('sqlite: a claim keeping per-chat order takes up to maxPerChat of one chat,
   );
   await store.close();
 });
+
+test('sqlite: a database made before attempts kept their exchange is upgraded in place, its attempts kept', async () => {
+  const { default: Database } = await import('better-sqlite3');
+  const { MIGRATIONS } = await import('../../src/store/sqlite/schema.ts');
+  const path = join(dir, 'before-exchange.db');
+  const old = new Database(path);
+  MIGRATIONS.slice(0, -1).forEach((migration) => old.exec(migration));
+  old.pragma(`user_version = ${MIGRATIONS.length - 1}`);
+  old.exec(`INSERT INTO webhooks VALUES (1, 1, '{}');
+    INSERT INTO events (seq, id, webhook_seq, item_index, event, received_at) VALUES (1, 'old', 1, 0, 'e', 1);
+    INSERT INTO deliveries (id, event_seq, connector, route, status, attempts, next_at, created_at, updated_at)
+      VALUES (1, 1, 'sink', 'r', 'pending', 1, 1, 1, 1);
+    INSERT INTO attempts VALUES (1, 1, 1, 5, 'retry', 'HTTP 500', NULL);`);
+  old.close();
+  const store = new SqliteStore({ path });
+  try {
+    const [attempt] = await store.attemptsOf(['1']);
+    assert.equal(attempt?.error, 'HTTP 500');
+    assert.equal(attempt?.exchange, undefined);
+    await store.claimDue({ connector: 'sink', limit: 1, now: 2, leaseMs: 10_000, orderByChat: false });
+    const exchange = { response: { status: 200, headers: {} } };
+    await store.recordResults([
+      { id: '1', attempt: 2, startedAt: 2, durationMs: 1, outcome: 'delivered', status: 'delivered', exchange },
+    ]);
+    assert.deepEqual((await store.attemptsOf(['1']))[1]?.exchange, exchange);
+  } finally {
+    await store.close();
+  }
+});

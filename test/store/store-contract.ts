@@ -621,6 +621,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
           outcome: 'retry',
           error: 'HTTP 500',
           ref: undefined,
+          exchange: undefined,
         },
         {
           deliveryId: a!.id,
@@ -630,12 +631,79 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
           outcome: 'delivered',
           error: undefined,
           ref: '201',
+          exchange: undefined,
         },
       ]);
       assert.equal((await store.attemptsOf([a!.id, b!.id])).length, 3);
       assert.deepEqual(await store.attemptsOf([]), []);
       assert.deepEqual(await store.attemptCounts(0), { sink: { retry: 1, delivered: 2 } });
       assert.deepEqual(await store.attemptCounts(1_500), { sink: { delivered: 1 } });
+    }));
+
+  test(`${name}: each attempt keeps the request and response it was recorded with, as they were (none: undefined)`, () =>
+    withStore(async (store) => {
+      await store.appendWebhooks([webhook(['x'])]);
+      await routeAll(store, 'sink', 1_000);
+      const [x] = await store.claimDue({
+        connector: 'sink',
+        limit: 1,
+        now: 1_000,
+        leaseMs: 10_000,
+        orderByChat: false,
+      });
+      const first = {
+        request: {
+          method: 'POST',
+          url: 'https://api.example.com/in?token=[redacted]',
+          headers: {
+            'user-agent': 'wa-router',
+            authorization: 'Bearer [redacted]',
+            'content-type': 'application/json',
+          },
+          body: '{"text":"olá € 😀 \\"quoted\\"\\n"}',
+        },
+        response: { status: 500, headers: { 'retry-after': '1' }, body: 'upstream down' },
+      };
+      const second = {
+        request: { method: 'PRODUCE', url: 'wa.events', headers: {} },
+        response: { headers: { partition: '0', offset: '7' } },
+      };
+      await store.recordResults([
+        {
+          id: x!.id,
+          attempt: 1,
+          startedAt: 1_000,
+          durationMs: 9,
+          outcome: 'retry',
+          status: 'pending',
+          nextAt: 2_000,
+          error: 'HTTP 500',
+          exchange: first,
+        },
+      ]);
+      await store.claimDue({ connector: 'sink', limit: 1, now: 2_000, leaseMs: 10_000, orderByChat: false });
+      await store.recordResults([
+        {
+          id: x!.id,
+          attempt: 2,
+          startedAt: 2_000,
+          durationMs: 3,
+          outcome: 'delivered',
+          status: 'delivered',
+          ref: '200',
+          exchange: second,
+        },
+      ]);
+      const attempts = await store.attemptsOf([x!.id]);
+      assert.deepEqual(
+        attempts.map((attempt) => attempt.exchange),
+        [first, second],
+      );
+      assert.deepEqual(
+        Object.keys(attempts[0]!.exchange!.request!.headers),
+        ['user-agent', 'authorization', 'content-type'],
+        'header order kept',
+      );
     }));
 
   test(`${name}: attemptStats counts attempts per connector, time bucket, outcome and latency class`, () =>

@@ -1,4 +1,5 @@
 import { attemptStatsSql, statsRow } from '../attempt-stats-sql.ts';
+import { exchangeOfColumn } from '../exchange-column.ts';
 import type { AttemptOutcome, AttemptView, DeliveryStatus, DeliveryView } from '../../domain/delivery.ts';
 import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
 import type {
@@ -94,8 +95,9 @@ export class PostgresInspector implements StoreInspector {
       outcome: AttemptOutcome;
       error: string | null;
       ref: string | null;
+      exchange: string | null;
     }>(
-      `SELECT delivery_id, attempt, started_at, duration_ms, outcome, error, ref FROM attempts
+      `SELECT delivery_id, attempt, started_at, duration_ms, outcome, error, ref, exchange FROM attempts
        WHERE delivery_id = ANY($1::bigint[]) ORDER BY started_at, ctid`,
       [deliveryIds.map(Number)],
     );
@@ -107,6 +109,7 @@ export class PostgresInspector implements StoreInspector {
       outcome: row.outcome,
       error: row.error ?? undefined,
       ref: row.ref ?? undefined,
+      exchange: exchangeOfColumn(row.exchange),
     }));
   }
 

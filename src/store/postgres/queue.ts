@@ -9,6 +9,7 @@ import type {
   StoredEvent,
 } from '../store.ts';
 import type pg from 'pg';
+import { exchangeColumn } from '../exchange-column.ts';
 import { PostgresAppend } from './append.ts';
 import type { PostgresConnection } from './connection.ts';
 import { type ClaimRow, type EventRow, toClaimed, toStoredEvent } from './rows.ts';
@@ -39,12 +40,13 @@ const CLAIM_IN_CHAT_ORDER = claim(`
 const RECORD_RESULTS = `
   WITH x AS MATERIALIZED (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id BIGINT, attempt INTEGER, started_at BIGINT, duration_ms INTEGER,
-                                                          outcome TEXT, status TEXT, next_at BIGINT, error TEXT, ref TEXT, updated_at BIGINT)),
+                                                          outcome TEXT, status TEXT, next_at BIGINT, error TEXT, ref TEXT, updated_at BIGINT,
+                                                          exchange TEXT)),
        u AS (UPDATE deliveries d SET status = x.status, next_at = COALESCE(x.next_at, d.next_at), last_error = x.error,
                     ref = x.ref, lease_until = NULL, updated_at = x.updated_at
              FROM x WHERE d.id = x.id)
-  INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, error, ref)
-  SELECT x.id, x.attempt, x.started_at, x.duration_ms, x.outcome, x.error, x.ref FROM x`;
+  INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, error, ref, exchange)
+  SELECT x.id, x.attempt, x.started_at, x.duration_ms, x.outcome, x.error, x.ref, x.exchange FROM x`;
 
 /**
  * The queue role of the PostgreSQL store. Deliveries and unrouted events are taken with
@@ -207,6 +209,8 @@ export class PostgresQueue implements DeliveryQueue {
       error: r.error ?? null,
       ref: r.ref ?? null,
       updated_at: r.startedAt + r.durationMs,
+      // As text inside the JSON (not a nested jsonb value, which would reorder the headers).
+      exchange: exchangeColumn(r.exchange),
     }));
     // One statement, so one round trip and one implicit transaction: the deliveries and their attempts.
     await this.connection.query(RECORD_RESULTS, [JSON.stringify(rows)], this.connection.fast);

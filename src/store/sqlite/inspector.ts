@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { AttemptOutcome, AttemptView, DeliveryView } from '../../domain/delivery.ts';
 import { attemptStatsSql, statsRow } from '../attempt-stats-sql.ts';
+import { exchangeOfColumn } from '../exchange-column.ts';
 import { EVENT_SUMMARY_COLUMNS, eventSearchWhere } from '../search-sql.ts';
 import type {
   AttemptStatsRow,
@@ -108,6 +109,7 @@ export class SqliteInspector implements StoreInspector {
         outcome: row.outcome,
         error: row.error ?? undefined,
         ref: row.ref ?? undefined,
+        exchange: exchangeOfColumn(row.exchange),
       })),
     );
   }

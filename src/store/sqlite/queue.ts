@@ -1,5 +1,6 @@
 import type { AttemptResult, ClaimedDelivery } from '../../domain/delivery.ts';
 import type { AppendResult, ClaimRequest, DeliveryQueue, IncomingWebhook, RoutingPlan, StoredEvent } from '../store.ts';
+import { exchangeColumn } from '../exchange-column.ts';
 import { phoneKey } from '../store.ts';
 import type { SqliteConnection } from './connection.ts';
 import { type ClaimRow, type EventRow, toClaimed, toStoredEvent } from './rows.ts';
@@ -156,7 +157,17 @@ export class SqliteQueue implements DeliveryQueue {
           const ref = result.ref ?? null;
           const endedAt = result.startedAt + result.durationMs;
           sql.updateDelivery.run(result.status, result.nextAt ?? null, error, ref, endedAt, id);
-          sql.insertAttempt.run(id, result.attempt, result.startedAt, result.durationMs, result.outcome, error, ref);
+          const exchange = exchangeColumn(result.exchange);
+          sql.insertAttempt.run(
+            id,
+            result.attempt,
+            result.startedAt,
+            result.durationMs,
+            result.outcome,
+            error,
+            ref,
+            exchange,
+          );
         }
       },
       false,

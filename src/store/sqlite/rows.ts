@@ -48,6 +48,7 @@ export interface AttemptRow {
   outcome: AttemptOutcome;
   error: string | null;
   ref: string | null;
+  exchange: string | null;
 }
 export interface DeliveryRow {
   id: number;

@@ -80,4 +80,9 @@ export const MIGRATIONS: readonly string[] = [
     paused_at INTEGER NOT NULL
   );
   `,
+  // Each attempt's request and response (masked, bodies cut to 4 KB), when `capture.attempts` keeps it.
+  // A nullable column without a default: added in place, no table rewrite.
+  `
+  ALTER TABLE attempts ADD COLUMN exchange TEXT;
+  `,
 ];

@@ -44,7 +44,7 @@ const SQL = {
   updateDelivery: `
     UPDATE deliveries SET status = ?, next_at = COALESCE(?, next_at), last_error = ?, ref = ?, lease_until = NULL, updated_at = ?
     WHERE id = ?`,
-  insertAttempt: `INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, error, ref) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  insertAttempt: `INSERT INTO attempts (delivery_id, attempt, started_at, duration_ms, outcome, error, ref, exchange) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   nextDue: `SELECT MIN(next_at) AS next FROM deliveries WHERE connector = ? AND status = 'pending' AND lease_until IS NULL AND next_at > ?`,
   releaseLeases: `UPDATE deliveries SET lease_until = NULL WHERE lease_until IS NOT NULL`,
   listDeliveries: `
@@ -90,7 +90,7 @@ const SQL = {
     SELECT d.id, d.event_seq, d.connector, d.status, d.attempts FROM deliveries d
     WHERE d.event_seq IN (SELECT value FROM json_each(?)) ORDER BY d.id`,
   attemptsOf: `
-    SELECT delivery_id, attempt, started_at, duration_ms, outcome, error, ref FROM attempts
+    SELECT delivery_id, attempt, started_at, duration_ms, outcome, error, ref, exchange FROM attempts
     WHERE delivery_id IN (SELECT value FROM json_each(?)) ORDER BY started_at, rowid`,
   replayEvent: `UPDATE events SET routed_at = NULL WHERE id = ?`,
   attemptCounts: `

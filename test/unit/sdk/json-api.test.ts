@@ -13,11 +13,17 @@ test('JSON-API helpers: the clear names work, and the deprecated ones still do f
     ] as const) {
       const answer = await call(client, 'POST', '/notes', { a: 1 }, AbortSignal.timeout(5_000));
       assert.ok(answer.ok);
-      assert.deepEqual(describe(client, answer.value, 'creating the note'), {
+      const { exchange, ...outcome } = describe(client, answer.value, 'creating the note');
+      assert.deepEqual(outcome, {
         status: 'retry',
         reason: 'Acme rate limit while creating the note (HTTP 429 slow down)',
         retryAfterMs: 2_000,
       });
+      // The answer that decided it comes with it, for the event's timeline.
+      assert.equal(exchange?.request?.url, `${sink.url}/api/notes`);
+      assert.equal(exchange?.request?.body, '{"a":1}');
+      assert.equal(exchange?.response?.status, 429);
+      assert.equal(exchange?.response?.body, '{"message":"slow down"}');
     }
     assert.equal(sink.requests.length, 2);
     assert.deepEqual(sdk.ok(1), sdk.continueWith(1));
