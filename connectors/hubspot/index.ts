@@ -3,6 +3,7 @@ import {
   compileTemplate,
   defineConnector,
   delivered,
+  duration,
   failed,
   retry,
   skipped,
@@ -96,10 +97,7 @@ const HubSpotConfig = z
       .enum(['text', 'html'])
       .default('text')
       .describe('`text`: the rendered note is HTML-escaped, newlines become <br>. `html`: sent as written.'),
-    searchSettleMs: z
-      .number()
-      .int()
-      .min(0)
+    searchSettleMs: duration()
       .default(10_000)
       .describe('After an unanswered create, how long HubSpot search may lag before creating again.'),
     writeBack: z

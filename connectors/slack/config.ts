@@ -1,4 +1,4 @@
-import { TemplateError, template, z } from '../../src/sdk/index.ts';
+import { TemplateError, template, templateTreeProblems, z } from '../../src/sdk/index.ts';
 import { compileBlocks } from './message.ts';
 
 /** The default message: who wrote, then the text (or the message type, for media without a caption). */
@@ -35,6 +35,9 @@ export const blocks = () =>
       }
     })
     .transform((value, ctx) => {
+      const problems = templateTreeProblems(value);
+      for (const { path, message } of problems) ctx.addIssue({ code: 'custom', message, path: [...path] });
+      if (problems.length > 0) return z.NEVER;
       try {
         return compileBlocks(value);
       } catch (error) {

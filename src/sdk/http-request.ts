@@ -1,5 +1,5 @@
-import http, { type IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Agent, type Dispatcher, request } from 'undici';
 import type { ExchangeInput } from './exchange.ts';
 import { checkHeaders } from './safe-request.ts';
 
@@ -26,64 +26,71 @@ export interface HttpRequestInit {
   readonly maxResponseBytes?: number;
 }
 
-// Keep-alive pools shared by every connector of the process: a delivery reuses a warm connection.
-// As many idle sockets are kept as may be busy: with fewer (it was 16), every request past that
-// number closed its socket when it ended and the next one opened a new connection (TLS included),
-// which at 32 requests in flight was most of them. Idle sockets close when the server ends them.
-const MAX_SOCKETS = 64;
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS }),
-};
+// One keep-alive pool per origin, shared by every connector of the process: a delivery reuses a
+// warm connection. undici rather than node:http: `npm run bench:http-client` measured 0.61× the
+// CPU per request of node:http's keep-alive Agent (74 against 123 µs) and 1.5× the requests per
+// second, same sink, 32 at a time; global fetch (undici behind a WHATWG layer) cost 3.6×. As many
+// connections are kept as may be busy (64 per origin): with fewer, requests past that number
+// closed their socket and the next opened a new one (TLS included).
+const CONNECTIONS_PER_ORIGIN = 64;
+const dispatcher = new Agent({ connections: CONNECTIONS_PER_ORIGIN });
 
 /**
- * One HTTP(S) request over node:http with keep-alive, for connectors that post JSON. Redirects are
- * not followed. Cheaper per call than `fetch`, which matters at thousands of deliveries a second.
- * Rejects on network errors (with Node's `code`, e.g. ECONNREFUSED), on abort (`AbortError`), and
- * before sending anything with an `UnsafeRequestError` naming a header whose value HTTP cannot carry.
+ * One HTTP(S) request with keep-alive (undici), for connectors that post JSON. Redirects are not
+ * followed. Rejects on network errors (with a `code`, e.g. ECONNREFUSED, UND_ERR_SOCKET), on abort
+ * (the signal's reason, e.g. a `TimeoutError`), and before sending anything with an
+ * `UnsafeRequestError` naming a header whose value HTTP cannot carry.
  */
-export function httpRequest(url: string, init: HttpRequestInit = {}): Promise<HttpResponse> {
-  try {
-    checkHeaders(init.headers ?? {});
-  } catch (error) {
-    return Promise.reject(error);
-  }
+export async function httpRequest(url: string, init: HttpRequestInit = {}): Promise<HttpResponse> {
+  checkHeaders(init.headers ?? {});
   const target = new URL(url);
-  const client = target.protocol === 'https:' ? https : http;
-  const agent = agents[target.protocol as keyof typeof agents];
-  if (!agent) return Promise.reject(new Error(`unsupported protocol ${target.protocol}`));
+  if (target.protocol !== 'http:' && target.protocol !== 'https:')
+    throw new Error(`unsupported protocol ${target.protocol}`);
   const limit = init.maxResponseBytes ?? 64 * 1024;
-  return new Promise<HttpResponse>((resolve, reject) => {
-    const headers: Record<string, string> = { ...init.headers };
-    if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
-    const request = client.request(
-      target,
-      { method: init.method ?? 'POST', headers, agent, ...(init.signal ? { signal: init.signal } : {}) },
-      (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        response.on('data', (chunk: Buffer) => {
-          if (size < limit) chunks.push(chunk.subarray(0, limit - size));
-          size += chunk.length;
-        });
-        response.on('end', () => {
-          const bytes = Buffer.concat(chunks);
-          const status = response.statusCode ?? 0;
-          resolve({
-            status,
-            headers: response.headers,
-            body: bytes.toString('utf8'),
-            // References only: the capture is made from them if the attempt is recorded.
-            exchange: {
-              request: { method: init.method ?? 'POST', url, headers, body: init.body },
-              response: { status, headers: response.headers, body: bytes, size },
-            },
-          });
-        });
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(init.body);
+  const method = init.method ?? 'POST';
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
+  moveUserinfoToAuthorization(target, headers);
+  const response = await request(target, {
+    method: method as Dispatcher.HttpMethod,
+    headers,
+    body: init.body,
+    dispatcher,
+    ...(init.signal ? { signal: init.signal } : {}),
   });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  // Read to the end (the rest discarded) so the connection goes back to the pool.
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
+    if (size < limit) chunks.push(chunk.subarray(0, limit - size));
+    size += chunk.length;
+  }
+  const bytes = Buffer.concat(chunks);
+  const status = response.statusCode;
+  const responseHeaders = response.headers as IncomingHttpHeaders;
+  return {
+    status,
+    headers: responseHeaders,
+    body: bytes.toString('utf8'),
+    // References only: the capture is made from them if the attempt is recorded.
+    exchange: {
+      request: { method, url, headers, body: init.body },
+      response: { status, headers: responseHeaders, body: bytes, size },
+    },
+  };
+}
+
+/**
+ * `https://user:pass@host/…` means Basic auth, as node:http and curl read it; undici would drop the
+ * userinfo silently, so it becomes the Authorization header here (unless one is set already).
+ */
+function moveUserinfoToAuthorization(target: URL, headers: Record<string, string>): void {
+  if (target.username === '' && target.password === '') return;
+  const set = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
+  if (!set) {
+    const credentials = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
+    headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
+  }
+  target.username = '';
+  target.password = '';
 }

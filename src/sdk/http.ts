@@ -58,6 +58,8 @@ const UNSENDABLE = new Set([
   'ERR_HTTP_INVALID_HEADER_VALUE',
   'ERR_UNESCAPED_CHARACTERS',
   'ERR_INVALID_URL',
+  // undici's word for a request it refuses to build (a header name or value it cannot send).
+  'UND_ERR_INVALID_ARG',
 ]);
 
 /**

@@ -33,17 +33,16 @@ export { apiRequest, continueWith, detailOf, endWith, errorOutcome } from './jso
 export { failure, ok, request, stop } from './json-api.ts';
 export type { ApiClient, ApiResponse, ApiResult, Result } from './json-api.ts';
 export type { HttpRequestInit, HttpResponse } from './http-request.ts';
+export { TemplateError, compileTemplate, compileTree, compileUrlTemplate } from './template.ts';
 export {
-  TemplateError,
-  compileTemplate,
-  compileTree,
-  compileUrlTemplate,
   template,
   templateProblems,
   templateTree,
+  templateTreeProblems,
   urlTemplate,
-} from './template.ts';
+} from './template-config.ts';
 export type { Template, TemplateTree } from './template.ts';
+export type { TemplateTreeProblem } from './template-config.ts';
 export { templateScope } from './scope.ts';
 export { duration } from './units.ts';
 export type { DurationBounds } from './units.ts';

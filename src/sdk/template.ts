@@ -1,7 +1,5 @@
 import { Context, type Liquid, Value, toValueSync } from 'liquidjs';
-import { z } from 'zod';
 import { plainEngine, urlEngine } from './liquid-engine.ts';
-import { unknownFieldsOf } from './template-fields.ts';
 
 /** Matches a template that is exactly one output tag, whose value keeps its type. */
 const SINGLE_EXPRESSION = /^\s*\{\{-?([^{}]*?)-?\}\}\s*$/;
@@ -176,75 +174,4 @@ export function compileTree(value: unknown): TemplateTree {
     };
   }
   return { render: () => value };
-}
-
-/** Compile one template of a config field, reporting syntax errors and unknown event fields. */
-function compileChecked(
-  source: string,
-  compile: (source: string) => Template,
-  ctx: z.RefinementCtx,
-  path: PropertyKey[] = [],
-): Template | typeof z.NEVER {
-  try {
-    const compiled = compile(source);
-    for (const problem of unknownFieldsOf(source)) ctx.addIssue({ code: 'custom', message: problem, path });
-    return compiled;
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    ctx.addIssue({ code: 'custom', message: `invalid template: ${reason}`, path });
-    return z.NEVER;
-  }
-}
-
-/** Every string of the tree compiled and checked, each problem reported at its own key. */
-function checkTree(value: unknown, ctx: z.RefinementCtx, path: PropertyKey[]): void {
-  if (typeof value === 'string') compileChecked(value, compileTemplate, ctx, path);
-  else if (Array.isArray(value)) value.forEach((item, index) => checkTree(item, ctx, [...path, index]));
-  else if (value !== null && typeof value === 'object')
-    for (const [key, child] of Object.entries(value)) checkTree(child, ctx, [...path, key]);
-}
-
-/**
- * Config field holding a template string; parses to a compiled Template. Syntax errors, unknown
- * filters and fields the event does not have (`{{ mesage.body }}`) are config errors.
- */
-export function template() {
-  return z
-    .string()
-    .transform((source, ctx) => compileChecked(source, compileTemplate, ctx) as Template)
-    .meta({ description: 'Liquid template over the event, e.g. "{{ contact.name }}".' });
-}
-
-/** Config field holding a URL template whose `{{ }}` values are percent-encoded; checked like `template()`. */
-export function urlTemplate() {
-  return z
-    .string()
-    .transform((source, ctx) => compileChecked(source, compileUrlTemplate, ctx) as Template)
-    .meta({ description: 'URL template; values from the event are percent-encoded.' });
-}
-
-/**
- * Config field holding a JSON-like tree of templates (e.g. a request body); parses to a
- * TemplateTree. Each string is checked like `template()`, and a problem names its own key.
- */
-export function templateTree() {
-  return z.json().transform((tree, ctx) => {
-    const before = ctx.issues.length;
-    checkTree(tree, ctx, []);
-    return ctx.issues.length > before ? z.NEVER : compileTree(tree);
-  });
-}
-
-/**
- * The problems of a template written in config, one sentence each (empty when it is fine): a
- * syntax error or unknown filter, or a field the event does not have (with the nearest one).
- * For templates a connector compiles itself, e.g. from a free-form block.
- */
-export function templateProblems(source: string): string[] {
-  try {
-    compileTemplate(source);
-    return unknownFieldsOf(source);
-  } catch (error) {
-    return [`invalid template: ${error instanceof Error ? error.message : String(error)}`];
-  }
 }

@@ -90,6 +90,26 @@ routes:
     );
   });
 
+  test('Slack blocks: each template is checked and named down to its key inside the blocks', async () => {
+    const issues = await problems(`${HEAD}connectors:
+  ops:
+    type: slack
+    token: xoxb-0000000000-aaaaaaaa
+    channel: C0GENERAL
+    blocks:
+      - type: section
+        text: { type: mrkdwn, text: "*{{ contact.nmae }}*: {{ message.body }}" }
+routes:
+  - name: all
+    to: [ops]
+`);
+    assert.equal(issues.length, 1, issues.join('\n'));
+    assert.match(
+      issues[0]!,
+      /connectors\.ops\.blocks\[0\]\.text\.text: "contact" has no field "nmae" \(did you mean "name"\?\)/,
+    );
+  });
+
   test('what templates may read loads: loops, assigned names, metadata keys, raw data, params, Liquid properties', async () => {
     const config = await loadOk(`${HEAD}connectors:
   hook:

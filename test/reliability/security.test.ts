@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { secretMatches } from '../../src/http/auth.ts';
-import { compileTemplate, templateProblems } from '../../src/sdk/template.ts';
+import { compileTemplate, templateProblems } from '../../src/sdk/index.ts';
 import { loadRouterConfig } from '../../src/app.ts';
 import { formatIssues } from '../../src/config/issues.ts';
 import {
