@@ -20,6 +20,17 @@ export function createLogger(options: {
   destination?: DestinationStream;
 }): Logger {
   const secrets = options.secrets ?? (() => []);
+  // Sorted once per list (the list changes only on a reload), not once per line written.
+  let seen: readonly string[] | undefined;
+  let longestFirst: readonly string[] = [];
+  const sortedSecrets = (): readonly string[] => {
+    const current = secrets();
+    if (current !== seen) {
+      seen = current;
+      longestFirst = [...current].sort((a, b) => b.length - a.length);
+    }
+    return longestFirst;
+  };
   return pino(
     {
       level: options.level,
@@ -42,7 +53,7 @@ export function createLogger(options: {
       },
       hooks: {
         streamWrite(line: string): string {
-          const current = [...secrets()].sort((a, b) => b.length - a.length);
+          const current = sortedSecrets();
           return current.length === 0 ? line : scrub(line, current);
         },
       },
