@@ -90,6 +90,11 @@ test('file connector: a path that is a directory is a permanent failure', async 
     );
     assert.equal(outcome!.status, 'failed');
     assert.match((outcome as { reason: string }).reason, /EISDIR/);
+    // The attempt records the line it tried to append and why it was not.
+    assert.equal(outcome!.exchange?.request?.method, 'APPEND');
+    assert.equal(outcome!.exchange?.request?.url, `file:${dir}`);
+    assert.match(outcome!.exchange?.request?.body ?? '', /"id":"e"/);
+    assert.equal(outcome!.exchange?.response?.body, 'not appended: EISDIR');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

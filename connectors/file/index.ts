@@ -7,8 +7,10 @@ import {
   retry,
   templateScope,
   templateTree,
+  withExchange,
   z,
   type Delivery,
+  type Outcome,
   type TemplateTree,
 } from '../../src/sdk/index.ts';
 
@@ -96,12 +98,19 @@ export default defineConnector({
     return {
       preview: (delivery) => ({ path, line: renderLine(config.line, delivery) }),
       async deliver(batch) {
-        let lines: Buffer;
+        let rendered: string[];
         try {
-          lines = Buffer.from(`${batch.map((delivery) => renderLine(config.line, delivery)).join('\n')}\n`);
+          rendered = batch.map((delivery) => renderLine(config.line, delivery));
         } catch (error) {
           return batch.map(() => failed(`cannot render the line: ${(error as Error).message}`));
         }
+        const lines = Buffer.from(`${rendered.join('\n')}\n`);
+        // What each attempt records: its own line, appended to the path as the config writes it.
+        const recorded = (outcome: Outcome, index: number, answer: string): Outcome =>
+          withExchange(outcome, {
+            request: { method: 'APPEND', url: `file:${config.path}`, body: rendered[index] },
+            response: { headers: { 'batch-bytes': String(lines.length) }, body: answer },
+          });
         try {
           ready ??= mkdir(dirname(path), { recursive: true });
           await ready;
@@ -111,12 +120,16 @@ export default defineConnector({
           } finally {
             await handle.close();
           }
-          return batch.map(() => delivered());
+          return batch.map((_, index) =>
+            recorded(delivered(), index, config.fsync ? 'appended and synced' : 'appended'),
+          );
         } catch (error) {
           ready = undefined;
           const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
           const reason = `cannot append to ${config.path}: ${code}`;
-          return batch.map(() => (PERMANENT.has(code) ? failed(reason) : retry(reason)));
+          return batch.map((_, index) =>
+            recorded(PERMANENT.has(code) ? failed(reason) : retry(reason), index, `not appended: ${code}`),
+          );
         }
       },
     };

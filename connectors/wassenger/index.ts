@@ -12,7 +12,14 @@ import {
   type Outcome,
   type Template,
 } from '../../src/sdk/index.ts';
-import { apiRequest, endWith, errorOutcome, type ApiClient } from '../../src/sdk/index.ts';
+import {
+  apiRequest,
+  endWith,
+  errorOutcome,
+  withExchange,
+  type ApiClient,
+  type ExchangeInput,
+} from '../../src/sdk/index.ts';
 import { sendReply } from './reply.ts';
 
 /** Every reference this router puts on the messages it sends starts with this. */
@@ -125,8 +132,17 @@ export default defineConnector({
       async deliver(batch, signal) {
         return Promise.all(
           batch.map(async (delivery) => {
+            // Up to four calls (labels, metadata, a search, the reply), stopping at the first that
+            // fails: the last one made decided the outcome, and is what the attempt records.
+            let last: ExchangeInput | undefined;
+            const recording: ApiClient = {
+              ...client,
+              onExchange: (exchange) => {
+                last = exchange;
+              },
+            };
             try {
-              return await deliverOne(config, ctx, client, reference, delivery, signal);
+              return withExchange(await deliverOne(config, ctx, recording, reference, delivery, signal), last);
             } catch (error) {
               return failed(`cannot build the Wassenger request: ${(error as Error).message}`);
             }

@@ -163,6 +163,28 @@ describe('wassenger connector', () => {
     assert.match((bad as { reason: string }).reason, /401/);
   });
 
+  test('each outcome carries the call that decided it, the Token header masked', async () => {
+    const h = harness({ token: TOKEN, apiUrl: fake.url, cooldownMs: 0 });
+    const sent = await h.deliver(event({ id: 'evt_exchange' }), {
+      labels: { add: ['lead'] },
+      reply: 'Thanks {{ contact.name }}',
+    });
+    assert.equal(sent.status, 'delivered');
+    const exchange = sent.exchange!;
+    assert.equal(exchange.request?.method, 'POST');
+    assert.match(exchange.request?.url ?? '', /\/v1\/messages$/);
+    assert.equal(exchange.request?.headers.token, '[redacted]');
+    assert.match(exchange.request?.body ?? '', /Thanks Ann/);
+    assert.ok((exchange.response?.status ?? 0) < 300);
+    assert.ok(!JSON.stringify(exchange).includes(TOKEN), 'the API key is in no part of the capture');
+    const refused = await harness({ token: 'not-the-key', apiUrl: fake.url }).deliver(event({ id: 'evt_x401' }), {
+      labels: { add: ['x'] },
+    });
+    assert.equal(refused.status, 'failed');
+    assert.equal(refused.exchange?.response?.status, 401);
+    assert.match(refused.exchange?.request?.url ?? '', /labels\?upsert=true$/);
+  });
+
   test('nothing to do is skipped; bad metadata keys are config errors', async () => {
     assert.equal((await harness({ token: TOKEN, apiUrl: fake.url }).deliver(event(), {})).status, 'skipped');
     assert.equal(definition.params!.safeParse({ metadata: { 'bad key!': 'x' } }).success, false);
