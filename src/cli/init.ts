@@ -32,6 +32,7 @@ store: sqlite:./data/wa-router.db
 
 # retention: { delivered: 7d, dead: 30d }
 # log: { level: info }                # LOG_LEVEL overrides
+# capture: { attempts: failures }     # request/response of attempts in the console: all | failures | off
 
 connectors:
   # Every event as one JSON line: a safe first destination, and a record of what arrived.
