@@ -5,6 +5,8 @@
  * Retry-After). The library's own retries are off: the dispatcher retries, for every connector.
  */
 import type { sheets_v4 } from '@googleapis/sheets';
+import type { ExchangeInput } from '../../src/sdk/index.ts';
+import { failedExchange, pathParam, type SheetsCall, sheetsRequest, sheetsResponse } from './exchange.ts';
 
 /** The library's module, loaded when a client is created. */
 type SheetsLib = typeof import('@googleapis/sheets');
@@ -47,6 +49,9 @@ export class SheetsApiError extends Error {
   ) {
     super(message);
   }
+
+  /** The call's request, and its answer when one came (exchange.ts); set by the client. */
+  exchange: ExchangeInput | undefined;
 }
 
 /**
@@ -76,6 +81,7 @@ function answered(data: unknown, what: string): Record<string, unknown> {
 export interface AppendResult {
   /** Google's `updates.updatedRange`, e.g. `Leads!A5:F7`. */
   readonly updatedRange: string | undefined;
+  readonly exchange: ExchangeInput;
 }
 
 /** The calls the connector makes, on one spreadsheet. */
@@ -87,13 +93,13 @@ export interface SheetsApi {
     signal: AbortSignal,
   ): Promise<AppendResult>;
   /** Cell values of a range as displayed (FORMATTED_VALUE), rows trimmed of trailing empties. */
-  get(range: string, signal: AbortSignal): Promise<unknown[][]>;
+  get(range: string, signal: AbortSignal): Promise<{ values: unknown[][]; exchange: ExchangeInput }>;
   /** One write request for several ranges; returns each range's `updatedRange`. */
   batchUpdate(
     data: readonly { range: string; values: readonly (readonly CellValue[])[] }[],
     valueInputOption: ValueInputOption,
     signal: AbortSignal,
-  ): Promise<string[]>;
+  ): Promise<{ ranges: string[]; exchange: ExchangeInput }>;
   /** Title and tab names (a read; used by the health check). */
   spreadsheet(signal: AbortSignal): Promise<{ title: string; sheets: string[] }>;
 }
@@ -159,79 +165,101 @@ export async function createSheetsApi(options: {
 }): Promise<SheetsApi> {
   // Loaded here, not at module load: @googleapis/sheets costs memory at start even when no google_sheets connector is configured.
   const { auth: googleAuth, sheets } = await import('@googleapis/sheets');
+  const rootUrl = options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/`;
   const api: sheets_v4.Sheets = sheets({
     version: 'v4',
     auth: authClient(googleAuth, options.auth),
-    rootUrl: options.apiUrl.endsWith('/') ? options.apiUrl : `${options.apiUrl}/`,
+    rootUrl,
     retry: false,
   });
   const spreadsheetId = options.spreadsheetId;
-  const call = async <T>(signal: AbortSignal, run: () => Promise<T>): Promise<T> => {
+  const valuesPath = `v4/spreadsheets/${pathParam(spreadsheetId)}/values`;
+  /** Make one call; its exchange comes with its result, or on the SheetsApiError it throws. */
+  const call = async <T>(
+    signal: AbortSignal,
+    what: SheetsCall,
+    send: () => Promise<{ status: number; headers?: unknown; data: unknown }>,
+    read: (data: unknown) => T,
+  ): Promise<{ value: T; exchange: ExchangeInput }> => {
+    const request = sheetsRequest(rootUrl, what);
+    let exchange: ExchangeInput = { request };
     try {
-      return await run();
+      const response = await send();
+      exchange = { request, response: sheetsResponse(response) };
+      return { value: read(response.data), exchange };
     } catch (error) {
-      throw error instanceof SheetsApiError ? error : toApiError(error, signal);
+      const apiError = error instanceof SheetsApiError ? error : toApiError(error, signal);
+      // Thrown by `read`: the answer came (and is in `exchange`); else whatever the library read.
+      apiError.exchange = error instanceof SheetsApiError ? exchange : failedExchange(request, error);
+      throw apiError;
     }
   };
   const mutable = (rows: readonly (readonly CellValue[])[]): CellValue[][] => rows.map((row) => [...row]);
+  const callOptions = (signal: AbortSignal) => ({ signal, retry: false });
   return {
-    append: (range, rows, valueInputOption, signal) =>
-      call(signal, async () => {
-        const response = await api.spreadsheets.values.append(
-          {
-            spreadsheetId,
-            range,
-            valueInputOption,
-            insertDataOption: 'INSERT_ROWS',
-            requestBody: { majorDimension: 'ROWS', values: mutable(rows) },
-          },
-          { signal, retry: false },
-        );
-        // The row's range is the proof of the write: without it the write is uncertain, not done.
-        const updates = answered(response.data, 'values.append')['updates'] as { updatedRange?: unknown } | undefined;
-        const updatedRange = updates?.updatedRange;
-        if (typeof updatedRange !== 'string') unreadable('values.append');
-        return { updatedRange };
-      }),
-    get: (range, signal) =>
-      call(signal, async () => {
-        const response = await api.spreadsheets.values.get(
-          { spreadsheetId, range, majorDimension: 'ROWS', valueRenderOption: 'FORMATTED_VALUE' },
-          { signal, retry: false },
-        );
-        // A garbled answer must not read as an empty range: the id check would append a duplicate.
-        const values = answered(response.data, 'values.get')['values'] ?? [];
-        if (!Array.isArray(values) || !values.every(Array.isArray)) unreadable('values.get');
-        return values as unknown[][];
-      }),
-    batchUpdate: (data, valueInputOption, signal) =>
-      call(signal, async () => {
-        const response = await api.spreadsheets.values.batchUpdate(
-          {
-            spreadsheetId,
-            requestBody: {
-              valueInputOption,
-              data: data.map((item) => ({ range: item.range, majorDimension: 'ROWS', values: mutable(item.values) })),
-            },
-          },
-          { signal, retry: false },
-        );
-        const responses = answered(response.data, 'values.batchUpdate')['responses'];
-        if (!Array.isArray(responses)) unreadable('values.batchUpdate');
-        return (responses as { updatedRange?: unknown }[]).map((item) =>
-          typeof item?.updatedRange === 'string' ? item.updatedRange : '',
-        );
-      }),
-    spreadsheet: (signal) =>
-      call(signal, async () => {
-        const response = await api.spreadsheets.get(
-          { spreadsheetId, fields: 'properties.title,sheets.properties.title' },
-          { signal, retry: false },
-        );
-        return {
-          title: response.data.properties?.title ?? '',
-          sheets: (response.data.sheets ?? []).map((sheet) => sheet.properties?.title ?? ''),
-        };
-      }),
+    async append(range, rows, valueInputOption, signal) {
+      const query = { valueInputOption, insertDataOption: 'INSERT_ROWS' };
+      const requestBody = { majorDimension: 'ROWS', values: mutable(rows) };
+      const path = `${valuesPath}/${pathParam(range)}:append`;
+      const { value, exchange } = await call(
+        signal,
+        { method: 'POST', path, query, body: { range, ...requestBody } },
+        () => api.spreadsheets.values.append({ spreadsheetId, range, ...query, requestBody }, callOptions(signal)),
+        (data) => {
+          // The row's range is the proof of the write: without it the write is uncertain, not done.
+          const updates = answered(data, 'values.append')['updates'] as { updatedRange?: unknown } | undefined;
+          const updatedRange = updates?.updatedRange;
+          return typeof updatedRange === 'string' ? updatedRange : unreadable('values.append');
+        },
+      );
+      return { updatedRange: value, exchange };
+    },
+    async get(range, signal) {
+      const query = { majorDimension: 'ROWS', valueRenderOption: 'FORMATTED_VALUE' };
+      const { value, exchange } = await call(
+        signal,
+        { method: 'GET', path: `${valuesPath}/${pathParam(range)}`, query },
+        () => api.spreadsheets.values.get({ spreadsheetId, range, ...query }, callOptions(signal)),
+        (data) => {
+          // A garbled answer must not read as an empty range: the id check would append a duplicate.
+          const values = answered(data, 'values.get')['values'] ?? [];
+          if (!Array.isArray(values) || !values.every(Array.isArray)) unreadable('values.get');
+          return values as unknown[][];
+        },
+      );
+      return { values: value, exchange };
+    },
+    async batchUpdate(data, valueInputOption, signal) {
+      const requestBody = {
+        valueInputOption,
+        data: data.map((item) => ({ range: item.range, majorDimension: 'ROWS', values: mutable(item.values) })),
+      };
+      const { value, exchange } = await call(
+        signal,
+        { method: 'POST', path: `${valuesPath}:batchUpdate`, body: requestBody },
+        () => api.spreadsheets.values.batchUpdate({ spreadsheetId, requestBody }, callOptions(signal)),
+        (answer) => {
+          const responses = answered(answer, 'values.batchUpdate')['responses'];
+          if (!Array.isArray(responses)) unreadable('values.batchUpdate');
+          return (responses as { updatedRange?: unknown }[]).map((item) =>
+            typeof item?.updatedRange === 'string' ? item.updatedRange : '',
+          );
+        },
+      );
+      return { ranges: value, exchange };
+    },
+    async spreadsheet(signal) {
+      const query = { fields: 'properties.title,sheets.properties.title' };
+      const { value } = await call(
+        signal,
+        { method: 'GET', path: `v4/spreadsheets/${pathParam(spreadsheetId)}`, query },
+        () => api.spreadsheets.get({ spreadsheetId, ...query }, callOptions(signal)),
+        (data) => data as sheets_v4.Schema$Spreadsheet,
+      );
+      return {
+        title: value.properties?.title ?? '',
+        sheets: (value.sheets ?? []).map((sheet) => sheet.properties?.title ?? ''),
+      };
+    },
   };
 }

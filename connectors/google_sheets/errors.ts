@@ -1,5 +1,5 @@
 /** What a failed Sheets call means for the deliveries it carried. */
-import { failed, parseRetryAfter, retry, unreachable, type Outcome } from '../../src/sdk/index.ts';
+import { failed, parseRetryAfter, retry, unreachable, withExchange, type Outcome } from '../../src/sdk/index.ts';
 import { SheetsApiError, UNREADABLE_ANSWER } from './client.ts';
 
 const MAX_MESSAGE = 300;
@@ -10,9 +10,14 @@ const MAX_MESSAGE = 300;
  * spreadsheet) and other 4xx: failed, with Google's message. No response (network error, the
  * delivery deadline): unreachable for a network error (the connector is probed as a whole), retry for
  * the deadline; the write may have happened, which the id column check handles. A success status
- * without a readable answer: retry, for the same reason.
+ * without a readable answer: retry, for the same reason. The outcome carries the call's exchange.
  */
 export function classifySheetsError(error: unknown): Outcome {
+  const outcome = outcomeOf(error);
+  return error instanceof SheetsApiError ? withExchange(outcome, error.exchange) : outcome;
+}
+
+function outcomeOf(error: unknown): Outcome {
   if (!(error instanceof SheetsApiError))
     return retry(`Google Sheets call failed: ${error instanceof Error ? error.message : String(error)}`);
   const message = error.message.replace(/\s+/g, ' ').trim().slice(0, MAX_MESSAGE);

@@ -9,14 +9,16 @@ import {
   retry,
   skipped,
   templateScope,
+  withExchange,
   type ConnectorLogger,
   type ConnectorState,
   type Delivery,
+  type ExchangeInput,
   type Outcome,
 } from '../../src/sdk/index.ts';
 import { columnLetters, parseRange, quoteSheet, rowSpan, type SheetRange } from './a1.ts';
 import { columnsLayout, LayoutError, rowLayout, type Layout, type RenderedRow } from './cells.ts';
-import type { SheetsApi } from './client.ts';
+import type { AppendResult, SheetsApi } from './client.ts';
 import type { SheetsConfig, SheetsParams } from './config.ts';
 import { CredentialsError } from './credentials.ts';
 import { classifySheetsError, isPermanent } from './errors.ts';
@@ -149,28 +151,28 @@ export class SheetWriter {
       range.endCol === undefined
         ? `${range.startRow}:${range.startRow}`
         : `${columnLetters(range.startCol)}${range.startRow}:${columnLetters(range.endCol)}${range.startRow}`;
-    const values = await api.get(`${quoteSheet(range.sheet)}!${cells}`, signal);
+    const { values } = await api.get(`${quoteSheet(range.sheet)}!${cells}`, signal);
     const row = (values[0] ?? []).map((cell) => (cell === null || cell === undefined ? '' : String(cell)));
     return range.endCol === undefined ? row.slice(range.startCol - 1) : row;
   }
 
-  /** Rows of a column from `from` on, as text: Map value → first row number holding it. */
+  /** Rows of a column from `from` on, as text: value → first row number holding it; and the read's exchange. */
   private async readColumn(
     api: SheetsApi,
     range: SheetRange,
     index: number,
     from: number,
     signal: AbortSignal,
-  ): Promise<Map<string, number>> {
+  ): Promise<{ found: Map<string, number>; exchange: ExchangeInput }> {
     const letter = columnLetters(range.startCol + index);
-    const values = await api.get(`${quoteSheet(range.sheet)}!${letter}${from}:${letter}`, signal);
+    const { values, exchange } = await api.get(`${quoteSheet(range.sheet)}!${letter}${from}:${letter}`, signal);
     const found = new Map<string, number>();
     values.forEach((row, offset) => {
       const cell = row[0];
       if (cell !== undefined && cell !== null && cell !== '' && !found.has(String(cell)))
         found.set(String(cell), from + offset);
     });
-    return found;
+    return { found, exchange };
   }
 
   private async append(
@@ -192,9 +194,13 @@ export class SheetWriter {
       const present = await this.readColumn(api, group.range, layout.idIndex, from, signal);
       pending = [];
       for (const item of items) {
-        const row = present.get(item.delivery.event.id);
+        const row = present.found.get(item.delivery.event.id);
         if (row === undefined) pending.push(item);
-        else outcomes[item.index] = delivered(`already present: ${rowRange(group.range, layout.width, row)}`);
+        else
+          outcomes[item.index] = withExchange(
+            delivered(`already present: ${rowRange(group.range, layout.width, row)}`),
+            present.exchange,
+          );
       }
       if (pending.length < items.length)
         this.deps.log.info(
@@ -213,25 +219,25 @@ export class SheetWriter {
       group.range,
       layout,
       pending.map((item) => [item]),
-      result.updatedRange,
+      result,
       outcomes,
     );
     const span = result.updatedRange ? rowSpan(result.updatedRange) : undefined;
     if (span) await state.set(stateKey, String(span.last));
   }
 
-  /** Give each appended row's items the row's own range as ref. */
+  /** Give each appended row's items the row's own range as ref, and the append's exchange. */
   private settleAppended(
     range: SheetRange,
     layout: Layout,
     rows: readonly (readonly Item[])[],
-    updatedRange: string | undefined,
+    { updatedRange, exchange }: AppendResult,
     outcomes: (Outcome | undefined)[],
   ): void {
     const span = updatedRange ? rowSpan(updatedRange) : undefined;
     rows.forEach((items, offset) => {
       const ref = span ? rowRange(range, layout.width, span.first + offset) : updatedRange;
-      for (const item of items) outcomes[item.index] = delivered(ref);
+      for (const item of items) outcomes[item.index] = withExchange(delivered(ref), exchange);
     });
   }
 
@@ -256,7 +262,7 @@ export class SheetWriter {
     if (byKey.size === 0) return;
     // Read every key each time: the sheet is the truth (people edit it), and a retried append
     // whose first attempt did land is found here and becomes an update: no duplicate row.
-    const existing = await this.readColumn(api, group.range, layout.keyIndex!, layout.dataStartRow, signal);
+    const { found: existing } = await this.readColumn(api, group.range, layout.keyIndex!, layout.dataStartRow, signal);
     const updates: { row: number; items: Item[] }[] = [];
     const appends: Item[][] = [];
     for (const [key, sameKey] of byKey) {
@@ -267,7 +273,7 @@ export class SheetWriter {
     // Several events for one key in a batch: the last one's row is written, all of them get its ref.
     const last = (sameKey: readonly Item[]) => sameKey[sameKey.length - 1]!.row!.cells;
     if (updates.length > 0) {
-      const ranges = await api.batchUpdate(
+      const { ranges, exchange } = await api.batchUpdate(
         updates.map((update) => ({
           range: rowRange(group.range, layout.width, update.row),
           values: [last(update.items)],
@@ -277,14 +283,15 @@ export class SheetWriter {
       );
       updates.forEach((update, index) => {
         for (const item of update.items)
-          outcomes[item.index] = delivered(
-            `updated ${ranges[index] || rowRange(group.range, layout.width, update.row)}`,
+          outcomes[item.index] = withExchange(
+            delivered(`updated ${ranges[index] || rowRange(group.range, layout.width, update.row)}`),
+            exchange,
           );
       });
     }
     if (appends.length > 0) {
       const result = await api.append(group.rangeText, appends.map(last), config.valueInputOption, signal);
-      this.settleAppended(group.range, layout, appends, result.updatedRange, outcomes);
+      this.settleAppended(group.range, layout, appends, result, outcomes);
     }
   }
 }

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { LogLevel, Logger } from '@slack/web-api';
-import { type ConnectorLogger, parseRetryAfter } from '../../src/sdk/index.ts';
+import type { LogLevel, Logger, WebClient } from '@slack/web-api';
+import { type ConnectorLogger, type ExchangeInput, parseRetryAfter } from '../../src/sdk/index.ts';
+import { answered, refused, slackRequest } from './exchange.ts';
 import { SlackCallError, toFailure } from './failures.ts';
 import type { PostMessageArgs } from './message.ts';
 
@@ -46,11 +47,20 @@ export interface ReadMessages {
   readonly cursor?: string | undefined;
 }
 
-/** The Slack calls the connector makes. */
+/**
+ * The Slack calls the connector makes. Those whose answer can decide an outcome give their
+ * `exchange` (exchange.ts); every failed call throws a SlackCallError carrying its own.
+ */
 export interface SlackApi {
-  postMessage(args: PostMessageArgs, signal: AbortSignal): Promise<{ ts: string; channel: string }>;
+  postMessage(
+    args: PostMessageArgs,
+    signal: AbortSignal,
+  ): Promise<{ ts: string; channel: string; exchange: ExchangeInput }>;
   /** One page of conversations.history (or .replies in a thread), with message metadata. */
-  readMessages(read: ReadMessages, signal: AbortSignal): Promise<{ messages: SlackMessage[]; cursor: string }>;
+  readMessages(
+    read: ReadMessages,
+    signal: AbortSignal,
+  ): Promise<{ messages: SlackMessage[]; cursor: string; exchange: ExchangeInput }>;
   /** One page of public channels; `cursor` is empty when there is no next page. */
   listChannels(
     cursor: string | undefined,
@@ -60,7 +70,7 @@ export interface SlackApi {
   /** files.getUploadURLExternal: where to send a file's bytes, and its file id. */
   getUploadURL(filename: string, length: number, signal: AbortSignal): Promise<{ uploadUrl: string; fileId: string }>;
   /** files.completeUploadExternal: share an uploaded file into a channel (a thread), with a comment. */
-  completeUpload(upload: CompleteUpload, signal: AbortSignal): Promise<void>;
+  completeUpload(upload: CompleteUpload, signal: AbortSignal): Promise<{ exchange: ExchangeInput }>;
 }
 
 /** A file whose bytes were sent to its upload URL, to share. */
@@ -99,6 +109,14 @@ interface CallContext {
   rateLimited?: string;
 }
 
+/** A call of Web API `method` with `args`: its result and exchange, or a SlackCallError with the exchange. */
+type Call = <A extends object, T>(
+  signal: AbortSignal,
+  method: string,
+  args: A,
+  run: (args: A) => Promise<T>,
+) => Promise<{ result: T; exchange: ExchangeInput }>;
+
 export async function createSlackApi(options: SlackClientOptions): Promise<SlackApi> {
   // Loaded here, not at module load: @slack/web-api costs memory at start even when no slack connector is configured.
   const lib = await import('@slack/web-api');
@@ -125,27 +143,37 @@ export async function createSlackApi(options: SlackClientOptions): Promise<Slack
     },
   });
 
-  async function call<T>(signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+  const call: Call = async (signal, method, args, run) => {
     if (signal.aborted) throw new SlackCallError({ kind: 'aborted' });
+    const request = slackRequest(options.apiUrl, method, args);
     const context: CallContext = { signal };
     try {
-      return await calls.run(context, run);
+      const result = await calls.run(context, () => run(args));
+      return { result, exchange: answered(request, result) };
     } catch (error) {
-      if (signal.aborted) throw new SlackCallError({ kind: 'aborted' });
+      if (signal.aborted) throw new SlackCallError({ kind: 'aborted' }, { request });
+      const exchange = refused(lib, request, error, context.rateLimited);
       // Whatever WebClient made of the 429 (an error, or a plain Error naming the URL when it could
       // not read Retry-After), the header as sent decides the wait.
       if (context.rateLimited !== undefined)
-        throw new SlackCallError({ kind: 'rate_limited', retryAfterMs: parseRetryAfter(context.rateLimited) });
-      throw new SlackCallError(toFailure(lib, error));
+        throw new SlackCallError(
+          { kind: 'rate_limited', retryAfterMs: parseRetryAfter(context.rateLimited) },
+          exchange,
+        );
+      throw new SlackCallError(toFailure(lib, error), exchange);
     }
-  }
+  };
+  return slackMethods(web, call);
+}
 
+/** The calls, each through `call` (bound to its delivery's signal, with its exchange). */
+function slackMethods(web: WebClient, call: Call): SlackApi {
   return {
     async postMessage(args, signal) {
-      const result = await call(signal, () => web.chat.postMessage({ ...args }));
+      const { result, exchange } = await call(signal, 'chat.postMessage', { ...args }, (a) => web.chat.postMessage(a));
       if (typeof result.ts !== 'string')
-        throw new SlackCallError({ kind: 'other', message: 'chat.postMessage answered ok without a ts' });
-      return { ts: result.ts, channel: result.channel ?? args.channel };
+        throw new SlackCallError({ kind: 'other', message: 'chat.postMessage answered ok without a ts' }, exchange);
+      return { ts: result.ts, channel: result.channel ?? args.channel, exchange };
     },
     async readMessages(read, signal) {
       const common = {
@@ -156,46 +184,49 @@ export async function createSlackApi(options: SlackClientOptions): Promise<Slack
         limit: 200,
         ...(read.cursor ? { cursor: read.cursor } : {}),
       };
-      const result = await call(signal, () =>
-        read.threadTs ? web.conversations.replies({ ...common, ts: read.threadTs }) : web.conversations.history(common),
-      );
+      const { result, exchange } = read.threadTs
+        ? await call(signal, 'conversations.replies', { ...common, ts: read.threadTs }, (a) =>
+            web.conversations.replies(a),
+          )
+        : await call(signal, 'conversations.history', common, (a) => web.conversations.history(a));
       const messages = (result.messages ?? [])
         .filter((m): m is typeof m & { ts: string } => typeof m.ts === 'string')
         .map((m) => ({ ts: m.ts, metadata: m.metadata as SlackMessage['metadata'] }));
-      return { messages, cursor: result.response_metadata?.next_cursor ?? '' };
+      return { messages, cursor: result.response_metadata?.next_cursor ?? '', exchange };
     },
     async listChannels(cursor, signal) {
-      const result = await call(signal, () =>
-        web.conversations.list({
-          types: 'public_channel',
-          exclude_archived: true,
-          limit: 200,
-          ...(cursor ? { cursor } : {}),
-        }),
-      );
+      const args = { types: 'public_channel', exclude_archived: true, limit: 200, ...(cursor ? { cursor } : {}) };
+      const { result } = await call(signal, 'conversations.list', args, (a) => web.conversations.list(a));
       const channels = (result.channels ?? [])
         .filter((c): c is { id: string; name: string } => typeof c.id === 'string' && typeof c.name === 'string')
         .map((c) => ({ id: c.id, name: c.name }));
       return { channels, cursor: result.response_metadata?.next_cursor ?? '' };
     },
     async getUploadURL(filename, length, signal) {
-      const result = await call(signal, () => web.files.getUploadURLExternal({ filename, length }));
+      const { result, exchange } = await call(signal, 'files.getUploadURLExternal', { filename, length }, (a) =>
+        web.files.getUploadURLExternal(a),
+      );
       if (typeof result.upload_url !== 'string' || typeof result.file_id !== 'string')
-        throw new SlackCallError({ kind: 'other', message: 'files.getUploadURLExternal answered ok without a URL' });
+        throw new SlackCallError(
+          { kind: 'other', message: 'files.getUploadURLExternal answered ok without a URL' },
+          exchange,
+        );
       return { uploadUrl: result.upload_url, fileId: result.file_id };
     },
     async completeUpload(upload, signal) {
-      await call(signal, () =>
-        web.files.completeUploadExternal({
-          files: [{ id: upload.fileId, title: upload.title }],
-          channel_id: upload.channel,
-          ...(upload.threadTs ? { thread_ts: upload.threadTs } : {}),
-          ...(upload.comment ? { initial_comment: upload.comment } : {}),
-        }),
+      const args = {
+        files: [{ id: upload.fileId, title: upload.title }] as [{ id: string; title: string }],
+        channel_id: upload.channel,
+        ...(upload.threadTs ? { thread_ts: upload.threadTs } : {}),
+        ...(upload.comment ? { initial_comment: upload.comment } : {}),
+      };
+      const { exchange } = await call(signal, 'files.completeUploadExternal', args, (a) =>
+        web.files.completeUploadExternal(a),
       );
+      return { exchange };
     },
     async authTest(signal) {
-      const result = await call(signal, () => web.auth.test());
+      const { result } = await call(signal, 'auth.test', {}, () => web.auth.test());
       return { team: result.team, user: result.user };
     },
   };

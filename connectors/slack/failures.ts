@@ -1,4 +1,4 @@
-import { parseRetryAfter } from '../../src/sdk/index.ts';
+import { type ExchangeInput, parseRetryAfter } from '../../src/sdk/index.ts';
 
 /**
  * Why a Slack call failed, as a plain value: the client (client.ts) turns what WebClient throws
@@ -20,10 +20,13 @@ export type SlackFailure =
   | { readonly kind: 'aborted' }
   | { readonly kind: 'other'; readonly message: string };
 
-/** A failed call: `failure` says why. */
+/** A failed call: `failure` says why; `exchange` is the call's request and the answer, if one came. */
 export class SlackCallError extends Error {
   override readonly name = 'SlackCallError';
-  constructor(readonly failure: SlackFailure) {
+  constructor(
+    readonly failure: SlackFailure,
+    readonly exchange?: ExchangeInput | undefined,
+  ) {
     super(describeFailure(failure));
   }
 }

@@ -4,8 +4,10 @@ import {
   failed,
   retry,
   skipped,
+  withExchange,
   type Delivery,
   type EventMedia,
+  type ExchangeInput,
   type Outcome,
 } from '../../src/sdk/index.ts';
 import { ChannelDirectory } from './channels.ts';
@@ -13,7 +15,7 @@ import { SlackCallError, createSlackApi, describeFailure, type SlackApi } from '
 import { SlackConfig, SlackParams, type SlackConfigOutput, type SlackParamsOutput } from './config.ts';
 import { PostLedger, metadataOf, postKey } from './ledger.ts';
 import { renderMessage, type MessageTemplates, type PostMessageArgs } from './message.ts';
-import { hintFor, outcomeOfFailure } from './outcomes.ts';
+import { hintFor, outcomeOfError } from './outcomes.ts';
 import { ChannelRateLimiter } from './rate-limit.ts';
 import { ThreadMap } from './threads.ts';
 import { MediaUploads, withLink } from './upload.ts';
@@ -153,7 +155,7 @@ class SlackConnector {
       channelId = await this.channels.resolve(channel, signal);
     } catch (error) {
       return error instanceof SlackCallError
-        ? outcomeOfFailure(error.failure, 'conversations.list')
+        ? outcomeOfError(error, 'conversations.list')
         : retry(`resolving ${channel}: ${(error as Error).message}`);
     }
     if (!channelId) {
@@ -210,7 +212,7 @@ class SlackConnector {
           // starts a new thread instead.
         }
       }
-      return delivered(posted.ts);
+      return withExchange(delivered(posted.ts), posted.exchange);
     } finally {
       if (starting && threadKey) this.threads.releaseStart(threadKey);
     }
@@ -220,17 +222,22 @@ class SlackConnector {
    * Post the message, once per delivery and channel: when an earlier attempt got no answer, the
    * message it may have posted is looked for first (by its metadata, see ledger.ts).
    */
-  private async postOnce(args: PostMessageArgs, key: string, signal: AbortSignal): Promise<{ ts: string } | Outcome> {
+  private async postOnce(
+    args: PostMessageArgs,
+    key: string,
+    signal: AbortSignal,
+  ): Promise<{ ts: string; exchange: ExchangeInput } | Outcome> {
     try {
+      // Found: the read that found it is the exchange of this attempt.
       const earlier = await this.ledger.earlier(key, args.channel, args.thread_ts, signal);
       if (earlier) {
         await this.ledger.clear(key);
-        return { ts: earlier };
+        return earlier;
       }
       await this.ledger.mark(key);
     } catch (error) {
       if (error instanceof SlackCallError)
-        return outcomeOfFailure(error.failure, 'looking for the message of an unanswered attempt');
+        return outcomeOfError(error, 'looking for the message of an unanswered attempt');
       return retry(`cannot read or note the attempt in the store: ${(error as Error).message}`);
     }
     try {
@@ -242,7 +249,7 @@ class SlackConnector {
       const failure = error.failure;
       if (failure.kind === 'rate_limited' && failure.retryAfterMs !== undefined)
         this.limiter.holdUntil(args.channel, Date.now() + failure.retryAfterMs);
-      const outcome = outcomeOfFailure(failure, 'chat.postMessage');
+      const outcome = outcomeOfError(error, 'chat.postMessage');
       // Slack surely did not post (a refusal, a 429): the next attempt need not look first.
       if (outcome.status === 'failed' || failure.kind === 'rate_limited') await this.ledger.clear(key);
       return outcome;

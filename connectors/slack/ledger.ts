@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ConnectorLogger, ConnectorState } from '../../src/sdk/index.ts';
+import type { ConnectorLogger, ConnectorState, ExchangeInput } from '../../src/sdk/index.ts';
 import { SlackCallError, describeFailure, type SlackApi } from './client.ts';
 
 /**
@@ -66,7 +66,8 @@ export class PostLedger {
   }
 
   /**
-   * The ts of this delivery's message when an earlier, unanswered attempt posted it; undefined when
+   * The ts of this delivery's message when an earlier, unanswered attempt posted it, with the
+   * exchange of the read that found it; undefined when
    * no attempt is marked, or the message is not there, or it cannot be looked for. Throws
    * SlackCallError when Slack could not be read for a reason a retry may cure.
    */
@@ -75,7 +76,7 @@ export class PostLedger {
     channel: string,
     threadTs: string | undefined,
     signal: AbortSignal,
-  ): Promise<string | undefined> {
+  ): Promise<{ ts: string; exchange: ExchangeInput } | undefined> {
     const since = Number(await this.state.get(`posting:${key}`));
     if (!Number.isFinite(since) || since <= 0) return undefined;
     const oldest = Math.max(0, since - CLOCK_MARGIN_S).toFixed(6);
@@ -87,7 +88,7 @@ export class PostLedger {
           (message) =>
             message.metadata?.event_type === METADATA_TYPE && message.metadata.event_payload?.['key'] === key,
         );
-        if (found) return found.ts;
+        if (found) return { ts: found.ts, exchange: result.exchange };
         if (!result.cursor) return undefined;
         cursor = result.cursor;
       }

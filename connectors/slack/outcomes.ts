@@ -1,5 +1,5 @@
-import { failed, parseRetryAfter, retry, type Outcome } from '../../src/sdk/index.ts';
-import { describeFailure, type SlackFailure } from './client.ts';
+import { failed, parseRetryAfter, retry, withExchange, type Outcome } from '../../src/sdk/index.ts';
+import { describeFailure, type SlackCallError, type SlackFailure } from './client.ts';
 
 /**
  * What a failed Slack call means for the delivery: wait and retry (rate limits, Slack's own
@@ -47,6 +47,11 @@ const HINTS: Readonly<Record<string, string>> = {
 /** The hint for a Slack error code, if one is known. */
 export function hintFor(error: string): string | undefined {
   return HINTS[error];
+}
+
+/** The outcome of a failed call, with the call's request and answer (`exchange`) attached. */
+export function outcomeOfError(error: SlackCallError, what: string): Outcome {
+  return withExchange(outcomeOfFailure(error.failure, what), error.exchange);
 }
 
 /** The outcome of a failed call. `what` names the call, e.g. "chat.postMessage". */

@@ -2,6 +2,7 @@ import {
   delivered,
   failed,
   retry,
+  withExchange,
   type ConnectorState,
   type EventMedia,
   type MediaFiles,
@@ -10,7 +11,7 @@ import {
 import { SlackCallError, type SlackApi } from './client.ts';
 import { escapeMrkdwn } from './escape.ts';
 import type { PostMessageArgs } from './message.ts';
-import { outcomeOfFailure } from './outcomes.ts';
+import { outcomeOfError } from './outcomes.ts';
 
 /** What the connector hands over for a message with a stored file. */
 export interface FileDelivery {
@@ -82,17 +83,29 @@ export class MediaUploads {
     );
     if ('outcome' in url)
       return 'refused' in url ? this.postLink({ ...job, args }, comment ? '' : 'posted:') : url.outcome;
+    // The bytes go to Slack's upload URL: a plain POST, captured as sent (the body is described, not
+    // copied). The URL itself is a short-lived capability to upload into this workspace: the
+    // capture keeps its origin only.
+    const upload = {
+      method: 'POST',
+      url: url.value.uploadUrl,
+      headers: { 'content-type': 'application/octet-stream' },
+    };
+    const captured = {
+      ...upload,
+      url: `${URL.canParse(upload.url) ? new URL(upload.url).origin : 'slack'}/[upload URL redacted]`,
+      body: bytes,
+    };
     try {
-      const sent = await fetch(url.value.uploadUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/octet-stream' },
-        body: bytes,
-        signal: job.signal,
-      });
+      const sent = await fetch(upload.url, { ...upload, body: bytes, signal: job.signal });
       await sent.body?.cancel();
-      if (!sent.ok) return retry(`uploading the file to Slack: HTTP ${sent.status}`);
+      if (!sent.ok)
+        return withExchange(retry(`uploading the file to Slack: HTTP ${sent.status}`), {
+          request: captured,
+          response: { status: sent.status },
+        });
     } catch (error) {
-      return retry(`uploading the file to Slack: ${(error as Error).message}`);
+      return withExchange(retry(`uploading the file to Slack: ${(error as Error).message}`), { request: captured });
     }
     await this.state.set(stateKey, `pending:${url.value.fileId}`);
     const shared = await this.call(
@@ -112,7 +125,7 @@ export class MediaUploads {
       return shared.outcome;
     }
     await this.state.set(stateKey, `done:${url.value.fileId}`);
-    return delivered(url.value.fileId);
+    return withExchange(delivered(url.value.fileId), shared.value.exchange);
   }
 
   /** The text (unless already posted) with the link, when the file cannot be uploaded. */
@@ -122,7 +135,7 @@ export class MediaUploads {
     if ('outcome' in posted) return posted.outcome;
     if (job.startThread && !args.thread_ts) await job.startThread(posted.value.ts);
     await this.state.set(`upload:${job.key}`, `done:link ${posted.value.ts}`);
-    return delivered(posted.value.ts);
+    return withExchange(delivered(posted.value.ts), posted.value.exchange);
   }
 
   /** Run a Slack call; a platform error is a refusal (the link is posted instead), others an outcome. */
@@ -134,7 +147,7 @@ export class MediaUploads {
       return { value: await run() };
     } catch (error) {
       if (!(error instanceof SlackCallError)) return { outcome: retry(`${what}: ${(error as Error).message}`) };
-      const outcome = outcomeOfFailure(error.failure, what);
+      const outcome = outcomeOfError(error, what);
       return error.failure.kind === 'platform' && what !== 'chat.postMessage'
         ? { outcome, refused: true }
         : { outcome };
