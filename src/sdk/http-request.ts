@@ -88,9 +88,18 @@ function moveUserinfoToAuthorization(target: URL, headers: Record<string, string
   if (target.username === '' && target.password === '') return;
   const set = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
   if (!set) {
-    const credentials = `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`;
+    const credentials = `${decoded(target.username)}:${decoded(target.password)}`;
     headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
   }
   target.username = '';
   target.password = '';
+}
+
+/** A userinfo part as written: percent-decoded, or as it is when it holds a stray `%`. */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
 }

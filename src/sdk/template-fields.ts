@@ -29,7 +29,7 @@ type Segment = string | number | readonly Segment[];
  * exists). Variables the template sets itself (`assign`, `capture`, `for`) are not fields and are
  * not checked; neither are keys computed at render time (`data[message.id]`) nor anything below
  * `data`, `params`, `message.quoted`, `message.media` or `contact.metadata`, which hold any key.
- * Throws TemplateError-worthy errors from Liquid's parser; call it on a source that compiles.
+ * Liquid's parser throws on a source that does not compile: call it on one that does.
  */
 export function unknownFieldsOf(source: string): string[] {
   if (!source.includes('{{') && !source.includes('{%')) return [];

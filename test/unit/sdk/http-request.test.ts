@@ -48,9 +48,11 @@ test('credentials in the URL are sent as Basic auth, never in the request line; 
   const port = (server.address() as { port: number }).port;
   await httpRequest(`http://hook:p%40ss@127.0.0.1:${port}/in?x=1`, { body: '{}' });
   await httpRequest(`http://hook:p%40ss@127.0.0.1:${port}/in`, { body: '{}', headers: { Authorization: 'Bearer t' } });
+  await httpRequest(`http://hook:50%zz@127.0.0.1:${port}/odd`, { body: '{}' });
   assert.deepEqual(seen, [
     { url: '/in?x=1', authorization: `Basic ${Buffer.from('hook:p@ss').toString('base64')}` },
     { url: '/in', authorization: 'Bearer t' },
+    { url: '/odd', authorization: `Basic ${Buffer.from('hook:50%zz').toString('base64')}` },
   ]);
   server.closeAllConnections();
 });
