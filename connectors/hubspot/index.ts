@@ -1,20 +1,14 @@
-import { createHash } from 'node:crypto';
 import {
-  compileTemplate,
   defineConnector,
   delivered,
-  duration,
   failed,
   retry,
   skipped,
-  template,
   templateScope,
   withExchange,
-  z,
   type ConnectorContext,
   type Delivery,
   type Outcome,
-  type Template,
 } from '../../src/sdk/index.ts';
 import {
   apiRequest,
@@ -27,115 +21,21 @@ import {
   type ExchangeInput,
 } from '../../src/sdk/index.ts';
 import { createOnce } from './api.ts';
+import { type Config, HubSpotConfig, HubSpotParams, type Params } from './config.ts';
+import {
+  contactPhone,
+  markerOf,
+  noteBody,
+  plan,
+  preview,
+  renderRecord,
+  searchBody,
+  shown,
+  taskBody,
+  timestampOf,
+} from './plan.ts';
 
-/** HubSpot-defined association types. */
-const NOTE_TO_CONTACT = 202;
-const TASK_TO_CONTACT = 204;
-const DEFAULT_NOTE =
-  'WhatsApp message {% if message.fromMe %}to{% else %}from{% endif %} {{ contact.name | default: contact.phone }}: {{ message.body }}';
-
-const DEFAULT_NOTE_TEMPLATE: Template = compileTemplate(DEFAULT_NOTE);
-
-const TaskSchema = z
-  .object({
-    subject: template().describe('Task title (hs_task_subject).'),
-    body: template().optional().describe('Task notes (hs_task_body, plain text).'),
-    priority: z.enum(['LOW', 'MEDIUM', 'HIGH']).optional().describe('hs_task_priority.'),
-    dueInMinutes: z
-      .number()
-      .int()
-      .min(0)
-      .default(24 * 60)
-      .describe('Due date, counted from the message time.'),
-    ownerId: z.string().min(1).optional().describe('hubspot_owner_id of the assignee.'),
-  })
-  .strict();
-
-const Actions = {
-  note: template().optional().describe('Create a note on the contact with this body (plain text; see `noteFormat`).'),
-  properties: z
-    .record(z.string().min(1), template())
-    .optional()
-    .describe('Update these contact properties (values are templates).'),
-  task: z
-    .preprocess((value) => (typeof value === 'string' ? { subject: value } : value), TaskSchema.optional())
-    .describe('Create a task on the contact (a string is its subject).'),
-};
-
-const HubSpotConfig = z
-  .object({
-    token: z
-      .string()
-      .min(1)
-      .describe('Private app access token, from ${VAR} (scopes crm.objects.contacts.read/write).'),
-    apiUrl: z
-      .url({ protocol: /^https?$/ })
-      .default('https://api.hubapi.com')
-      .describe('Base URL of the HubSpot API (tests point it at a fake).'),
-    contactId: template()
-      .prefault('{{ contact.metadata.CRM_CUSTOMER_ID }}')
-      .describe('HubSpot contact id, read from the event.'),
-    lookupBy: z
-      .literal('phone')
-      .optional()
-      .describe('When `contactId` renders empty, search contacts by the WhatsApp phone.'),
-    lookupProperties: z
-      .array(z.string().min(1))
-      .min(1)
-      .max(2)
-      .default(['phone', 'mobilephone'])
-      .describe('Contact properties compared with the phone.'),
-    createIfMissing: z
-      .boolean()
-      .default(false)
-      .describe('Create the contact when the phone search finds none (needs `lookupBy: phone`).'),
-    createProperties: z
-      .record(z.string().min(1), template())
-      .prefault({ phone: '{{ contact.phone }}', firstname: '{{ contact.name }}' })
-      .describe('Properties of a created contact (templates); empty values are left out.'),
-    noteFormat: z
-      .enum(['text', 'html'])
-      .default('text')
-      .describe('`text`: the rendered note is HTML-escaped, newlines become <br>. `html`: sent as written.'),
-    searchSettleMs: duration()
-      .default(10_000)
-      .describe('After an unanswered create, how long HubSpot search may lag before creating again.'),
-    writeBack: z
-      .object({
-        token: z.string().min(1).describe('Wassenger API key, from ${VAR}.'),
-        apiUrl: z.url({ protocol: /^https?$/ }).default('https://api.wassenger.com'),
-        key: z
-          .string()
-          .regex(/^[A-Za-z0-9_:.-]{1,30}$/)
-          .default('CRM_CUSTOMER_ID')
-          .describe('Metadata key written on the WhatsApp contact.'),
-      })
-      .strict()
-      .optional()
-      .describe('When the contact was found by phone or created, store its id in the Wassenger contact metadata.'),
-    ...Actions,
-  })
-  .strict()
-  .superRefine((config, ctx) => {
-    if (config.createIfMissing && !config.lookupBy)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['createIfMissing'],
-        message: 'createIfMissing needs `lookupBy: phone` (a contact is only created after a search finds none)',
-      });
-  });
-
-const HubSpotParams = z.object(Actions).strict();
-
-type Config = z.output<typeof HubSpotConfig>;
-type Params = z.output<typeof HubSpotParams>;
-type Task = z.output<typeof TaskSchema>;
-
-interface Plan {
-  readonly note?: string | undefined;
-  readonly properties?: Record<string, string> | undefined;
-  readonly task?: { readonly properties: Record<string, string> } | undefined;
-}
+export { markerOf } from './plan.ts';
 
 /** Where the contact id came from. */
 type Found = 'template' | 'search' | 'created';
@@ -209,149 +109,6 @@ export default defineConnector({
     };
   },
 });
-
-function plan(config: Config, delivery: Delivery<Params>): Plan {
-  const scope = templateScope(delivery);
-  const params = delivery.params ?? {};
-  const fromRoute = params.note !== undefined || params.properties !== undefined || params.task !== undefined;
-  const actions: Params = fromRoute
-    ? params
-    : config.note || config.properties || config.task
-      ? config
-      : { note: DEFAULT_NOTE_TEMPLATE };
-  const at = timestampOf(delivery);
-  const marker = markerOf(delivery);
-  const result: { -readonly [K in keyof Plan]: Plan[K] } = {};
-  if (actions.properties) result.properties = renderRecord(actions.properties, scope, false);
-  if (actions.note) {
-    const text = actions.note.renderString(scope);
-    const body = config.noteFormat === 'html' ? text : escapeHtml(text).replace(/\r?\n/g, '<br>');
-    result.note = `${body}<br><br><small>[wa-router ${marker}]</small>`;
-  }
-  if (actions.task) result.task = { properties: taskProperties(actions.task, scope, at, marker) };
-  return result;
-}
-
-function taskProperties(task: Task, scope: object, at: string, marker: string): Record<string, string> {
-  const due = new Date(Date.parse(at) + task.dueInMinutes * 60_000).toISOString();
-  const body = task.body ? task.body.renderString(scope) : '';
-  return {
-    hs_timestamp: due,
-    hs_task_subject: task.subject.renderString(scope).slice(0, 255) || 'WhatsApp follow-up',
-    hs_task_body: `${body}${body ? '\n\n' : ''}[wa-router ${marker}]`,
-    hs_task_status: 'NOT_STARTED',
-    hs_task_type: 'TODO',
-    ...(task.priority ? { hs_task_priority: task.priority } : {}),
-    ...(task.ownerId ? { hubspot_owner_id: task.ownerId } : {}),
-  };
-}
-
-function renderRecord(
-  record: Readonly<Record<string, Template>>,
-  scope: object,
-  dropEmpty: boolean,
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(record)) {
-    const text = value.renderString(scope);
-    if (dropEmpty && text === '') continue;
-    Object.defineProperty(out, key, { value: text, enumerable: true, writable: true, configurable: true });
-  }
-  return out;
-}
-
-/** When the message happened (the Wassenger `data.date`), else when the router received it. */
-function timestampOf(delivery: Delivery): string {
-  const date = delivery.event.data['date'];
-  if (typeof date === 'string' && !Number.isNaN(Date.parse(date))) return new Date(date).toISOString();
-  return delivery.event.receivedAt;
-}
-
-/**
- * A single search token derived from the delivery's idempotency key, written into each note and
- * task, so an earlier attempt's note can be found again (HubSpot notes have no idempotency key).
- */
-export function markerOf(delivery: Pick<Delivery, 'idempotencyKey'>): string {
-  return `WR${createHash('sha256').update(delivery.idempotencyKey).digest('hex').slice(0, 30)}`;
-}
-
-/** An id from the event as shown in a reason: as is when plain, else quoted (no line breaks in reasons). */
-function shown(id: string): string {
-  return /^[\w.-]{1,64}$/.test(id) ? id : JSON.stringify(id.slice(0, 64));
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-function contactPhone(delivery: Delivery): string | undefined {
-  const contact = delivery.event.contact;
-  if (contact?.phone) return contact.phone;
-  const wid = contact?.wid ?? (delivery.event.chat?.type === 'user' ? delivery.event.chat.id : undefined);
-  const digits = wid?.endsWith('@c.us') ? wid.slice(0, -5).replace(/\D/g, '') : '';
-  return digits ? `+${digits}` : undefined;
-}
-
-function preview(config: Config, delivery: Delivery<Params>): unknown {
-  const scope = templateScope(delivery);
-  const id = config.contactId.renderString(scope).trim();
-  const steps = plan(config, delivery);
-  const contact = id || '{found by phone}';
-  const requests: { method: string; path: string; body?: unknown }[] = [];
-  if (!id) {
-    if (!config.lookupBy) return { skip: 'no HubSpot contact id (contactId rendered empty) and lookupBy is not set' };
-    requests.push({
-      method: 'POST',
-      path: '/crm/v3/objects/contacts/search',
-      body: searchBody(contactPhone(delivery) ?? '', config.lookupProperties),
-    });
-    if (config.createIfMissing)
-      requests.push({
-        method: 'POST',
-        path: '/crm/v3/objects/contacts',
-        body: { properties: renderRecord(config.createProperties, scope, true) },
-      });
-  }
-  if (steps.properties)
-    requests.push({
-      method: 'PATCH',
-      path: `/crm/v3/objects/contacts/${encodeURIComponent(contact)}`,
-      body: { properties: steps.properties },
-    });
-  if (steps.note !== undefined)
-    requests.push({
-      method: 'POST',
-      path: '/crm/v3/objects/notes',
-      body: noteBody(steps.note, timestampOf(delivery), contact),
-    });
-  if (steps.task)
-    requests.push({ method: 'POST', path: '/crm/v3/objects/tasks', body: taskBody(steps.task.properties, contact) });
-  return { contact, requests };
-}
-
-function association(contactId: string, typeId: number): object {
-  return { to: { id: contactId }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: typeId }] };
-}
-
-function noteBody(note: string, at: string, contactId: string): object {
-  return {
-    properties: { hs_timestamp: at, hs_note_body: note },
-    associations: [association(contactId, NOTE_TO_CONTACT)],
-  };
-}
-
-function taskBody(properties: Record<string, string>, contactId: string): object {
-  return { properties, associations: [association(contactId, TASK_TO_CONTACT)] };
-}
-
-function searchBody(phone: string, properties: readonly string[]): object {
-  const digits = phone.replace(/\D/g, '');
-  const values = [...new Set([phone, `+${digits}`, digits].filter((v) => v !== '' && v !== '+'))].slice(0, 2);
-  const filterGroups = properties.flatMap((propertyName) =>
-    values.map((value) => ({ filters: [{ propertyName, operator: 'EQ', value }] })),
-  );
-  return { filterGroups, properties: ['phone', 'mobilephone', 'firstname', 'lastname'], limit: 1 };
-}
 
 async function deliverOne(
   config: Config,

@@ -8,16 +8,16 @@ import type { ConnectorRegistry } from '../registry/registry.ts';
 import { compileWhen } from '../rules/index.ts';
 import type { WhenDocument } from '../rules/index.ts';
 import { WhenSchema } from '../rules/index.ts';
-import type { ConnectorDefinition, DeliveryPolicy } from '../sdk/connector.ts';
-import { DEFAULT_DELIVERY_POLICY } from '../sdk/connector.ts';
+import type { ConnectorDefinition } from '../sdk/connector.ts';
 import { didYouMean } from '../util/suggest.ts';
 import { EnvScalars } from './env-scalars.ts';
 import { interpolateEnv, protectReferences } from './env.ts';
 import { formatPath, type ConfigIssue } from './issues.ts';
 import { portFromEnv } from './port-env.ts';
 import { positionAt, positionOf } from './positions.ts';
-import { ConfigSchema, DeliveryOverridesSchema, type RawConfig } from './schema.ts';
+import { ConfigSchema, type RawConfig } from './schema.ts';
 import { schemaIssues } from './zod-issues.ts';
+import { declaredTypes, isPlainObject, type Report, validateConnectors } from './connectors.ts';
 
 export type { CompiledRoute, ConnectorInstance, RouteTarget } from '../domain/route.ts';
 
@@ -185,58 +185,6 @@ async function loadPlugins(plugins: unknown, registry: ConnectorRegistry, dir: s
 }
 
 /** Each connector name's definition (undefined: no or unknown type), for the routes' `with:` checks. */
-function declaredTypes(connectors: unknown, registry: ConnectorRegistry): Map<string, ConnectorDefinition | undefined> {
-  const declared = new Map<string, ConnectorDefinition | undefined>();
-  if (!isPlainObject(connectors)) return declared;
-  for (const [name, entry] of Object.entries(connectors)) {
-    const type = isPlainObject(entry) && typeof entry.type === 'string' ? entry.type : undefined;
-    declared.set(name, type === undefined ? undefined : registry.get(type)?.definition);
-  }
-  return declared;
-}
-
-type Report = (at: readonly PropertyKey[], message: string, key?: string) => void;
-
-function validateConnectors(
-  value: unknown,
-  registry: ConnectorRegistry,
-  env: EnvScalars,
-  report: Report,
-): Map<string, ConnectorInstance> {
-  const instances = new Map<string, ConnectorInstance>();
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return instances;
-  for (const [name, entry] of Object.entries(value)) {
-    if (!isPlainObject(entry) || typeof entry.type !== 'string' || entry.type === '') continue; // reported by the outer schema
-    // A wrong `delivery:` block is reported by the outer schema; the connector's own keys are
-    // still checked, so every problem of the file shows in one run.
-    const { type, delivery: rawDelivery, ...rest } = entry;
-    const overrides = DeliveryOverridesSchema.safeParse(rawDelivery ?? {});
-    const registered = registry.get(type);
-    if (!registered) {
-      report(
-        ['connectors', name, 'type'],
-        `unknown connector type "${type}"${didYouMean(type, registry.types())}; known types: ${registry.types().join(', ')}`,
-      );
-      continue;
-    }
-    const definition = registered.definition;
-    const parsed = env.safeParse(definition.config, rest, ['connectors', name]);
-    if (!parsed.success) {
-      for (const issue of schemaIssues(definition.config, parsed.error))
-        report(['connectors', name, ...issue.path], issue.message, issue.key);
-      continue;
-    }
-    if (!overrides.success) continue;
-    const policy: DeliveryPolicy = {
-      ...DEFAULT_DELIVERY_POLICY,
-      ...definition.delivery,
-      ...stripUndefined(overrides.data),
-    };
-    instances.set(name, { name, type, definition, config: parsed.data, policy });
-  }
-  return instances;
-}
-
 /**
  * `declared` is every name under `connectors:`, valid or not, with its type's definition when the
  * type is known: a route naming a connector whose own config is invalid is not reported again (its
@@ -316,14 +264,6 @@ function parseParams(
   for (const issue of schemaIssues(definition.params, parsed.error))
     report([...at, ...issue.path], issue.message, issue.key);
   return undefined;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {

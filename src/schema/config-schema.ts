@@ -1,8 +1,10 @@
-import { z } from 'zod';
 import { ConfigSchema, ConnectorEntrySchema, DeliveryOverridesSchema } from '../config/schema.ts';
 import { WhenSchema } from '../rules/index.ts';
 import { DEFAULT_DELIVERY_POLICY, type ConnectorDefinition, type DeliveryPolicy } from '../sdk/connector.ts';
 import { WHEN_DEFINITIONS } from '../rules/index.ts';
+import { type JsonSchema, inputSchema } from './input-schema.ts';
+
+export { inputSchema, type JsonSchema } from './input-schema.ts';
 
 /**
  * JSON Schema (draft-07, what the YAML language server and most editors understand best) of the
@@ -16,9 +18,6 @@ import { WHEN_DEFINITIONS } from '../rules/index.ts';
  * `${VAR}` values.
  */
 
-export type JsonSchema = { [key: string]: unknown };
-
-const TARGET = 'draft-7' as const;
 const REF_PREFIX = '#/definitions/';
 
 /** What each `delivery:` field means (DeliveryOverridesSchema carries no descriptions). */
@@ -36,40 +35,6 @@ export const DELIVERY_DESCRIPTIONS: Record<keyof DeliveryPolicy, string> = {
   maxBackoffMs: 'Longest wait between two attempts (a duration: 10m, or ms).',
   orderBy: '"chat": one delivery per chat in flight, none overtaking an earlier one.',
 };
-
-/** The JSON Schema of a zod schema as the user writes it; unrepresentable parts accept anything. */
-export function inputSchema(
-  schema: z.ZodType,
-  override?: (ctx: { zodSchema: unknown; jsonSchema: JsonSchema }) => void,
-): JsonSchema {
-  return z.toJSONSchema(schema, {
-    io: 'input',
-    target: TARGET,
-    unrepresentable: 'any',
-    override: (ctx) => {
-      keepPlainDefault(ctx.zodSchema as unknown as ZodInternals, ctx.jsonSchema as JsonSchema);
-      override?.({ zodSchema: ctx.zodSchema, jsonSchema: ctx.jsonSchema as JsonSchema });
-    },
-  }) as JsonSchema;
-}
-
-type ZodInternals = { _zod: { def: { type: string; defaultValue?: unknown } } };
-
-/**
- * zod leaves out the default of a field whose value is transformed somewhere below (a duration,
- * `timeoutMs: 10s`, or a map of connectors that holds one), since a default is an output value.
- * A default that is plain data (a number, text, `{}`) is also valid input, so it is shown.
- */
-function keepPlainDefault(schema: ZodInternals, json: JsonSchema): void {
-  const def = schema._zod.def;
-  if (def.type !== 'default' || json.default !== undefined) return;
-  const value = def.defaultValue;
-  const plain =
-    ['number', 'string', 'boolean'].includes(typeof value) ||
-    Array.isArray(value) ||
-    (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype);
-  if (plain) json.default = JSON.parse(JSON.stringify(value));
-}
 
 /** The effective delivery policy of a connector type (router defaults, then the type's own). */
 export function deliveryDefaults(definition: ConnectorDefinition): DeliveryPolicy {
